@@ -1,0 +1,109 @@
+/**
+ * The public component API. Built-in and third-party components use exactly this surface:
+ * a component is created by a factory, and a plugin is a module that exports factories.
+ */
+import type { DependencyContainer } from 'tsyringe';
+import type { MeterProvider } from '@opentelemetry/api';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import type { NetworkEvent } from './events';
+import type { Logger } from './logger';
+import type { ComponentTelemetry } from './telemetry';
+
+export type ComponentKind = 'receiver' | 'processor' | 'exporter';
+export type Stability = 'development' | 'alpha' | 'beta' | 'stable';
+
+/** A JSON Schema (draft 2020-12 subset understood by ajv) describing one component's config. */
+export type ConfigSchema = Readonly<Record<string, unknown>>;
+
+/** `type[/name]` as written in collector.yaml. */
+export interface ComponentId {
+  readonly kind: ComponentKind;
+  readonly type: string;
+  readonly name: string;
+  /** `type` or `type/name`. */
+  readonly key: string;
+}
+
+/** Receives batches of events. */
+export interface Consumer {
+  /**
+   * True when the consumer changes events or the batch array it is given. Fan-out hands such
+   * consumers their own deep copy; read-only consumers share one batch.
+   */
+  readonly mutatesData: boolean;
+  consume(batch: NetworkEvent[]): void | Promise<void>;
+}
+
+/** What the running collector offers components once started. */
+export interface Host {
+  /** Metrics recorded here reach every exporter that exports metrics. */
+  readonly meterProvider: MeterProvider;
+  /**
+   * For a component that hits an unrecoverable error after start: the collector logs it and
+   * shuts down with a non-zero exit code.
+   */
+  reportFatalError(error: Error): void;
+}
+
+export interface Component {
+  /** Idempotent. Must not emit before it resolves. */
+  start(host: Host): void | Promise<void>;
+  /** Idempotent. Drains what the component holds before it resolves. */
+  shutdown(): void | Promise<void>;
+}
+
+export type Receiver = Component;
+export interface Processor extends Component, Consumer {}
+export interface Exporter extends Component, Consumer {
+  /** Metric readers to attach to the collector's MeterProvider (e.g. a periodic OTLP reader). */
+  metricReaders?(): MetricReader[];
+}
+
+/** Everything a component instance gets from the runtime. */
+export interface ComponentSettings {
+  readonly id: ComponentId;
+  readonly logger: Logger;
+  readonly telemetry: ComponentTelemetry;
+  /** The instance's own child container: shared services are resolved from here. */
+  readonly container: DependencyContainer;
+}
+
+export interface ValidationIssue {
+  /** Path below the component's config, e.g. ['burst']; [] for the whole config. */
+  path: readonly (string | number)[];
+  message: string;
+}
+
+interface FactoryBase<C> {
+  readonly type: string;
+  readonly stability: Stability;
+  /** One line for `network-observer components`. */
+  readonly description: string;
+  /** Schema of the component's config; unknown keys must be rejected (additionalProperties: false). */
+  readonly configSchema: ConfigSchema;
+  /** The full default config; user values are merged over it before validation. */
+  createDefaultConfig(): C;
+  /** Cross-field rules the schema cannot express. Return every problem, not just the first. */
+  validate?(config: C): ValidationIssue[];
+}
+
+export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'receiver';
+  createReceiver(settings: ComponentSettings, config: C, next: Consumer): Receiver | Promise<Receiver>;
+}
+
+export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'processor';
+  createProcessor(settings: ComponentSettings, config: C, next: Consumer): Processor | Promise<Processor>;
+}
+
+export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'exporter';
+  createExporter(settings: ComponentSettings, config: C): Exporter | Promise<Exporter>;
+}
+
+/**
+ * Any factory. Factory methods use method syntax, so a factory of a concrete config type is
+ * assignable here without casts.
+ */
+export type Factory = ReceiverFactory<unknown> | ProcessorFactory<unknown> | ExporterFactory<unknown>;
