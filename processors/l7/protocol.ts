@@ -1,0 +1,36 @@
+/**
+ * The contract between the l7 processor and its protocol modules (HTTP/1.x, HTTP/2 + gRPC,
+ * DNS, TLS). The processor owns detection order, the per-connection session table and
+ * memory limits; a module owns the bytes of one protocol on one connection.
+ */
+import type { L7Event, PayloadEvent } from '../../core/events';
+
+export interface L7Options {
+  /** Keep URL query strings (off by default: they often carry secrets). */
+  captureQuery: boolean;
+  /** An exchange without its answer after this long is emitted with errorType 'timeout'. */
+  transactionTimeoutMs: number;
+  /** Cap on the bytes a session buffers per direction while waiting for a complete unit. */
+  maxBufferBytes: number;
+}
+
+export type Emit = (event: L7Event) => void;
+
+/** Per-connection parser state for one protocol. Never throws; bounded memory. */
+export interface ProtocolSession {
+  /** Feed one captured chunk; emit completed transactions. Returns false if the stream turned out not to be this protocol (session is dropped). */
+  onPayload(event: PayloadEvent, emit: Emit): boolean;
+  /** Emit incomplete transactions older than nowUs - timeout (with errorType 'timeout'). */
+  expire(nowUs: number, emit: Emit): void;
+  /** The connection ended: flush/emit pending transactions (errorType where incomplete). */
+  close(nowUs: number, emit: Emit): void;
+  /** Count of malformed inputs seen (for telemetry). */
+  readonly malformed: number;
+}
+
+export interface ProtocolModule {
+  readonly name: 'http1' | 'http2' | 'dns' | 'tls';
+  /** Cheap content sniff of the first chunk of a stream/datagram (either direction). */
+  detect(data: Uint8Array, event: PayloadEvent): boolean;
+  createSession(options: L7Options): ProtocolSession;
+}
