@@ -52,7 +52,7 @@ export class Fuzzer {
    * duplicated slices and truncation, `rounds` times — the classic AFL-style havoc steps.
    */
   mutate(input: Uint8Array, rounds = 1 + this.int(4)): Uint8Array {
-    let buf = Uint8Array.from(input);
+    let buf: Uint8Array = Uint8Array.from(input);
     for (let r = 0; r < rounds; r++) {
       const op = this.int(8);
       const pos = buf.length === 0 ? 0 : this.int(buf.length);
