@@ -1,0 +1,21 @@
+/** `network-observer components`: every registered type with its stability and description. */
+import type { ComponentKind } from '../component';
+import { createRegistry, loadConfigFile } from '../config/load';
+import { builtinFactories } from '../builtin-components';
+import type { ComponentRegistry } from '../registry';
+
+export function listComponents(configPath?: string): string {
+  const registry: ComponentRegistry = configPath ? loadConfigFile(configPath).registry : createRegistry(builtinFactories);
+  const lines: string[] = [];
+  for (const kind of ['receiver', 'processor', 'exporter'] as ComponentKind[]) {
+    lines.push(`${kind}s:`);
+    const entries = registry.list(kind);
+    if (entries.length === 0) lines.push('  (none)');
+    const width = Math.max(0, ...entries.map((e) => e.factory.type.length));
+    for (const { factory, origin } of entries) {
+      const from = origin === 'builtin' ? '' : `  [${origin}]`;
+      lines.push(`  ${factory.type.padEnd(width)}  ${factory.stability.padEnd(11)}  ${factory.description}${from}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,87 @@
+/**
+ * `network-observer doctor`: what this machine lacks to run the observer, and how to fix it.
+ * The runtime's own checks (Node.js, config, privileges) are here; the eBPF receiver adds its
+ * kernel checks (BTF, libbpf, a trial load and attach of every program).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, UserFacingError } from '../config/errors';
+import { loadConfigFile } from '../config/load';
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+const CAPABILITIES: Record<string, number> = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 };
+
+/** Effective capabilities of this process, from /proc/self/status (CapEff is a hex bit mask). */
+export function effectiveCapabilities(status = readFileSync('/proc/self/status', 'utf8')): Set<string> {
+  const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  const mask = match ? BigInt(`0x${match[1]}`) : 0n;
+  return new Set(Object.entries(CAPABILITIES).filter(([, bit]) => (mask >> BigInt(bit)) & 1n).map(([name]) => name));
+}
+
+export function runtimeChecks(configPath: string): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  checks.push({
+    name: 'node.js',
+    ok: major > 20 || (major === 20 && minor >= 6),
+    detail: `v${process.versions.node}`,
+    fix: 'install Node.js 20.6 or newer',
+  });
+  try {
+    const { config } = loadConfigFile(configPath);
+    checks.push({ name: 'config', ok: true, detail: `${configPath} is valid (${config.pipelines.length} pipeline(s))` });
+  } catch (error) {
+    const detail = error instanceof ConfigError || error instanceof UserFacingError ? error.message : (error as Error).message;
+    checks.push({ name: 'config', ok: false, detail, fix: `run \`network-observer validate --config ${configPath}\` and fix what it lists` });
+  }
+  const caps = effectiveCapabilities();
+  const isRoot = process.getuid?.() === 0;
+  const hasBpf = caps.has('CAP_BPF') || caps.has('CAP_SYS_ADMIN');
+  const hasPerfmon = caps.has('CAP_PERFMON') || caps.has('CAP_SYS_ADMIN');
+  const hasNetAdmin = caps.has('CAP_NET_ADMIN');
+  checks.push({
+    name: 'privileges',
+    ok: hasBpf && hasPerfmon && hasNetAdmin,
+    detail: `${isRoot ? 'root' : `uid ${process.getuid?.()}`}; effective capabilities: ${[...caps].sort().join(', ') || 'none'}`,
+    fix: 'run as root, or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (e.g. `setcap cap_bpf,cap_perfmon,cap_net_admin+ep $(which node)` or the container securityContext); for development without eBPF set TAPIO_MOCK_MODE=true',
+  });
+  return checks;
+}
+
+type EbpfDoctor = { runDoctorChecks(): Promise<DoctorCheck[]> };
+
+async function receiverChecks(): Promise<DoctorCheck[]> {
+  const modulePath = join(__dirname, '../../receivers/ebpf_network/doctor.ts');
+  if (!existsSync(modulePath)) {
+    return [{ name: 'ebpf receiver', ok: false, detail: 'the eBPF receiver checks are not available in this build' }];
+  }
+  try {
+    return await (require(modulePath) as EbpfDoctor).runDoctorChecks();
+  } catch (error) {
+    return [{ name: 'ebpf receiver', ok: false, detail: `running the eBPF checks failed: ${(error as Error).message}` }];
+  }
+}
+
+export function formatChecks(checks: DoctorCheck[]): string {
+  const width = Math.max(...checks.map((c) => c.name.length));
+  return checks
+    .map((c) => {
+      const line = `${c.ok ? ' ok ' : 'FAIL'}  ${c.name.padEnd(width)}  ${c.detail}`;
+      return c.ok || !c.fix ? line : `${line}\n${' '.repeat(width + 8)}fix: ${c.fix}`;
+    })
+    .join('\n');
+}
+
+export async function runDoctor(configPath: string): Promise<number> {
+  const checks = [...runtimeChecks(configPath), ...(await receiverChecks())];
+  console.log(formatChecks(checks));
+  const failed = checks.filter((c) => !c.ok).length;
+  console.log(failed ? `\n${failed} check(s) failed` : '\nall checks passed');
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,38 @@
+/** `network-observer run`: load, build, start, wait for a signal, drain, print counters. */
+import { Collector } from '../collector';
+import { loadConfigFile } from '../config/load';
+import { createLogger } from '../logger';
+
+export async function runCollector(configPath: string): Promise<number> {
+  const { config, registry } = loadConfigFile(configPath);
+  const logger = createLogger(config.telemetry.logLevel);
+  for (const warning of config.warnings) logger.warn(warning);
+  const collector = new Collector(config, registry, logger);
+
+  let exitCode = 0;
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string, code: number): Promise<void> => {
+    if (!stopping) {
+      exitCode = code;
+      logger.info(`${reason}; shutting down (deadline ${config.telemetry.shutdownTimeoutMs} ms)`);
+      stopping = collector.shutdown();
+    }
+    return stopping;
+  };
+  const finished = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      void stop(`received ${signal}`, 0).then(resolve);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    collector.onFatalError((error) => {
+      void stop(`a component failed: ${error.message}`, 1).then(resolve);
+    });
+  });
+
+  await collector.start();
+  logger.info(`running ${config.pipelines.length} pipeline(s): ${config.pipelines.map((p) => p.name).join(', ')}`);
+  await finished;
+  process.stderr.write(collector.telemetry.summary() + '\n');
+  return exitCode;
+}

@@ -1,0 +1,204 @@
+/**
+ * The running collector: builds the component graph from a ResolvedConfig, starts it in
+ * dependency order (exporters, processors, receivers), and shuts it down in reverse so data in
+ * flight drains into the exporters within the configured deadline.
+ *
+ * Graph rules (as in the OpenTelemetry Collector): a receiver or exporter named by several
+ * pipelines is ONE instance; processors get one instance per pipeline; a receiver feeding
+ * several pipelines fans out to each pipeline's first consumer.
+ */
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { Component, ComponentKind, Consumer, Exporter, Host, Processor, Receiver } from './component';
+import type { ResolvedComponent, ResolvedConfig } from './config/resolve';
+import { fanOut, type FanOutTarget } from './fanout';
+import type { Logger } from './logger';
+import type { ComponentRegistry } from './registry';
+import { registerSelfMetrics } from './self-metrics';
+import { TelemetryRegistry, type ComponentTelemetry } from './telemetry';
+
+interface Instance {
+  label: string;
+  kind: ComponentKind;
+  component: Component;
+  telemetry: ComponentTelemetry;
+  logger: Logger;
+}
+
+export class StartupError extends Error {
+  constructor(readonly component: string, cause: Error) {
+    super(`starting ${component} failed: ${cause.message}`);
+    this.name = 'StartupError';
+  }
+}
+
+export class Collector {
+  readonly telemetry = new TelemetryRegistry();
+  private readonly exporters = new Map<string, Instance>();
+  private readonly processors: Instance[] = [];
+  private readonly receivers = new Map<string, Instance>();
+  private meterProvider: MeterProvider | undefined;
+  private started: Instance[] = [];
+  private state: 'new' | 'built' | 'running' | 'stopping' | 'stopped' = 'new';
+  private stopPromise: Promise<void> | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private readonly fatalListeners: Array<(error: Error) => void> = [];
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly registry: ComponentRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Called when a running component reports an unrecoverable error. */
+  onFatalError(listener: (error: Error) => void): void {
+    this.fatalListeners.push(listener);
+  }
+
+  private settingsFor(resolved: ResolvedComponent, label: string) {
+    const telemetry = this.telemetry.forComponent(label);
+    const logger = this.logger.child(label);
+    return { telemetry, logger, settings: this.registry.instanceContainer({ id: resolved.id, logger, telemetry }) };
+  }
+
+  async build(): Promise<void> {
+    if (this.state !== 'new') throw new Error('collector already built');
+    const { components, pipelines } = this.config;
+    const multiPipeline = pipelines.length > 1;
+
+    for (const key of new Set(pipelines.flatMap((p) => p.exporters))) {
+      const resolved = components.exporter.get(key)!;
+      const label = `exporter/${key}`;
+      const { telemetry, logger, settings } = this.settingsFor(resolved, label);
+      const exporter = await this.create(label, () => (resolved.factory as { createExporter: (s: typeof settings, c: unknown) => Exporter | Promise<Exporter> }).createExporter(settings, resolved.config));
+      this.exporters.set(key, { label, kind: 'exporter', component: exporter, telemetry, logger });
+    }
+
+    // Exporters contribute their metric readers; components record on one shared provider.
+    const readers = [...this.exporters.values()].flatMap((i) => (i.component as Exporter).metricReaders?.() ?? []);
+    this.meterProvider = new MeterProvider({ readers });
+    registerSelfMetrics(this.meterProvider, this.telemetry);
+
+    const pipelineEntry = new Map<string, FanOutTarget>();
+    for (const pipeline of pipelines) {
+      let next: FanOutTarget = this.fanOutTo(pipeline.exporters.map((key) => this.exporters.get(key)!));
+      for (const key of [...pipeline.processors].reverse()) {
+        const resolved = components.processor.get(key)!;
+        const label = multiPipeline ? `processor/${key}@${pipeline.name}` : `processor/${key}`;
+        const { telemetry, logger, settings } = this.settingsFor(resolved, label);
+        const nextConsumer = next.consumer;
+        const processor = await this.create(label, () => (resolved.factory as { createProcessor: (s: typeof settings, c: unknown, n: Consumer) => Processor | Promise<Processor> }).createProcessor(settings, resolved.config, nextConsumer));
+        const instance: Instance = { label, kind: 'processor', component: processor, telemetry, logger };
+        this.processors.push(instance);
+        next = { consumer: processor, telemetry, logger };
+      }
+      pipelineEntry.set(pipeline.name, next);
+    }
+    // Processors were created back to front; shutdown wants them front to back.
+    this.processors.reverse();
+
+    for (const key of new Set(pipelines.flatMap((p) => p.receivers))) {
+      const resolved = components.receiver.get(key)!;
+      const label = `receiver/${key}`;
+      const { telemetry, logger, settings } = this.settingsFor(resolved, label);
+      const targets = pipelines.filter((p) => p.receivers.includes(key)).map((p) => pipelineEntry.get(p.name)!);
+      const downstream = targets.length === 1 ? targets[0].consumer : fanOut(targets);
+      const receiver = await this.create(label, () => (resolved.factory as { createReceiver: (s: typeof settings, c: unknown, n: Consumer) => Receiver | Promise<Receiver> }).createReceiver(settings, resolved.config, downstream));
+      this.receivers.set(key, { label, kind: 'receiver', component: receiver, telemetry, logger });
+    }
+    this.state = 'built';
+  }
+
+  private async create<T>(label: string, make: () => T | Promise<T>): Promise<T> {
+    try {
+      return await make();
+    } catch (error) {
+      throw new StartupError(label, error as Error);
+    }
+  }
+
+  private fanOutTo(instances: Instance[]): FanOutTarget {
+    const targets = instances.map((i) => ({ consumer: i.component as Exporter, telemetry: i.telemetry, logger: i.logger }));
+    if (targets.length === 1) return { ...targets[0], consumer: fanOut(targets) };
+    return { consumer: fanOut(targets), telemetry: targets[0].telemetry, logger: this.logger };
+  }
+
+  private host(): Host {
+    return {
+      meterProvider: this.meterProvider!,
+      reportFatalError: (error) => {
+        this.logger.error(`fatal: ${error.message}`);
+        for (const listener of this.fatalListeners) listener(error);
+      },
+    };
+  }
+
+  /** Starts exporters, then processors, then receivers; on a failure stops what started and throws. */
+  async start(): Promise<void> {
+    if (this.state === 'new') await this.build();
+    if (this.state !== 'built') return;
+    this.state = 'running';
+    const host = this.host();
+    const order = [...this.exporters.values(), ...[...this.processors].reverse(), ...this.receivers.values()];
+    for (const instance of order) {
+      try {
+        await instance.component.start(host);
+        this.started.push(instance);
+      } catch (error) {
+        this.logger.error(`starting ${instance.label} failed; stopping the ${this.started.length} component(s) already started`);
+        await this.shutdown();
+        throw new StartupError(instance.label, error as Error);
+      }
+    }
+    if (this.config.telemetry.statusIntervalMs > 0) {
+      this.statusTimer = setInterval(() => this.logger.info(`status: ${this.telemetry.statusLine()}`), this.config.telemetry.statusIntervalMs);
+      this.statusTimer.unref();
+    }
+  }
+
+  /**
+   * Receivers first (no new data), then processors front to back (each drains into the next),
+   * then exporters (flush), within the shutdown deadline. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.stopPromise ??= this.doShutdown();
+    return this.stopPromise;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.state = 'stopping';
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    const deadline = Date.now() + this.config.telemetry.shutdownTimeoutMs;
+    const startedSet = new Set(this.started);
+    const order = [...this.receivers.values(), ...this.processors, ...this.exporters.values()].filter((i) => startedSet.has(i));
+    for (const instance of order) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        this.logger.warn(`shutdown deadline reached; ${instance.label} was not given time to drain`);
+        continue;
+      }
+      await this.stopOne(instance, remaining);
+    }
+    try {
+      await this.meterProvider?.shutdown({ timeoutMillis: Math.max(100, deadline - Date.now()) });
+    } catch (error) {
+      this.logger.warn(`flushing metrics on shutdown failed: ${(error as Error).message}`);
+    }
+    this.state = 'stopped';
+  }
+
+  private async stopOne(instance: Instance, budgetMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), budgetMs);
+    });
+    try {
+      const outcome = await Promise.race([Promise.resolve(instance.component.shutdown()).then(() => 'done' as const), timeout]);
+      if (outcome === 'timeout') this.logger.warn(`${instance.label} did not finish shutting down within ${budgetMs} ms; moving on`);
+    } catch (error) {
+      instance.telemetry.errors();
+      this.logger.error(`${instance.label} failed while shutting down: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

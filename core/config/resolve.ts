@@ -1,0 +1,156 @@
+/**
+ * Turns a parsed collector.yaml into a validated, fully-defaulted ResolvedConfig, collecting
+ * every problem along the way: the document's shape, each component's schema and cross-field
+ * rules, and the pipeline graph.
+ */
+import type { ComponentId, ComponentKind, Factory } from '../component';
+import type { ComponentRegistry } from '../registry';
+import collectorSchema from './collector.schema.json';
+import type { CollectorConfigFile } from './collector.generated';
+import { ConfigError, type ConfigIssue } from './errors';
+import { normalizeUnits, validateAgainstSchema } from './schema-validator';
+import { deepMerge } from './merge';
+
+export interface ResolvedComponent {
+  id: ComponentId;
+  factory: Factory;
+  config: unknown;
+}
+
+export interface ResolvedPipeline {
+  name: string;
+  receivers: string[];
+  processors: string[];
+  exporters: string[];
+}
+
+export interface ServiceTelemetry {
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  statusIntervalMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export interface ResolvedConfig {
+  components: Record<ComponentKind, Map<string, ResolvedComponent>>;
+  pipelines: ResolvedPipeline[];
+  telemetry: ServiceTelemetry;
+  /** Not errors, but worth telling (unused components, unset env variables). */
+  warnings: string[];
+}
+
+export const SECTION: Record<ComponentKind, 'receivers' | 'processors' | 'exporters'> = {
+  receiver: 'receivers',
+  processor: 'processors',
+  exporter: 'exporters',
+};
+const KINDS: readonly ComponentKind[] = ['receiver', 'processor', 'exporter'];
+const ID_PATTERN = /^([a-z][a-z0-9_]*)(?:\/([^/\s]+))?$/;
+
+export function parseComponentId(kind: ComponentKind, key: string): ComponentId | undefined {
+  const match = ID_PATTERN.exec(key);
+  if (!match) return undefined;
+  return { kind, type: match[1], name: match[2] ?? '', key };
+}
+
+function resolveComponent(kind: ComponentKind, key: string, body: unknown, registry: ComponentRegistry, issues: ConfigIssue[]): ResolvedComponent | undefined {
+  const base = [SECTION[kind], key];
+  const id = parseComponentId(kind, key);
+  if (!id) {
+    issues.push({ path: base, message: 'is not a valid component id: use type or type/name (type in snake_case)' });
+    return undefined;
+  }
+  const factory = registry.lookup(kind, id.type);
+  if (!factory) {
+    const valid = registry.types(kind);
+    issues.push({ path: base, message: `unknown ${kind} type "${id.type}" (valid ${kind} types: ${valid.length ? valid.join(', ') : 'none registered'})` });
+    return undefined;
+  }
+  if (body !== null && body !== undefined && (typeof body !== 'object' || Array.isArray(body))) {
+    issues.push({ path: base, message: 'must be a mapping of options (or empty for the defaults)' });
+    return undefined;
+  }
+  const merged = deepMerge(factory.createDefaultConfig(), (body ?? {}) as Record<string, unknown>);
+  const problems = validateAgainstSchema(factory.configSchema, merged);
+  for (const p of problems) issues.push({ path: [...base, ...p.path], message: p.message });
+  if (problems.length) return undefined;
+  const config = normalizeUnits(factory.configSchema, merged);
+  let ruleIssues: ReturnType<NonNullable<Factory['validate']>> = [];
+  try {
+    ruleIssues = factory.validate?.(config) ?? [];
+  } catch (error) {
+    issues.push({ path: base, message: `validation failed inside the component: ${(error as Error).message}` });
+    return undefined;
+  }
+  for (const p of ruleIssues) issues.push({ path: [...base, ...p.path], message: p.message });
+  return ruleIssues.length ? undefined : { id, factory, config };
+}
+
+function checkPipelines(file: CollectorConfigFile, defined: Record<ComponentKind, Set<string>>, issues: ConfigIssue[]): ResolvedPipeline[] {
+  const pipelines: ResolvedPipeline[] = [];
+  for (const [name, spec] of Object.entries(file.service?.pipelines ?? {})) {
+    const base = ['service', 'pipelines', name];
+    const lists = { receiver: spec.receivers ?? [], processor: spec.processors ?? [], exporter: spec.exporters ?? [] };
+    if (lists.receiver.length === 0) issues.push({ path: [...base, 'receivers'], message: 'a pipeline needs at least one receiver' });
+    if (lists.exporter.length === 0) issues.push({ path: [...base, 'exporters'], message: 'a pipeline needs at least one exporter' });
+    for (const kind of KINDS) {
+      const seen = new Set<string>();
+      lists[kind].forEach((ref, index) => {
+        if (!defined[kind].has(ref)) {
+          const names = [...defined[kind]];
+          issues.push({
+            path: [...base, SECTION[kind], index],
+            message: `references undefined ${kind} "${ref}" (defined under ${SECTION[kind]}: ${names.length ? names.join(', ') : 'none'})`,
+          });
+        }
+        if (seen.has(ref)) issues.push({ path: [...base, SECTION[kind], index], message: `${kind} "${ref}" appears twice in this pipeline` });
+        seen.add(ref);
+      });
+    }
+    pipelines.push({ name, receivers: lists.receiver, processors: lists.processor, exporters: lists.exporter });
+  }
+  return pipelines;
+}
+
+/** Validates `file` (already env-expanded) against the registry; throws ConfigError with every problem. */
+export function resolveConfig(file: unknown, registry: ComponentRegistry, source: string, priorIssues: ConfigIssue[] = []): ResolvedConfig {
+  const issues: ConfigIssue[] = [...priorIssues];
+  const shapeProblems = validateAgainstSchema(collectorSchema, file);
+  for (const p of shapeProblems) issues.push({ path: p.path, message: p.message });
+  const doc = (file ?? {}) as CollectorConfigFile;
+  if (shapeProblems.length && (doc === null || typeof doc !== 'object')) throw new ConfigError(source, issues);
+
+  const components = { receiver: new Map(), processor: new Map(), exporter: new Map() } as ResolvedConfig['components'];
+  const defined = { receiver: new Set<string>(), processor: new Set<string>(), exporter: new Set<string>() };
+  for (const kind of KINDS) {
+    const section = (doc as Record<string, unknown>)[SECTION[kind]];
+    if (section === null || section === undefined || typeof section !== 'object') continue;
+    for (const [key, body] of Object.entries(section as Record<string, unknown>)) {
+      defined[kind].add(key);
+      const resolved = resolveComponent(kind, key, body, registry, issues);
+      if (resolved) components[kind].set(key, resolved);
+    }
+  }
+  const pipelines = checkPipelines(doc, defined, issues);
+  const telemetryInput = doc.service?.telemetry ?? {};
+  const telemetry = normalizeUnits(collectorSchema.properties.service.properties.telemetry, {
+    log_level: 'info',
+    status_interval: '0s',
+    shutdown_timeout: '10s',
+    ...telemetryInput,
+  }) as { log_level: ServiceTelemetry['logLevel']; status_interval: number; shutdown_timeout: number };
+  if (issues.length) throw new ConfigError(source, issues);
+
+  const warnings: string[] = [];
+  const used = new Set(pipelines.flatMap((p) => [...p.receivers.map((r) => `receiver:${r}`), ...p.processors.map((r) => `processor:${r}`), ...p.exporters.map((r) => `exporter:${r}`)]));
+  for (const kind of KINDS) {
+    for (const key of components[kind].keys()) {
+      if (!used.has(`${kind}:${key}`)) warnings.push(`${SECTION[kind]}::${key} is defined but not used in any pipeline; it will not run`);
+    }
+  }
+  return {
+    components,
+    pipelines,
+    telemetry: { logLevel: telemetry.log_level, statusIntervalMs: telemetry.status_interval, shutdownTimeoutMs: telemetry.shutdown_timeout },
+    warnings,
+  };
+}

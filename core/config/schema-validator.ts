@@ -1,0 +1,115 @@
+/**
+ * JSON Schema validation of config sections with ajv, and the two conversions every component
+ * relies on: `format: duration` values become milliseconds and `format: size` values bytes.
+ * Messages are rewritten into the words a user of collector.yaml needs.
+ */
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import type { ConfigSchema } from '../component';
+import { parseDuration, parseSize } from '../units';
+
+export interface SchemaProblem {
+  /** Path below the validated value. */
+  path: (string | number)[];
+  message: string;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
+ajv.addFormat('duration', { type: 'string', validate: (text: string) => parseDuration(text) !== undefined });
+ajv.addFormat('size', { type: 'string', validate: (text: string) => parseSize(text) !== undefined });
+// Used by json-schema-to-typescript to type normalized values; meaningless to validation.
+ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
+
+const compiled = new WeakMap<object, ValidateFunction>();
+
+/** Compiles (once per schema object); throws with ajv's reason when the schema itself is invalid. */
+export function compileSchema(schema: ConfigSchema): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema as object);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+const ARTICLE = (word: string): string => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`);
+
+function describeError(error: ErrorObject): SchemaProblem {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { path: [...path, String(p.additionalProperty)], message: 'unknown key' };
+    case 'type': {
+      const types = String(p.type).split(',');
+      return { path, message: `must be ${types.map(ARTICLE).join(' or ')}` };
+    }
+    case 'enum':
+      return { path, message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'format':
+      if (p.format === 'duration') return { path, message: 'must be a duration such as 500ms, 10s, 5m or 1h' };
+      if (p.format === 'size') return { path, message: 'must be a size such as 4096, 64KiB or 8MiB' };
+      return { path, message: `must be a valid ${String(p.format)}` };
+    case 'required':
+      return { path: [...path, String(p.missingProperty)], message: 'is required' };
+    default:
+      return { path, message: error.message ?? 'is invalid' };
+  }
+}
+
+/** Every problem, with anyOf/oneOf noise reduced to the branch errors a user can act on. */
+export function validateAgainstSchema(schema: ConfigSchema, value: unknown): SchemaProblem[] {
+  const validate = compileSchema(schema);
+  if (validate(value)) return [];
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if');
+  const seen = new Set<string>();
+  const out: SchemaProblem[] = [];
+  for (const error of errors) {
+    const problem = describeError(error);
+    const key = `${problem.path.join('/')}|${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(problem);
+  }
+  return out;
+}
+
+type SchemaNode = Record<string, unknown>;
+
+/**
+ * Replaces duration strings with milliseconds and size strings with bytes wherever the schema
+ * says `format: duration` / `format: size`. Runs after validation, so every such string parses.
+ */
+export function normalizeUnits(schema: ConfigSchema, value: unknown, root: ConfigSchema = schema): unknown {
+  const node = resolveRef(schema as SchemaNode, root as SchemaNode);
+  if (typeof value === 'string') {
+    if (node.format === 'duration') return parseDuration(value) ?? value;
+    if (node.format === 'size') return parseSize(value) ?? value;
+    return value;
+  }
+  if (Array.isArray(value)) {
+    const items = node.items as ConfigSchema | undefined;
+    return items ? value.map((v) => normalizeUnits(items, v, root)) : value;
+  }
+  if (value !== null && typeof value === 'object') {
+    const properties = (node.properties ?? {}) as Record<string, ConfigSchema>;
+    const additional = node.additionalProperties;
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+      const childSchema = properties[key] ?? (typeof additional === 'object' ? (additional as ConfigSchema) : undefined);
+      out[key] = childSchema ? normalizeUnits(childSchema, child, root) : child;
+    }
+    return out;
+  }
+  return value;
+}
+
+function resolveRef(node: SchemaNode, root: SchemaNode): SchemaNode {
+  const ref = node.$ref;
+  if (typeof ref !== 'string' || !ref.startsWith('#/')) return node;
+  let target: unknown = root;
+  for (const segment of ref.slice(2).split('/')) target = (target as SchemaNode | undefined)?.[segment];
+  return (target as SchemaNode | undefined) ?? node;
+}
