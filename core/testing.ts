@@ -2,6 +2,7 @@
  * Helpers for testing components outside a running collector: what a plugin author needs to
  * unit-test a factory, and what our own tests use. Part of the public API.
  */
+import 'reflect-metadata';
 import { container } from 'tsyringe';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ComponentId, ComponentKind, ComponentSettings, Consumer, Host } from './component';

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { ConfigError, formatIssue } from '../../../core/config/errors';
+import { loadConfigText } from '../../../core/config/load';
+import { testFactories } from '../../helpers/test-factories';
+
+function load(yaml: string) {
+  return loadConfigText(yaml, 'test.yaml', __dirname, { builtins: testFactories, env: { REPLAY_COUNT: '7' } });
+}
+
+function problems(yaml: string): string[] {
+  try {
+    load(yaml);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${(error as Error).stack}`);
+    return error.issues.map(formatIssue);
+  }
+  assert.fail('config was accepted');
+}
+
+const GOOD = `
+receivers:
+  test_replay:
+    count: \${env:REPLAY_COUNT}
+    interval: 250ms
+processors:
+  test_tag/a:
+exporters:
+  test_record:
+service:
+  telemetry:
+    shutdown_timeout: 3s
+  pipelines:
+    events:
+      receivers: [test_replay]
+      processors: [test_tag/a]
+      exporters: [test_record]
+`;
+
+describe('config resolution', () => {
+  it('merges user values over factory defaults and normalizes units', () => {
+    const { config } = load(GOOD);
+    assert.deepEqual(config.components.receiver.get('test_replay')!.config, { count: 7, fail_on_start: false, interval: 250 });
+    assert.deepEqual(config.components.processor.get('test_tag/a')!.config, { tag: 'tagged' });
+    assert.equal(config.components.processor.get('test_tag/a')!.id.name, 'a');
+    assert.equal(config.telemetry.shutdownTimeoutMs, 3000);
+    assert.deepEqual(config.pipelines, [{ name: 'events', receivers: ['test_replay'], processors: ['test_tag/a'], exporters: ['test_record'] }]);
+  });
+
+  it('reports an unknown key, a wrongly typed value and an undefined processor together', () => {
+    const found = problems(`
+receivers:
+  test_replay:
+    count: many
+    colour: blue
+exporters:
+  test_record:
+service:
+  pipelines:
+    events:
+      receivers: [test_replay]
+      processors: [batch]
+      exporters: [test_record]
+`);
+    assert.deepEqual(found.sort(), [
+      'receivers::test_replay::colour: unknown key',
+      'receivers::test_replay::count: must be an integer',
+      'service::pipelines::events::processors::0: references undefined processor "batch" (defined under processors: none)',
+    ]);
+  });
+
+  it('names an unknown component type with the valid ones', () => {
+    const found = problems(`
+receivers: { test_replay: }
+exporters: { kafka: { brokers: [x] }, test_record: }
+service: { pipelines: { p: { receivers: [test_replay], exporters: [test_record] } } }
+`);
+    assert.deepEqual(found, ['exporters::kafka: unknown exporter type "kafka" (valid exporter types: test_record)']);
+  });
+
+  it('checks the graph: empty pipelines and duplicate processors', () => {
+    const found = problems(`
+receivers: { test_replay: }
+processors: { test_tag: }
+exporters: { test_record: }
+service:
+  pipelines:
+    p:
+      receivers: []
+      processors: [test_tag, test_tag]
+      exporters: []
+`);
+    assert.deepEqual(found.sort(), [
+      'service::pipelines::p::exporters: a pipeline needs at least one exporter',
+      'service::pipelines::p::processors::1: processor "test_tag" appears twice in this pipeline',
+      'service::pipelines::p::receivers: a pipeline needs at least one receiver',
+    ]);
+  });
+
+  it('reports bad durations, bad enums and unknown top-level keys', () => {
+    const found = problems(`
+receivers: { test_replay: { count: 5000, interval: soon } }
+exporters: { test_record: }
+extensions: {}
+service:
+  pipelines: { p: { receivers: [test_replay], exporters: [test_record] } }
+  telemetry: { log_level: loud }
+`);
+    // validate() (count <= 1000) is not run while the schema still fails.
+    assert.deepEqual(found.sort(), [
+      'extensions: unknown key',
+      'receivers::test_replay::interval: must be a duration such as 500ms, 10s, 5m or 1h',
+      'service::telemetry::log_level: must be one of "debug", "info", "warn", "error"',
+    ]);
+  });
+
+  it('runs validate() once the schema passes', () => {
+    const found = problems(`
+receivers: { test_replay: { count: 5000 } }
+exporters: { test_record: }
+service: { pipelines: { p: { receivers: [test_replay], exporters: [test_record] } } }
+`);
+    assert.deepEqual(found, ['receivers::test_replay::count: must be at most 1000 in tests']);
+  });
+
+  it('reports YAML syntax errors with a line number', () => {
+    const found = problems('receivers:\n  test_replay: [\n');
+    assert.equal(found.length, 1);
+    assert.match(found[0], /^YAML: .*line \d+/);
+  });
+
+  it('warns about components that no pipeline uses', () => {
+    const { config } = load(GOOD.replace('exporters:\n  test_record:', 'exporters:\n  test_record:\n  test_record/unused:'));
+    assert.deepEqual(config.warnings, ['exporters::test_record/unused is defined but not used in any pipeline; it will not run']);
+  });
+});
