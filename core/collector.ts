@@ -8,7 +8,7 @@
  * several pipelines fans out to each pipeline's first consumer.
  */
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { Component, ComponentKind, Consumer, Exporter, Host, Processor, Receiver } from './component';
+import type { Component, ComponentKind, Exporter, Factory, Host } from './component';
 import type { ResolvedComponent, ResolvedConfig } from './config/resolve';
 import { fanOut, type FanOutTarget } from './fanout';
 import type { Logger } from './logger';
@@ -22,6 +22,12 @@ interface Instance {
   component: Component;
   telemetry: ComponentTelemetry;
   logger: Logger;
+}
+
+/** The factory of a resolved component, narrowed to its kind (resolution guarantees the match). */
+function factoryOf<K extends ComponentKind>(resolved: ResolvedComponent, kind: K): Extract<Factory, { kind: K }> {
+  if (resolved.factory.kind !== kind) throw new Error(`${resolved.id.key} is a ${resolved.factory.kind}, not a ${kind}`);
+  return resolved.factory as Extract<Factory, { kind: K }>;
 }
 
 export class StartupError extends Error {
@@ -69,7 +75,8 @@ export class Collector {
       const resolved = components.exporter.get(key)!;
       const label = `exporter/${key}`;
       const { telemetry, logger, settings } = this.settingsFor(resolved, label);
-      const exporter = await this.create(label, () => (resolved.factory as { createExporter: (s: typeof settings, c: unknown) => Exporter | Promise<Exporter> }).createExporter(settings, resolved.config));
+      const factory = factoryOf(resolved, 'exporter');
+      const exporter = await this.create(label, () => factory.createExporter(settings, resolved.config));
       this.exporters.set(key, { label, kind: 'exporter', component: exporter, telemetry, logger });
     }
 
@@ -86,7 +93,8 @@ export class Collector {
         const label = multiPipeline ? `processor/${key}@${pipeline.name}` : `processor/${key}`;
         const { telemetry, logger, settings } = this.settingsFor(resolved, label);
         const nextConsumer = next.consumer;
-        const processor = await this.create(label, () => (resolved.factory as { createProcessor: (s: typeof settings, c: unknown, n: Consumer) => Processor | Promise<Processor> }).createProcessor(settings, resolved.config, nextConsumer));
+        const factory = factoryOf(resolved, 'processor');
+        const processor = await this.create(label, () => factory.createProcessor(settings, resolved.config, nextConsumer));
         const instance: Instance = { label, kind: 'processor', component: processor, telemetry, logger };
         this.processors.push(instance);
         next = { consumer: processor, telemetry, logger };
@@ -102,7 +110,8 @@ export class Collector {
       const { telemetry, logger, settings } = this.settingsFor(resolved, label);
       const targets = pipelines.filter((p) => p.receivers.includes(key)).map((p) => pipelineEntry.get(p.name)!);
       const downstream = targets.length === 1 ? targets[0].consumer : fanOut(targets);
-      const receiver = await this.create(label, () => (resolved.factory as { createReceiver: (s: typeof settings, c: unknown, n: Consumer) => Receiver | Promise<Receiver> }).createReceiver(settings, resolved.config, downstream));
+      const factory = factoryOf(resolved, 'receiver');
+      const receiver = await this.create(label, () => factory.createReceiver(settings, resolved.config, downstream));
       this.receivers.set(key, { label, kind: 'receiver', component: receiver, telemetry, logger });
     }
     this.state = 'built';
