@@ -111,3 +111,28 @@ export const ATTR_NO_PAYLOAD_TRUNCATED = 'network_observer.payload.truncated' as
 
 /** Event names of the log records made from lifecycle events (`network_observer.<kind>`). */
 export const EVENT_NAME_PREFIX = 'network_observer.' as const;
+
+/**
+ * Marks the series that collects everything beyond a cardinality cap, as the OpenTelemetry
+ * metrics SDK specification names it (not exported by the semantic-conventions package).
+ */
+export const ATTR_OTEL_METRIC_OVERFLOW = 'otel.metric.overflow' as const;
+
+// ---- Connection and flow metrics (processors/conntrack), until semconv has flow metrics --------
+
+/** Open connections and active flows, by network.transport (and network.connection.state for TCP). */
+export const METRIC_NO_CONNECTION_ACTIVE = 'network_observer.connection.active' as const;
+export const METRIC_NO_CONNECTION_OPENED = 'network_observer.connection.opened' as const;
+/** By network_observer.connection.close_reason. */
+export const METRIC_NO_CONNECTION_CLOSED = 'network_observer.connection.closed' as const;
+/** Failed connects, by error.type (refused, timeout, reset, unreachable, unknown). */
+export const METRIC_NO_CONNECTION_FAILED = 'network_observer.connection.failed' as const;
+/** Seconds. */
+export const METRIC_NO_CONNECTION_DURATION = 'network_observer.connection.duration' as const;
+/** Smoothed round-trip time at close, seconds. */
+export const METRIC_NO_CONNECTION_RTT = 'network_observer.connection.rtt' as const;
+export const METRIC_NO_CONNECTION_RETRANSMITS = 'network_observer.connection.retransmits' as const;
+/** Bytes, by network.io.direction (transmit/receive), TCP, UDP and ICMP. */
+export const METRIC_NO_IO = 'network_observer.io' as const;
+/** Packets (TCP segments, UDP datagrams, ICMP messages), by network.io.direction. */
+export const METRIC_NO_PACKETS = 'network_observer.packets' as const;
