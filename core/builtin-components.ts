@@ -5,8 +5,10 @@
  * `components` work on any machine.
  */
 import type { Factory } from './component';
+import { factory as probabilisticSampler } from '../processors/probabilistic_sampler';
 
 export function builtinFactories(): Factory[] {
   return [
+    probabilisticSampler,
   ];
 }
