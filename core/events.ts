@@ -216,6 +216,12 @@ export interface GrpcCallEvent extends L7Common {
   /** OK, NOT_FOUND, ... */
   grpcStatusName?: string;
   streamId: number;
+  /** Query string of `:path` (without '?'); only when the l7 processor keeps query strings. */
+  query?: string;
+  /** DATA payload bytes (padding excluded) the client sent on the stream, when seen. */
+  requestBodySize?: number;
+  /** DATA payload bytes (padding excluded) the server sent on the stream, when seen. */
+  responseBodySize?: number;
 }
 
 export interface TlsHandshakeEvent extends L7Common {
