@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Network observer kernel side: TCP lifecycle, UDP datagrams, ICMP, socket ownership.
+ *
+ * Works without kprobes and fentry (neither is available on the kernels we target):
+ * - TCP lifecycle from tp_btf/inet_sock_set_state, following bcc tcplife / Coroot: the owning
+ *   process is captured at the transitions that run in process context (CLOSE->SYN_SENT on
+ *   connect, ->LISTEN on listen, ESTABLISHED->FIN_WAIT1 / CLOSE_WAIT->LAST_ACK on close) and
+ *   kept in a cookie-keyed map for the transitions that run in softirq (SYN_SENT->ESTABLISHED,
+ *   SYN_RECV->ESTABLISHED, ->CLOSE). Counters are read from tcp_sock at close.
+ * - UDP and ICMP at the packet level with cgroup_skb (the only place that sees the remote
+ *   address of an unconnected sendto and every ICMP message), with the owner taken from the
+ *   same map, filled at socket creation (cgroup/sock_create) and by sock_send/recv_length.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "net_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_ICMPV6_ 58
+
+/* TCP states (include/net/tcp_states.h); vmlinux.h carries them as an anonymous enum. */
+#define S_ESTABLISHED 1
+#define S_SYN_SENT 2
+#define S_SYN_RECV 3
+#define S_FIN_WAIT1 4
+#define S_CLOSE 7
+#define S_CLOSE_WAIT 8
+#define S_LAST_ACK 9
+#define S_LISTEN 10
+
+#define ECONNRESET_ 104
+#define EPIPE_ 32
+
+const volatile struct ne_config cfg = {
+	.sampling_pct = 100,
+	.wakeup_threshold = 64 * 1024,
+	.capture_bytes = 4096,
+	.enable_ipv4 = 1,
+	.enable_ipv6 = 1,
+	.enable_tcp = 1,
+	.enable_udp = 1,
+	.enable_icmp = 1,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* ring_buffer_size, set before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ne_stats);
+} stats SEC(".maps");
+
+struct rate_state {
+	__u64 window_start;
+	__u64 count;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rate_state);
+} rate SEC(".maps");
+
+/* Who owns a socket, and what we decided about it. Private to the kernel side. */
+struct sock_info {
+	__u64 start_ns;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 tid;
+	__u32 netns;
+	__u8 direction;
+	__u8 skip;    /* sampled out or the observer's own: every later event shares this fate */
+	__u8 reset;   /* an RST was sent or received */
+	__u8 opened;  /* an open record was emitted */
+	char comm[NE_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* max_tracked_sockets, set before load */
+	__type(key, __u64);         /* socket cookie */
+	__type(value, struct sock_info);
+} socks SEC(".maps");
+
+struct listen_key {
+	__u32 netns;
+	__u16 port;
+	__u16 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct listen_key);
+	__type(value, struct sock_info);
+} listeners SEC(".maps");
+
+static __always_inline struct ne_stats *stats_slot(void)
+{
+	__u32 k = 0;
+	return bpf_map_lookup_elem(&stats, &k);
+}
+
+#define STAT_INC(field)                                   \
+	do {                                              \
+		struct ne_stats *__s = stats_slot();      \
+		if (__s)                                  \
+			__s->field++;                     \
+	} while (0)
+
+static __always_inline bool rate_ok(void)
+{
+	if (!cfg.max_events_per_sec_per_cpu)
+		return true;
+	__u32 k = 0;
+	struct rate_state *r = bpf_map_lookup_elem(&rate, &k);
+	if (!r)
+		return true;
+	__u64 now = bpf_ktime_get_ns();
+	if (now - r->window_start >= 1000000000ULL) {
+		r->window_start = now;
+		r->count = 0;
+	}
+	if (r->count >= cfg.max_events_per_sec_per_cpu) {
+		STAT_INC(rate_limited);
+		return false;
+	}
+	r->count++;
+	return true;
+}
+
+static __always_inline void *reserve(__u32 size)
+{
+	if (!rate_ok())
+		return NULL;
+	void *rec = bpf_ringbuf_reserve(&events, size, 0);
+	if (!rec)
+		STAT_INC(ring_lost);
+	return rec;
+}
+
+/* Batched wake-ups: the consumer is woken only once enough bytes are pending; it also drains on
+ * a timer, so a quiet ring is never stuck. One wake-up per record costs ~10x more CPU. */
+static __always_inline void submit(void *rec)
+{
+	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(rec, pending >= cfg.wakeup_threshold ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	STAT_INC(records);
+}
+
+/* Per-socket sampling so all events of one connection share fate. */
+static __always_inline bool sampled_in(__u64 cookie)
+{
+	if (cfg.sampling_pct >= 100)
+		return true;
+	__u64 h = cookie * 0x9E3779B97F4A7C15ULL;
+	return ((h >> 32) % 100) < cfg.sampling_pct;
+}
+
+static __always_inline bool ports_ok(__u16 a, __u16 b)
+{
+	int i;
+#pragma unroll
+	for (i = 0; i < NE_MAX_PORTS; i++) {
+		if (i < cfg.n_exclude_ports && (cfg.exclude_ports[i] == a || cfg.exclude_ports[i] == b))
+			return false;
+	}
+	if (cfg.n_ports == 0)
+		return true;
+#pragma unroll
+	for (i = 0; i < NE_MAX_PORTS; i++) {
+		if (i < cfg.n_ports && (cfg.ports[i] == a || cfg.ports[i] == b))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void owner_from_current(struct sock_info *o)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	o->pid = id >> 32;
+	o->tid = (__u32)id;
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+static __always_inline void fill_header(struct ne_header *h, __u16 type, __u16 size, __u64 cookie,
+					const struct sock_info *o)
+{
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cookie = cookie;
+	h->type = type;
+	h->size = size;
+	if (o) {
+		h->cgroup_id = o->cgroup_id;
+		h->pid = o->pid;
+		h->tid = o->tid;
+		h->netns = o->netns;
+		__builtin_memcpy(h->comm, o->comm, NE_COMM_LEN);
+	}
+}
+
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
+}
+
+static __always_inline void unmap_v4(__u8 *a)
+{
+	__u32 *w = (__u32 *)a;
+	w[0] = w[3];
+	w[1] = 0;
+	w[2] = 0;
+	w[3] = 0;
+}
+
+/* Fills the tuple from a socket; false when the family is not observed. */
+static __always_inline bool tuple_from_sock(struct ne_tuple *t, const struct sock *sk, __u8 proto)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	t->proto = proto;
+	if (family == AF_INET) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(t->laddr, &l, 4);
+		__builtin_memcpy(t->raddr, &r, 4);
+		t->family = 4;
+		return cfg.enable_ipv4;
+	}
+	if (family != AF_INET6)
+		return false;
+	BPF_CORE_READ_INTO(&t->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	BPF_CORE_READ_INTO(&t->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	if (is_v4_mapped(t->raddr) || is_v4_mapped(t->laddr)) {
+		unmap_v4(t->laddr);
+		unmap_v4(t->raddr);
+		t->family = 4;
+		t->flags |= NE_TUPLE_V4_MAPPED;
+		return cfg.enable_ipv4;
+	}
+	t->family = 6;
+	return cfg.enable_ipv6;
+}
+
+static __always_inline __u32 sock_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline void emit_tcp_open(const struct sock *sk, __u64 cookie, struct sock_info *o)
+{
+	struct ne_tuple t = {};
+	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
+		return;
+	t.direction = o->direction;
+	struct ne_tcp_open *r = reserve(sizeof(*r));
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_header(&r->h, NE_TCP_OPEN, sizeof(*r), cookie, o);
+	r->t = t;
+	submit(r);
+	o->opened = 1;
+}
+
+static __always_inline void emit_tcp_fail(const struct sock *sk, __u64 cookie, struct sock_info *o)
+{
+	struct ne_tuple t = {};
+	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
+		return;
+	t.direction = NE_DIR_OUTBOUND;
+	struct ne_tcp_fail *r = reserve(sizeof(*r));
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_header(&r->h, NE_TCP_FAIL, sizeof(*r), cookie, o);
+	r->t = t;
+	r->error = BPF_CORE_READ(sk, sk_err);
+	submit(r);
+}
+
+static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, struct sock_info *o, int oldstate)
+{
+	struct ne_tuple t = {};
+	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
+		return;
+	t.direction = o ? o->direction : NE_DIR_UNKNOWN;
+	struct ne_tcp_close *r = reserve(sizeof(*r));
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_header(&r->h, NE_TCP_CLOSE, sizeof(*r), cookie, o);
+	if (!o)
+		r->h.netns = sock_netns(sk);
+	r->t = t;
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	if (o && o->start_ns)
+		r->duration_ns = r->h.ts_ns - o->start_ns;
+	r->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
+	r->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	r->segs_out = BPF_CORE_READ(tp, segs_out);
+	r->segs_in = BPF_CORE_READ(tp, segs_in);
+	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	r->retransmits = BPF_CORE_READ(tp, total_retrans);
+	int err = BPF_CORE_READ(sk, sk_err);
+	if ((o && o->reset) || err == ECONNRESET_ || err == EPIPE_)
+		r->reason = NE_CLOSE_RESET;
+	else if (oldstate == S_ESTABLISHED || oldstate == S_SYN_RECV)
+		/* Straight to CLOSE without a FIN exchange is an abort. */
+		r->reason = NE_CLOSE_RESET;
+	else
+		r->reason = NE_CLOSE_FIN;
+	r->old_state = oldstate;
+	submit(r);
+}
+
+static __always_inline bool excluded_pid(__u32 pid)
+{
+	return cfg.exclude_tgid && pid == cfg.exclude_tgid;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (!cfg.enable_tcp)
+		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct sock_info *o;
+
+	if (newstate == S_SYN_SENT) {
+		/* connect(): process context. */
+		struct sock_info n = {};
+		owner_from_current(&n);
+		n.start_ns = bpf_ktime_get_boot_ns();
+		n.netns = sock_netns(sk);
+		n.direction = NE_DIR_OUTBOUND;
+		if (excluded_pid(n.pid))
+			n.skip = 1;
+		else if (!sampled_in(cookie)) {
+			n.skip = 1;
+			STAT_INC(sampled_out);
+		}
+		if (bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY))
+			STAT_INC(map_full);
+		return 0;
+	}
+
+	if (newstate == S_LISTEN) {
+		/* listen(): process context; inbound connections inherit this owner. */
+		struct sock_info n = {};
+		owner_from_current(&n);
+		n.netns = sock_netns(sk);
+		n.direction = NE_DIR_INBOUND;
+		n.skip = excluded_pid(n.pid);
+		struct listen_key k = { .netns = n.netns, .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		if (bpf_map_update_elem(&listeners, &k, &n, BPF_ANY))
+			STAT_INC(map_full);
+		return 0;
+	}
+
+	if (newstate == S_ESTABLISHED) {
+		if (oldstate == S_SYN_SENT) {
+			o = bpf_map_lookup_elem(&socks, &cookie);
+			if (!o) {
+				/* connect() started before we were loaded. */
+				struct sock_info n = { .direction = NE_DIR_OUTBOUND, .netns = sock_netns(sk) };
+				if (!sampled_in(cookie)) {
+					n.skip = 1;
+					STAT_INC(sampled_out);
+				}
+				bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY);
+				o = bpf_map_lookup_elem(&socks, &cookie);
+				if (!o)
+					return 0;
+			}
+			if (!o->skip)
+				emit_tcp_open(sk, cookie, o);
+			return 0;
+		}
+		if (oldstate == S_SYN_RECV) {
+			/* Accepted child socket, softirq: owner is the listener's process. */
+			struct sock_info n = {};
+			n.netns = sock_netns(sk);
+			struct listen_key k = { .netns = n.netns, .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+			struct sock_info *l = bpf_map_lookup_elem(&listeners, &k);
+			if (l) {
+				n = *l;
+				n.tid = 0;
+			}
+			n.start_ns = bpf_ktime_get_boot_ns();
+			n.direction = NE_DIR_INBOUND;
+			n.opened = 0;
+			if (!n.skip && !sampled_in(cookie)) {
+				n.skip = 1;
+				STAT_INC(sampled_out);
+			}
+			if (bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY)) {
+				STAT_INC(map_full);
+				return 0;
+			}
+			o = bpf_map_lookup_elem(&socks, &cookie);
+			if (o && !o->skip)
+				emit_tcp_open(sk, cookie, o);
+		}
+		return 0;
+	}
+
+	if ((oldstate == S_ESTABLISHED && newstate == S_FIN_WAIT1) ||
+	    (oldstate == S_CLOSE_WAIT && newstate == S_LAST_ACK)) {
+		/* close()/shutdown(): process context, the best owner for an accepted socket. */
+		o = bpf_map_lookup_elem(&socks, &cookie);
+		if (o && o->pid == 0 && !o->skip) {
+			owner_from_current(o);
+			if (excluded_pid(o->pid))
+				o->skip = 1;
+		}
+		return 0;
+	}
+
+	if (newstate == S_CLOSE) {
+		if (oldstate == S_LISTEN) {
+			struct listen_key k = { .netns = sock_netns(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+			bpf_map_delete_elem(&listeners, &k);
+			return 0;
+		}
+		o = bpf_map_lookup_elem(&socks, &cookie);
+		if (oldstate == S_SYN_SENT) {
+			if (!o || !o->skip)
+				emit_tcp_fail(sk, cookie, o);
+		} else if (oldstate != S_CLOSE && oldstate != S_SYN_RECV) {
+			if (!o) {
+				/* Opened before we were loaded: report what the kernel still knows. */
+				if (sampled_in(cookie))
+					emit_tcp_close(sk, cookie, NULL, oldstate);
+			} else if (!o->skip) {
+				emit_tcp_close(sk, cookie, o, oldstate);
+			}
+		}
+		if (o)
+			bpf_map_delete_elem(&socks, &cookie);
+	}
+	return 0;
+}
+
+static __always_inline void mark_reset(const struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
+	if (o)
+		o->reset = 1;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(on_tcp_receive_reset, struct sock *sk)
+{
+	if (!cfg.enable_tcp || !sk)
+		return 0;
+	mark_reset(sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_tcp_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	/* sk is NULL for resets answering packets that match no socket. */
+	if (!cfg.enable_tcp || !sk)
+		return 0;
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != S_ESTABLISHED &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != S_CLOSE_WAIT &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != S_FIN_WAIT1)
+		return 0;
+	mark_reset(sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(on_tcp_destroy, struct sock *sk)
+{
+	/* Safety net: a socket that never went through ->CLOSE must not keep its entry. */
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	bpf_map_delete_elem(&socks, &cookie);
+	return 0;
+}
+
+static __always_inline bool is_dgram_proto(__u16 proto)
+{
+	return proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6_;
+}
+
+/*
+ * Process context for every send/recv on any socket. Learns the owner of UDP/ICMP sockets
+ * created before the observer started, and of accepted TCP sockets (whose listener may be
+ * a different process than the worker that serves them).
+ */
+static __always_inline void learn_owner(struct sock *sk)
+{
+	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
+	if (proto == IPPROTO_TCP) {
+		if (o && o->pid == 0 && !o->skip) {
+			owner_from_current(o);
+			if (excluded_pid(o->pid))
+				o->skip = 1;
+		}
+		return;
+	}
+	if (!is_dgram_proto(proto))
+		return;
+	if (o && o->pid != 0)
+		return;
+	struct sock_info n = {};
+	owner_from_current(&n);
+	n.netns = sock_netns(sk);
+	n.start_ns = bpf_ktime_get_boot_ns();
+	if (excluded_pid(n.pid))
+		n.skip = 1;
+	else if (!sampled_in(cookie)) {
+		n.skip = 1;
+		STAT_INC(sampled_out);
+	}
+	if (bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY)) {
+		STAT_INC(map_full);
+		return;
+	}
+	if (n.skip)
+		return;
+	if ((proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE) ? !cfg.enable_udp : !cfg.enable_icmp)
+		return;
+	struct ne_sock_owner *r = reserve(sizeof(*r));
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_header(&r->h, NE_SOCK_OWNER, sizeof(*r), cookie, &n);
+	submit(r);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(on_sock_send, struct sock *sk, int ret, int flags)
+{
+	if (ret > 0)
+		learn_owner(sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(on_sock_recv, struct sock *sk, int ret, int flags)
+{
+	if (ret > 0)
+		learn_owner(sk);
+	return 0;
+}
+
+/* Socket creation runs in the creating process: the owner is known before the first packet. */
+SEC("cgroup/sock_create")
+int on_sock_create(struct bpf_sock *ctx)
+{
+	__u32 proto = ctx->protocol;
+	if (!is_dgram_proto(proto))
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct sock_info n = {};
+	__u64 id = bpf_get_current_pid_tgid();
+	n.pid = id >> 32;
+	n.tid = (__u32)id;
+	n.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(n.comm, sizeof(n.comm));
+	n.start_ns = bpf_ktime_get_boot_ns();
+	if (excluded_pid(n.pid))
+		n.skip = 1;
+	else if (!sampled_in(cookie)) {
+		n.skip = 1;
+		STAT_INC(sampled_out);
+	}
+	if (bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY))
+		STAT_INC(map_full);
+	return 1;
+}
+
+struct icmp_head {
+	__u8 type;
+	__u8 code;
+	__u16 csum;
+	__u16 id;
+	__u16 seq;
+};
+
+static __always_inline bool icmp_interesting(__u8 family, __u8 type)
+{
+	if (family == 4)
+		/* echo reply, unreachable, echo request, time exceeded */
+		return type == 0 || type == 3 || type == 8 || type == 11;
+	/* unreachable, packet too big, time exceeded, echo request, echo reply (not ND/MLD) */
+	return type == 1 || type == 2 || type == 3 || type == 128 || type == 129;
+}
+
+static __always_inline void handle_skb(struct __sk_buff *skb, __u8 dir)
+{
+	struct ne_tuple t = {};
+	__u8 proto;
+	__u32 l4off, l4len;
+	__u8 src[16] = {}, dst[16] = {};
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (!cfg.enable_ipv4)
+			return;
+		struct iphdr ip;
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return;
+		if (ip.frag_off & bpf_htons(0x1fff))
+			return; /* later fragments carry no L4 header */
+		proto = ip.protocol;
+		l4off = ip.ihl * 4;
+		l4len = bpf_ntohs(ip.tot_len) - l4off;
+		__builtin_memcpy(src, &ip.saddr, 4);
+		__builtin_memcpy(dst, &ip.daddr, 4);
+		t.family = 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (!cfg.enable_ipv6)
+			return;
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return;
+		proto = ip6.nexthdr;
+		l4off = sizeof(ip6);
+		l4len = bpf_ntohs(ip6.payload_len);
+		__builtin_memcpy(src, &ip6.saddr, 16);
+		__builtin_memcpy(dst, &ip6.daddr, 16);
+		t.family = 6;
+	} else {
+		return;
+	}
+
+	__u16 sport = 0, dport = 0;
+	struct icmp_head ih = {};
+	if (proto == IPPROTO_UDP) {
+		if (!cfg.enable_udp)
+			return;
+		struct udphdr uh;
+		if (bpf_skb_load_bytes(skb, l4off, &uh, sizeof(uh)))
+			return;
+		sport = bpf_ntohs(uh.source);
+		dport = bpf_ntohs(uh.dest);
+		if (!ports_ok(sport, dport))
+			return;
+	} else if ((proto == IPPROTO_ICMP && t.family == 4) || (proto == IPPROTO_ICMPV6_ && t.family == 6)) {
+		if (!cfg.enable_icmp)
+			return;
+		if (bpf_skb_load_bytes(skb, l4off, &ih, sizeof(ih)))
+			return;
+		if (!icmp_interesting(t.family, ih.type))
+			return;
+	} else {
+		return;
+	}
+
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	struct sock_info *o = NULL;
+	if (cookie) {
+		o = bpf_map_lookup_elem(&socks, &cookie);
+		if (o && o->skip)
+			return;
+		if (!o && !sampled_in(cookie)) {
+			STAT_INC(sampled_out);
+			return;
+		}
+	}
+
+	t.proto = proto;
+	t.direction = dir;
+	if (dir == NE_DIR_OUTBOUND) {
+		__builtin_memcpy(t.laddr, src, 16);
+		__builtin_memcpy(t.raddr, dst, 16);
+		t.lport = sport;
+		t.rport = dport;
+	} else {
+		__builtin_memcpy(t.laddr, dst, 16);
+		__builtin_memcpy(t.raddr, src, 16);
+		t.lport = dport;
+		t.rport = sport;
+	}
+
+	if (proto == IPPROTO_UDP) {
+		struct ne_udp_pkt *r = reserve(sizeof(*r));
+		if (!r)
+			return;
+		__builtin_memset(r, 0, sizeof(*r));
+		fill_header(&r->h, NE_UDP_PKT, sizeof(*r), cookie, o);
+		r->t = t;
+		r->bytes = l4len > 8 ? l4len - 8 : 0;
+		submit(r);
+		return;
+	}
+	struct ne_icmp *r = reserve(sizeof(*r));
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_header(&r->h, NE_ICMP, sizeof(*r), cookie, o);
+	r->t = t;
+	r->icmp_type = ih.type;
+	r->icmp_code = ih.code;
+	r->echo_id = bpf_ntohs(ih.id);
+	r->echo_seq = bpf_ntohs(ih.seq);
+	r->bytes = l4len;
+	submit(r);
+}
+
+SEC("cgroup_skb/egress")
+int on_egress(struct __sk_buff *skb)
+{
+	handle_skb(skb, NE_DIR_OUTBOUND);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int on_ingress(struct __sk_buff *skb)
+{
+	handle_skb(skb, NE_DIR_INBOUND);
+	return 1;
+}
