@@ -123,6 +123,8 @@ export interface FlowUpdatedEvent extends EventHeader {
   durationNs: number;
   /** True when this is the flow's last update (idle timeout, eviction, shutdown). */
   final: boolean;
+  /** The other endpoint's process when it is on this host too (set by conntrack for UDP). */
+  peerProcess?: ProcessInfo;
 }
 
 export interface IcmpEvent extends EventHeader {
