@@ -112,7 +112,12 @@ export interface ConnectionFailedEvent extends EventHeader {
   errorName?: string;
 }
 
-/** A UDP or ICMP flow's counters since it was first seen (cumulative). */
+/**
+ * A UDP or ICMP flow's counters since it was first seen (cumulative).
+ * Contract with processors/conntrack: a receiver's flow.updated is an observation whose counts
+ * are DELTAS since its previous event for the flow; conntrack accumulates them and emits the
+ * cumulative flow.updated described here.
+ */
 export interface FlowUpdatedEvent extends EventHeader {
   kind: 'flow.updated';
   transport: 'udp' | 'icmp';
