@@ -1,0 +1,146 @@
+/**
+ * The stdout exporter: renders each batch through the shared OpenTelemetry mapping (spans for
+ * L7 transactions, log records for everything else) as text or JSON lines, and optionally prints
+ * the collector's metrics periodically.
+ */
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { PeriodicExportingMetricReader, type MetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ComponentSettings, Exporter, Host } from '../../core/component';
+import type { L7Event, NetworkEvent, PayloadEvent } from '../../core/events';
+import { INSTRUMENTATION_SCOPE_NAME } from '../../core/semconv';
+import { L7MetricsRecorder } from '../shared/l7-metrics';
+import { toLogData } from '../shared/logs';
+import { observerResource, OBSERVER_VERSION } from '../shared/resource';
+import { SpanMapper } from '../shared/spans';
+import { isoFromUs } from '../shared/time';
+import type { StdoutExporterConfig } from './config.generated';
+import { LineWriter, type WritableLike } from './line-writer';
+import { logToJson, resourceMetricsToJsonLines, spanToJson } from './render-json';
+import { logToText, resourceMetricsToTextLines, spanToText } from './render-text';
+
+export type StdoutConfig = Required<StdoutExporterConfig>;
+
+/** How long shutdown waits for a slow stdout to take what is still held. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
+export class StdoutExporter implements Exporter {
+  readonly mutatesData = false;
+  private readonly writer: LineWriter;
+  private readonly spans: SpanMapper;
+  private readonly detailed: boolean;
+  private readonly json: boolean;
+  private reader: PeriodicExportingMetricReader | undefined;
+  private recorder: L7MetricsRecorder | undefined;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly settings: ComponentSettings,
+    private readonly config: StdoutConfig,
+    stream: WritableLike = process.stdout,
+  ) {
+    this.detailed = config.verbosity === 'detailed';
+    this.json = config.format === 'json';
+    this.spans = new SpanMapper({
+      resource: observerResource(config.service_name),
+      scope: { name: INSTRUMENTATION_SCOPE_NAME, version: OBSERVER_VERSION },
+      detailed: this.detailed,
+    });
+    // Characters approximate bytes closely enough for a memory budget of rendered text.
+    this.writer = new LineWriter(stream, config.max_buffered_bytes, settings.logger, (n) => settings.telemetry.dropped(n));
+    settings.telemetry.registerGauge('buffered_bytes', () => this.writer.stats().bufferedChars);
+  }
+
+  metricReaders(): MetricReader[] {
+    if (!this.config.metrics) return [];
+    this.reader ??= new PeriodicExportingMetricReader({
+      exporter: new MetricPrinter(this),
+      exportIntervalMillis: this.config.metrics_interval,
+      exportTimeoutMillis: Math.min(this.config.metrics_interval, 30_000),
+    });
+    return [this.reader];
+  }
+
+  start(host: Host): void {
+    if (this.started) return;
+    this.started = true;
+    if (this.config.metrics) this.recorder = L7MetricsRecorder.for(host.meterProvider);
+  }
+
+  consume(batch: NetworkEvent[]): void {
+    const { telemetry } = this.settings;
+    telemetry.received(batch.length);
+    if (this.stopping) {
+      telemetry.dropped(batch.length);
+      return;
+    }
+    this.recorder?.recordBatch(batch);
+    let out = '';
+    let rendered = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i];
+      try {
+        out += this.render(event);
+        out += '\n';
+        rendered++;
+      } catch (error) {
+        // A malformed event (e.g. from a third-party plugin) costs one line, not the batch.
+        telemetry.errors();
+        telemetry.dropped(1);
+        this.settings.logger.warn(`rendering a ${String((event as { kind?: unknown }).kind)} event failed: ${(error as Error).message}`);
+      }
+    }
+    if (rendered === 0) return;
+    telemetry.emitted(rendered);
+    this.writer.write(out, rendered);
+  }
+
+  /** One event as its line(s), without the trailing newline. */
+  render(event: NetworkEvent): string {
+    if (event.kind.startsWith('l7.')) {
+      const l7 = event as L7Event;
+      const span = this.spans.map(l7);
+      return this.json ? JSON.stringify(spanToJson(l7, span)) : spanToText(l7, span, this.config.verbosity);
+    }
+    const log = toLogData(event, this.detailed)!;
+    const payload =
+      event.kind === 'payload' && this.detailed ? { event: event as PayloadEvent, bytes: this.config.payload_preview_bytes } : undefined;
+    return this.json ? JSON.stringify(logToJson(log, payload)) : logToText(log, this.config.verbosity, payload);
+  }
+
+  /** Called by the metric reader; the stream stays usable until the process ends. */
+  printMetrics(rm: ResourceMetrics): void {
+    const now = isoFromUs(Date.now() * 1000);
+    const lines = this.json ? resourceMetricsToJsonLines(rm, now) : resourceMetricsToTextLines(rm, this.config.verbosity, now);
+    if (lines.length > 0) this.writer.write(lines.join('\n') + '\n', 0);
+  }
+
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      const flushed = await this.writer.flush(SHUTDOWN_FLUSH_MS);
+      if (!flushed) this.settings.logger.warn(`standard output did not drain within ${SHUTDOWN_FLUSH_MS} ms; held output may be lost`);
+    })();
+    return this.stopping;
+  }
+}
+
+/**
+ * Metric exporter that prints. Final metrics are printed when the collector shuts its
+ * MeterProvider down (after the exporters), which still works because the stream stays open.
+ */
+class MetricPrinter implements PushMetricExporter {
+  constructor(private readonly owner: StdoutExporter) {}
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    try {
+      this.owner.printMetrics(metrics);
+      resultCallback({ code: ExportResultCode.SUCCESS });
+    } catch (error) {
+      resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
+    }
+  }
+
+  async forceFlush(): Promise<void> {}
+
+  async shutdown(): Promise<void> {}
+}
