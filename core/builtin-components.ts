@@ -7,10 +7,12 @@
 import type { Factory } from './component';
 import { factory as probabilisticSampler } from '../processors/probabilistic_sampler';
 import { factory as rateLimit } from '../processors/rate_limit';
+import { factory as stdoutExporter } from '../exporters/stdout';
 
 export function builtinFactories(): Factory[] {
   return [
     probabilisticSampler,
     rateLimit,
+    stdoutExporter,
   ];
 }
