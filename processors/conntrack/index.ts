@@ -1,0 +1,208 @@
+/**
+ * conntrack: a stateful table of TCP connections and UDP/ICMP flows that turns the receiver's
+ * connection and flow events into lifecycle events with cumulative counters, pairs the two
+ * endpoints of local connections, and records connection metrics. See README.md.
+ */
+import type { ComponentSettings, Consumer, Host, Processor, ProcessorFactory, ValidationIssue } from '../../core/component';
+import type { NetworkEvent } from '../../core/events';
+import { createProcessor } from '../../core/processor-helper';
+import { formatDuration } from '../../core/units';
+import type { ConntrackProcessorConfig } from './config.generated';
+import schema from './config.schema.json';
+import { ConntrackMetrics, DEFAULT_METRIC_ATTRIBUTES, type MetricAttributeChoice } from './metrics';
+import { systemTimeSource, TIME_SOURCE_TOKEN, type IntervalHandle, type TimeSource } from './time';
+import { ConnTracker, type TrackerOptions } from './tracker';
+
+type GeneratedMetrics = NonNullable<ConntrackProcessorConfig['metrics']>;
+
+/** The normalized config: every option present, durations in milliseconds. */
+export type ConntrackConfig = Required<Omit<ConntrackProcessorConfig, 'metrics'>> & {
+  metrics: Required<GeneratedMetrics>;
+};
+
+export const METER_NAME = 'network-observer/conntrack';
+
+/** Closed connections remembered at once: enough to pair both ends of a burst of closes. */
+export function maxClosedFor(maxConnections: number): number {
+  return Math.max(1024, Math.floor(maxConnections / 16));
+}
+
+export function trackerOptions(config: ConntrackConfig): TrackerOptions {
+  return {
+    maxConnections: config.max_connections,
+    connectionTimeoutMs: config.connection_timeout,
+    udpIdleTimeoutMs: config.udp_idle_timeout,
+    icmpIdleTimeoutMs: config.icmp_idle_timeout,
+    closedRetentionMs: config.closed_retention,
+    maxClosed: maxClosedFor(config.max_connections),
+    flushIntervalMs: config.flush_interval,
+    emitLifecycleEvents: config.emit_lifecycle_events,
+    flowCounters: config.flow_counters,
+  };
+}
+
+export const factory: ProcessorFactory<ConntrackConfig> = {
+  kind: 'processor',
+  type: 'conntrack',
+  stability: 'beta',
+  description: 'Tracks TCP connections and UDP/ICMP flows: lifecycle events, paired loopback endpoints, connection metrics.',
+  configSchema: schema,
+
+  createDefaultConfig(): ConntrackConfig {
+    return {
+      max_connections: 65536,
+      connection_timeout: 5 * 60_000,
+      cleanup_interval: 30_000,
+      flush_interval: 10_000,
+      udp_idle_timeout: 30_000,
+      icmp_idle_timeout: 30_000,
+      closed_retention: 10_000,
+      flow_counters: 'delta',
+      emit_lifecycle_events: true,
+      metrics: {
+        enabled: true,
+        attributes: [...DEFAULT_METRIC_ATTRIBUTES],
+        max_series: 1000,
+      },
+    };
+  },
+
+  validate(config): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    for (const key of ['connection_timeout', 'cleanup_interval', 'udp_idle_timeout', 'icmp_idle_timeout'] as const) {
+      if (!(config[key] > 0)) issues.push({ path: [key], message: `must be a positive duration such as 30s, got ${config[key]} ms` });
+    }
+    if (config.cleanup_interval > config.connection_timeout && config.connection_timeout > 0) {
+      issues.push({
+        path: ['cleanup_interval'],
+        message:
+          `${formatDuration(config.cleanup_interval)} is longer than connection_timeout (${formatDuration(config.connection_timeout)}), ` +
+          'so idle connections would live up to twice their timeout; lower cleanup_interval or raise connection_timeout',
+      });
+    }
+    if (config.flush_interval !== 0 && !(config.flush_interval >= 1000)) {
+      issues.push({
+        path: ['flush_interval'],
+        message: `must be 0 (off) or at least 1s, got ${config.flush_interval} ms: shorter intervals flood the pipeline with updates`,
+      });
+    }
+    if (!(config.closed_retention >= 0)) {
+      issues.push({ path: ['closed_retention'], message: `must be 0 or a positive duration, got ${config.closed_retention} ms` });
+    }
+    return issues;
+  },
+
+  createProcessor(settings, config, next) {
+    const time = settings.container.isRegistered(TIME_SOURCE_TOKEN, true)
+      ? settings.container.resolve<TimeSource>(TIME_SOURCE_TOKEN)
+      : systemTimeSource;
+    return createConntrackProcessor(settings, config, next, time);
+  },
+};
+
+/** The processor with an explicit clock (the factory resolves it from the container). */
+export function createConntrackProcessor(settings: ComponentSettings, config: ConntrackConfig, next: Consumer, time: TimeSource): Processor {
+  const { telemetry, logger } = settings;
+  const tracker = new ConnTracker(trackerOptions(config), telemetry);
+  telemetry.registerGauge('active', () => tracker.liveCount);
+  telemetry.add('aggregated', 0);
+  let metrics: ConntrackMetrics | undefined;
+  let timers: IntervalHandle[] = [];
+  let stopped = false;
+
+  /** Hands the hot path's plain counters to telemetry once per batch. */
+  const settleCounts = (): void => {
+    const counts = tracker.counts;
+    if (counts.aggregated > 0) {
+      telemetry.add('aggregated', counts.aggregated);
+      counts.aggregated = 0;
+    }
+    if (counts.dropped > 0) {
+      telemetry.dropped(counts.dropped);
+      counts.dropped = 0;
+    }
+  };
+
+  const emitFromTimer = (out: NetworkEvent[]): void => {
+    settleCounts();
+    if (out.length === 0) return;
+    try {
+      const pending = helper.emit(out);
+      if (pending) pending.catch((error: Error) => logger.error(`passing on ${out.length} conntrack events failed: ${error.message}`));
+    } catch (error) {
+      logger.error(`passing on ${out.length} conntrack events failed: ${(error as Error).message}`);
+    }
+  };
+
+  const onTimer = (work: (out: NetworkEvent[]) => void, what: string) => (): void => {
+    if (stopped) return;
+    const out: NetworkEvent[] = [];
+    try {
+      tracker.setNow(time.now());
+      work(out);
+    } catch (error) {
+      // A bug here must not kill the timer or the process; what was produced still goes out.
+      telemetry.errors();
+      logger.error(`conntrack ${what} failed: ${(error as Error).message}`);
+    }
+    emitFromTimer(out);
+  };
+
+  const helper = createProcessor(settings, next, {
+    // Input events are never changed: new events are built for what the table adds.
+    mutatesData: false,
+
+    start(host: Host) {
+      if (config.metrics.enabled) {
+        metrics = new ConntrackMetrics(
+          host.meterProvider.getMeter(METER_NAME),
+          { attributes: config.metrics.attributes as MetricAttributeChoice[], maxSeries: config.metrics.max_series },
+          telemetry,
+          () => ({
+            tcp: tracker.table.counts[0],
+            udp: tracker.table.counts[1],
+            icmp: tracker.table.counts[2],
+          }),
+        );
+        telemetry.add('metric_series_overflow', 0);
+      }
+      tracker.attachMetrics(metrics);
+      timers.push(time.setInterval(onTimer((out) => tracker.sweep(out), 'cleanup'), config.cleanup_interval));
+      if (config.flush_interval > 0 && config.emit_lifecycle_events) {
+        timers.push(time.setInterval(onTimer((out) => tracker.flush(out), 'flush'), config.flush_interval));
+      }
+    },
+
+    process(batch: NetworkEvent[]): NetworkEvent[] {
+      const out: NetworkEvent[] = [];
+      tracker.setNow(time.now());
+      for (let i = 0; i < batch.length; i++) {
+        const event = batch[i];
+        try {
+          tracker.handle(event, out);
+        } catch (error) {
+          // One malformed event must not cost the rest of the batch: pass it on as it came.
+          telemetry.errors();
+          logger.warn(`conntrack skipped a ${String(event?.kind)} event it could not handle: ${(error as Error).message}`);
+          out.push(event);
+        }
+      }
+      settleCounts();
+      return out;
+    },
+
+    async shutdown() {
+      stopped = true;
+      for (const timer of timers) timer.cancel();
+      timers = [];
+      const out: NetworkEvent[] = [];
+      tracker.setNow(time.now());
+      tracker.drain(out);
+      settleCounts();
+      metrics?.shutdown();
+      tracker.attachMetrics(undefined);
+      await helper.emit(out);
+    },
+  });
+  return helper;
+}

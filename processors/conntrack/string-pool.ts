@@ -1,0 +1,62 @@
+/**
+ * Reference-counted string interning. The connection table stores addresses and process names
+ * as small integers so a tracked connection costs typed-array slots instead of retained string
+ * objects, and the strings that come back out are exactly the ones the receiver sent (no
+ * re-formatting of IPv6 addresses that could split a metric series).
+ */
+export class StringPool {
+  private readonly ids = new Map<string, number>();
+  private strings: string[] = [];
+  private refs = new Int32Array(256);
+  private readonly freeIds: number[] = [];
+
+  /** The id of `text`, or -1 when it is not pooled (then no connection can refer to it). */
+  find(text: string): number {
+    const id = this.ids.get(text);
+    return id === undefined ? -1 : id;
+  }
+
+  /** The id of `text`, pooling it if needed; the caller owns one reference. */
+  acquire(text: string): number {
+    let id = this.ids.get(text);
+    if (id !== undefined) {
+      this.refs[id]++;
+      return id;
+    }
+    id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.strings.length;
+    if (id >= this.refs.length) {
+      const grown = new Int32Array(this.refs.length * 2);
+      grown.set(this.refs);
+      this.refs = grown;
+    }
+    this.strings[id] = text;
+    this.refs[id] = 1;
+    this.ids.set(text, id);
+    return id;
+  }
+
+  /** Another reference to an id the caller already holds one for. */
+  retain(id: number): void {
+    this.refs[id]++;
+  }
+
+  release(id: number): void {
+    if (--this.refs[id] > 0) return;
+    this.ids.delete(this.strings[id]);
+    this.strings[id] = '';
+    this.freeIds.push(id);
+  }
+
+  value(id: number): string {
+    return this.strings[id];
+  }
+
+  /** Distinct strings currently pooled. */
+  get size(): number {
+    return this.ids.size;
+  }
+
+  references(id: number): number {
+    return this.refs[id];
+  }
+}
