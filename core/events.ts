@@ -241,6 +241,8 @@ export interface TlsHandshakeEvent extends L7Common {
   cipher?: string;
   alpn?: string;
   ja4?: string;
+  /** The server answered the first ClientHello with a HelloRetryRequest (TLS 1.3). */
+  helloRetry?: boolean;
 }
 
 export type L7Event = HttpTransactionEvent | DnsTransactionEvent | GrpcCallEvent | TlsHandshakeEvent;
