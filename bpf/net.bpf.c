@@ -233,7 +233,8 @@ static __always_inline void unmap_v4(__u8 *a)
 static __always_inline bool tuple_from_sock(struct ne_tuple *t, const struct sock *sk, __u8 proto)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* inet_sport, not skc_num: TCP releases the port (skc_num = 0) before the ->CLOSE trace. */
+	t->lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	t->proto = proto;
 	if (family == AF_INET) {
@@ -313,8 +314,19 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	if (o && o->start_ns)
 		r->duration_ns = r->h.ts_ns - o->start_ns;
-	r->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
-	r->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	/*
+	 * Application bytes, as the process wrote and read them: bytes_acked and bytes_received
+	 * also count the SYN/FIN sequence numbers, so use payload sent minus retransmitted, and
+	 * received minus the peer's FIN (tcp_fin() sets SOCK_DONE when it consumed one).
+	 */
+	__u64 sent = BPF_CORE_READ(tp, bytes_sent);
+	__u64 resent = BPF_CORE_READ(tp, bytes_retrans);
+	r->bytes_sent = sent > resent ? sent - resent : 0;
+	__u64 received = BPF_CORE_READ(tp, bytes_received);
+	unsigned long sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	if ((sk_flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))) && received > 0)
+		received--;
+	r->bytes_received = received;
 	r->segs_out = BPF_CORE_READ(tp, segs_out);
 	r->segs_in = BPF_CORE_READ(tp, segs_in);
 	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
@@ -526,8 +538,12 @@ static __always_inline void learn_owner(struct sock *sk)
 	}
 	if (!is_dgram_proto(proto))
 		return;
-	if (o && o->pid != 0)
+	if (o && o->pid != 0) {
+		/* cgroup/sock_create cannot see the namespace; fill it in once. */
+		if (o->netns == 0)
+			o->netns = sock_netns(sk);
 		return;
+	}
 	struct sock_info n = {};
 	owner_from_current(&n);
 	n.netns = sock_netns(sk);
@@ -585,6 +601,9 @@ int on_sock_create(struct bpf_sock *ctx)
 	n.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(n.comm, sizeof(n.comm));
 	n.start_ns = bpf_ktime_get_boot_ns();
+	/* A new socket lives in its creator's network namespace. */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	n.netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 	if (excluded_pid(n.pid))
 		n.skip = 1;
 	else if (!sampled_in(cookie)) {

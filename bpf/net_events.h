@@ -78,8 +78,8 @@ struct ne_tcp_close {
 	struct ne_header h;
 	struct ne_tuple t;
 	__u64 duration_ns;   /* 0 when the connection predates the observer */
-	__u64 bytes_sent;    /* tcp_sock.bytes_acked */
-	__u64 bytes_received; /* tcp_sock.bytes_received */
+	__u64 bytes_sent;    /* payload bytes sent, retransmissions not counted twice */
+	__u64 bytes_received; /* payload bytes received (the peer's FIN not counted) */
 	__u32 segs_out;
 	__u32 segs_in;
 	__u32 srtt_us;

@@ -5,12 +5,14 @@
  * `components` work on any machine.
  */
 import type { Factory } from './component';
+import { factory as ebpfNetwork } from '../receivers/ebpf_network';
 import { factory as probabilisticSampler } from '../processors/probabilistic_sampler';
 import { factory as rateLimit } from '../processors/rate_limit';
 import { factory as stdoutExporter } from '../exporters/stdout';
 
 export function builtinFactories(): Factory[] {
   return [
+    ebpfNetwork,
     probabilisticSampler,
     rateLimit,
     stdoutExporter,

@@ -1,0 +1,273 @@
+/**
+ * Opens, configures, loads and attaches bpf/net.bpf.o through libbpf, and tears it all down.
+ * One instance per running receiver; close() releases every kernel object it created.
+ */
+import { join } from 'node:path';
+import koffi from 'koffi';
+import { Btf } from './btf';
+import { encodeKernelConfig, type KernelConfig } from './kernel-config';
+import { STRUCTS } from './layout';
+import { errnoName, lastErrno, libc, O_CLOEXEC, O_DIRECTORY, O_RDONLY, type Pointer } from './native/libc';
+import {
+  clearLibbpfMessages, libbpf, recentLibbpfMessages, setLibbpfLogSink,
+  type BpfLinkHandle, type BpfObjectHandle, type BpfProgramHandle, type LibbpfLogSink,
+} from './native/libbpf';
+
+export const DEFAULT_OBJECT_PATH = join(__dirname, '..', '..', 'bpf', 'net.bpf.o');
+
+/** Which feature needs which program; a program is loaded only when something needs it. */
+export type ProgramGroup = 'tcp' | 'owner' | 'packet' | 'socket_create' | 'payload';
+
+export interface ProgramSpec {
+  name: string;
+  group: ProgramGroup;
+  /** cgroup programs are attached to the cgroup2 root; the others attach by their section. */
+  cgroup: boolean;
+}
+
+export const PROGRAMS: readonly ProgramSpec[] = [
+  { name: 'on_tcp_state', group: 'tcp', cgroup: false },
+  { name: 'on_tcp_receive_reset', group: 'tcp', cgroup: false },
+  { name: 'on_tcp_send_reset', group: 'tcp', cgroup: false },
+  { name: 'on_tcp_destroy', group: 'tcp', cgroup: false },
+  { name: 'on_sock_send', group: 'owner', cgroup: false },
+  { name: 'on_sock_recv', group: 'owner', cgroup: false },
+  { name: 'on_sock_create', group: 'socket_create', cgroup: true },
+  { name: 'on_egress', group: 'packet', cgroup: true },
+  { name: 'on_ingress', group: 'packet', cgroup: true },
+];
+
+export function groupsFor(config: KernelConfig): Set<ProgramGroup> {
+  const groups = new Set<ProgramGroup>();
+  if (config.enableTcp) groups.add('tcp');
+  if (config.enableTcp || config.enableUdp || config.enableIcmp) groups.add('owner');
+  if (config.enableUdp || config.enableIcmp) {
+    groups.add('packet');
+    groups.add('socket_create');
+  }
+  if (config.enablePayload) groups.add('payload');
+  return groups;
+}
+
+export interface LoadSettings {
+  objectPath?: string;
+  kernel: KernelConfig;
+  ringBufferSize: number;
+  maxTrackedSockets: number;
+  verifierLogSize: number;
+  /** cgroup2 directory the cgroup programs attach to (normally the mount root). */
+  cgroupPath: string;
+  /** Load only these programs (doctor's trial loads); default: what the config needs. */
+  only?: readonly string[];
+  log?: LibbpfLogSink;
+}
+
+/** A load or attach failure, with the verifier log when the kernel rejected a program. */
+export class BpfLoadError extends Error {
+  constructor(message: string, readonly errno: number, readonly verifierLog = '') {
+    super(message);
+    this.name = 'BpfLoadError';
+  }
+}
+
+export interface KernelStats {
+  records: number;
+  ringLost: number;
+  truncated: number;
+  sampledOut: number;
+  rateLimited: number;
+  mapFull: number;
+  readErrors: number;
+}
+
+const VERIFIER_LOG_TAIL_LINES = 120;
+
+export class BpfNetObject {
+  private obj: BpfObjectHandle | null;
+  private readonly links: Array<{ name: string; link: BpfLinkHandle }> = [];
+  private readonly statsMap: Pointer;
+  private readonly statsKey = new Uint8Array(4);
+  private readonly statsValue: Uint8Array;
+  private readonly ncpus: number;
+  readonly ringFd: number;
+  readonly attached: string[] = [];
+
+  private constructor(obj: BpfObjectHandle, ringFd: number, statsMap: Pointer, ncpus: number) {
+    this.obj = obj;
+    this.ringFd = ringFd;
+    this.statsMap = statsMap;
+    this.ncpus = ncpus;
+    this.statsValue = new Uint8Array(STRUCTS.ne_stats.size * ncpus);
+  }
+
+  /** open -> configure -> load -> attach; on any failure everything created so far is released. */
+  static load(settings: LoadSettings): BpfNetObject {
+    const lib = libbpf();
+    const path = settings.objectPath ?? DEFAULT_OBJECT_PATH;
+    const where = `loading ${path}`;
+    const previousSink = setLibbpfLogSink(settings.log);
+    clearLibbpfMessages();
+    const logSize = Math.max(0, Math.min(settings.verifierLogSize, 0x3fffffff));
+    const logBuf = logSize > 0 ? libc().malloc(logSize) : null;
+    let obj: BpfObjectHandle | null = null;
+    try {
+      if (logBuf) new Uint8Array(koffi.view(logBuf, 1))[0] = 0;
+      obj = lib.openFile(path, { kernelLogBuf: logBuf, kernelLogSize: logSize, kernelLogLevel: 0 });
+      if (!obj) throw failure(`${where}: open`, lastErrno());
+
+      const rodata = lib.findMap(obj, '.rodata');
+      if (!rodata) throw new BpfLoadError(`${where}: the object has no .rodata map (not built from bpf/net.bpf.c?)`, 0);
+      writeConfig(lib, rodata, path, encodeKernelConfig(settings.kernel));
+
+      setMaxEntries(lib, obj, 'events', settings.ringBufferSize, where);
+      setMaxEntries(lib, obj, 'socks', settings.maxTrackedSockets, where);
+
+      const wanted = settings.only ? new Set(settings.only) : undefined;
+      const groups = groupsFor(settings.kernel);
+      const chosen: Array<{ spec: ProgramSpec; prog: BpfProgramHandle }> = [];
+      for (let prog = lib.nextProgram(obj, null); prog; prog = lib.nextProgram(obj, prog)) {
+        const name = lib.programName(prog);
+        const spec = PROGRAMS.find((p) => p.name === name);
+        const load = spec !== undefined && (wanted ? wanted.has(name) : groups.has(spec.group));
+        lib.setAutoload(prog, load);
+        if (load && spec) chosen.push({ spec, prog });
+      }
+
+      const rc = lib.load(obj);
+      if (rc < 0) {
+        const log = logBuf ? readCString(logBuf, logSize) : '';
+        const tail = log.trimEnd().split('\n').slice(-VERIFIER_LOG_TAIL_LINES).join('\n');
+        const detail = tail
+          ? `\nverifier log (last ${VERIFIER_LOG_TAIL_LINES} lines; raise verifier_log_size if it was cut):\n${tail}`
+          : libbpfContext();
+        throw new BpfLoadError(`${where}: load: ${errnoName(rc)}${detail}`, -rc, log);
+      }
+
+      const ringMap = lib.findMap(obj, 'events');
+      const statsMap = lib.findMap(obj, 'stats');
+      if (!ringMap || !statsMap) throw new BpfLoadError(`${where}: maps 'events' and 'stats' are missing`, 0);
+      const self = new BpfNetObject(obj, lib.mapFd(ringMap), statsMap, lib.numPossibleCpus());
+      obj = null; // owned by self from here; self.close() releases it
+      try {
+        self.attachAll(chosen, settings.cgroupPath, where);
+      } catch (error) {
+        self.close();
+        throw error;
+      }
+      return self;
+    } finally {
+      if (obj) lib.closeObject(obj);
+      if (logBuf) libc().free(logBuf);
+      setLibbpfLogSink(previousSink);
+    }
+  }
+
+  private attachAll(chosen: Array<{ spec: ProgramSpec; prog: BpfProgramHandle }>, cgroupPath: string, where: string): void {
+    const lib = libbpf();
+    let cgroupFd = -1;
+    try {
+      for (const { spec, prog } of chosen) {
+        const section = lib.programSection(prog);
+        let link: BpfLinkHandle | null;
+        if (spec.cgroup) {
+          if (cgroupFd < 0) {
+            cgroupFd = libc().open(cgroupPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (cgroupFd < 0) throw failure(`${where}: open cgroup2 directory ${cgroupPath}`, lastErrno());
+          }
+          link = lib.attachCgroup(prog, cgroupFd);
+        } else {
+          link = lib.attach(prog);
+        }
+        if (!link) throw failure(`${where}: attach ${section} (${spec.name})`, lastErrno());
+        this.links.push({ name: spec.name, link });
+        this.attached.push(spec.name);
+      }
+    } finally {
+      // Links keep their own reference to the cgroup.
+      if (cgroupFd >= 0) libc().close(cgroupFd);
+    }
+  }
+
+  /** Per-CPU counters summed. */
+  readStats(): KernelStats {
+    const totals: KernelStats = { records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0 };
+    if (!this.obj) return totals;
+    const rc = libbpf().lookupElem(this.statsMap, this.statsKey, this.statsValue);
+    if (rc < 0) throw new Error(`reading kernel counters: ${errnoName(rc)}`);
+    const v = new DataView(this.statsValue.buffer);
+    const f = STRUCTS.ne_stats.fields;
+    const size = STRUCTS.ne_stats.size;
+    const u64 = (off: number) => v.getUint32(off, true) + v.getUint32(off + 4, true) * 2 ** 32;
+    for (let cpu = 0; cpu < this.ncpus; cpu++) {
+      const base = cpu * size;
+      totals.records += u64(base + f.records);
+      totals.ringLost += u64(base + f.ring_lost);
+      totals.truncated += u64(base + f.truncated);
+      totals.sampledOut += u64(base + f.sampled_out);
+      totals.rateLimited += u64(base + f.rate_limited);
+      totals.mapFull += u64(base + f.map_full);
+      totals.readErrors += u64(base + f.read_errors);
+    }
+    return totals;
+  }
+
+  get possibleCpus(): number {
+    return this.ncpus;
+  }
+
+  /** Stops the programs (destroys the links); maps stay readable until close(). Idempotent. */
+  detach(): void {
+    const lib = libbpf();
+    while (this.links.length > 0) {
+      const { link } = this.links.pop()!;
+      lib.destroyLink(link);
+    }
+  }
+
+  /** Idempotent: destroys links first (stops the programs), then the object (maps, programs). */
+  close(): void {
+    const lib = libbpf();
+    this.detach();
+    if (this.obj) {
+      lib.closeObject(this.obj);
+      this.obj = null;
+    }
+  }
+}
+
+function writeConfig(lib: ReturnType<typeof libbpf>, rodata: Pointer, path: string, block: Uint8Array): void {
+  const initial = lib.initialValue(rodata);
+  if (!initial) throw new BpfLoadError(`loading ${path}: .rodata has no initial value`, 0);
+  const variable = Btf.fromObjectFile(path).variable('.rodata', 'cfg');
+  if (!variable || variable.size !== block.byteLength) {
+    throw new BpfLoadError(`loading ${path}: 'cfg' in .rodata is missing or has size ${variable?.size}, expected ${block.byteLength}; rebuild with npm run build:bpf`, 0);
+  }
+  const image = new Uint8Array(koffi.view(initial.ptr, initial.size)).slice();
+  image.set(block, variable.offset);
+  const rc = lib.setInitialValue(rodata, image);
+  if (rc < 0) throw failure(`loading ${path}: set .rodata`, rc);
+}
+
+function setMaxEntries(lib: ReturnType<typeof libbpf>, obj: BpfObjectHandle, name: string, entries: number, where: string): void {
+  const map = lib.findMap(obj, name);
+  if (!map) throw new BpfLoadError(`${where}: map '${name}' is missing`, 0);
+  const rc = lib.setMaxEntries(map, entries);
+  if (rc < 0) throw failure(`${where}: size map '${name}' to ${entries}`, rc);
+}
+
+function readCString(ptr: Pointer, size: number): string {
+  const bytes = new Uint8Array(koffi.view(ptr, size));
+  let end = bytes.indexOf(0);
+  if (end < 0) end = size;
+  return Buffer.from(bytes.subarray(0, end)).toString('utf8');
+}
+
+function libbpfContext(): string {
+  const messages = recentLibbpfMessages();
+  return messages.length > 0 ? `\nlibbpf said:\n${messages.slice(-10).join('\n')}` : '';
+}
+
+function failure(what: string, errno: number): BpfLoadError {
+  const e = Math.abs(errno);
+  return new BpfLoadError(`${what}: ${errnoName(e)}${libbpfContext()}`, e);
+}

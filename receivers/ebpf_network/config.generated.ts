@@ -1,0 +1,119 @@
+/* Generated from config.schema.json by `npm run gen:types`. Do not edit. */
+
+/**
+ * Observes TCP connections, UDP flows, ICMP and socket payloads with eBPF (tracepoints and cgroup_skb, CO-RE, libbpf through koffi).
+ */
+export interface EbpfNetworkReceiverConfig {
+  /**
+   * Observe IPv4 traffic, including IPv4 carried by IPv6 sockets (v4-mapped). Original: EnableIPv4.
+   */
+  enable_ipv4?: boolean;
+  /**
+   * Observe IPv6 traffic. Original: EnableIPv6.
+   */
+  enable_ipv6?: boolean;
+  /**
+   * TCP connection lifecycle: connection.opened, connection.closed (bytes, segments, RTT, retransmits, close reason) and connection.failed. Original: EnableTCP.
+   */
+  enable_tcp?: boolean;
+  /**
+   * UDP flows (flow.updated) with the owning process and byte/datagram counts. Original: EnableUDP.
+   */
+  enable_udp?: boolean;
+  /**
+   * ICMP and ICMPv6 echo, unreachable and time-exceeded messages (icmp events and ICMP flows).
+   */
+  enable_icmp?: boolean;
+  /**
+   * Capture the first capture_bytes of every read/write on TCP and UDP sockets as payload events for the l7 processor. Original: EnableL7Parse (the parsing itself is the l7 processor's).
+   */
+  enable_l7_capture?: boolean;
+  /**
+   * Bytes captured per read/write call when enable_l7_capture is on (at most 8 KiB). Longer calls are marked truncated and counted.
+   */
+  capture_bytes?: number;
+  /**
+   * When not empty, only TCP/UDP traffic with one of these ports (local or remote) is reported. Filtered in the kernel; at most 16.
+   *
+   * @maxItems 16
+   */
+  ports?: number[];
+  /**
+   * TCP/UDP traffic with one of these ports (local or remote) is never reported. Filtered in the kernel; at most 16.
+   *
+   * @maxItems 16
+   */
+  exclude_ports?: number[];
+  /**
+   * Drop the observer's own traffic (its OTLP exports, API calls) in the kernel.
+   */
+  exclude_self?: boolean;
+  /**
+   * Percentage of sockets reported, decided in the kernel per socket cookie so every event of a connection or flow shares one fate. Original: SamplingRate x 100.
+   */
+  kernel_sampling_percentage?: number;
+  /**
+   * Cap on records the kernel emits per second (split evenly across CPUs); excess is counted as rate_limited. 0 disables the cap. Original: MaxEventsPerSecond.
+   */
+  kernel_max_events_per_second?: number;
+  /**
+   * Size of the kernel ring buffer: a power of two, at least 4 KiB, at most 1 GiB. Original: RingBufferSize.
+   */
+  ring_buffer_size?: number;
+  /**
+   * The kernel wakes the reader only when this many bytes are pending (the reader also drains every poll_interval), which keeps CPU low at high rates. Must be smaller than ring_buffer_size.
+   */
+  wakeup_threshold_bytes?: number;
+  /**
+   * Longest time records wait in the ring when the wake-up threshold is not reached. Bounds latency at low rates.
+   */
+  poll_interval?: number;
+  /**
+   * Records decoded per event-loop turn before yielding to other work.
+   */
+  max_records_per_turn?: number;
+  /**
+   * Buffer for the kernel verifier's log, shown when a program is rejected (allocated lazily; at most 1 GiB). Original: VerifierLogSize.
+   */
+  verifier_log_size?: number;
+  /**
+   * Use the CO-RE objects (the only kind shipped). false is rejected with an explanation. Original: EnableCORE.
+   */
+  enable_core?: boolean;
+  /**
+   * Events per batch handed to the pipeline. Original: BufferSize.
+   */
+  buffer_size?: number;
+  /**
+   * Longest time a partial batch waits before it is passed on. Original: FlushInterval.
+   */
+  flush_interval?: number;
+  /**
+   * Sockets the kernel tracks at once (LRU); older entries are forgotten first.
+   */
+  max_tracked_sockets?: number;
+  /**
+   * How often UDP/ICMP flows that changed are reported (cumulative counters).
+   */
+  flow_report_interval?: number;
+  /**
+   * A UDP/ICMP flow without packets for this long is reported as final and forgotten.
+   */
+  flow_idle_timeout?: number;
+  /**
+   * UDP/ICMP flows held at once; at the limit the oldest is reported as final and dropped.
+   */
+  max_flows?: number;
+  /**
+   * cgroup v2 directory the packet-level programs attach to. Empty: the cgroup2 mount point found in /proc/mounts (all processes).
+   */
+  cgroup_path?: string;
+  /**
+   * Emit synthetic traffic instead of loading eBPF (development without privileges). The environment variable TAPIO_MOCK_MODE=true has the same effect. Original: MockMode.
+   */
+  mock_mode?: boolean;
+  /**
+   * Synthetic events per second in mock mode.
+   */
+  mock_events_per_second?: number;
+}

@@ -1,0 +1,237 @@
+/**
+ * Turns ring records into typed events, in place: numeric fields are read straight from the
+ * mapped ring through the shared DataView; only what an event must own (strings, captured
+ * payload bytes) is copied. Malformed records are counted and skipped, never thrown.
+ */
+import type {
+  CloseReason, ConnectFailureReason, Direction, IcmpEvent, NetworkEvent, NetworkType, PayloadEvent, ProcessInfo,
+} from '../../core/events';
+import type { BootClock } from './clock';
+import type { FlowPacket, FlowTable } from './flows';
+import { formatIpv4, formatIpv6 } from './ip-format';
+import { icmpName } from './icmp-names';
+import {
+  CLOSE_FIN, CLOSE_RESET, COMM_LEN, DATA_SEND, DIR_INBOUND, DIR_OUTBOUND, OFF, RecordType, STRUCTS,
+} from './layout';
+import type { RecordSink } from './ring-reader';
+
+const TWO_32 = 4294967296;
+const IPPROTO_UDP = 17;
+const CLOSE = STRUCTS.ne_tcp_close.fields;
+const FAIL = STRUCTS.ne_tcp_fail.fields;
+const UDP = STRUCTS.ne_udp_pkt.fields;
+const ICMP = STRUCTS.ne_icmp.fields;
+const PAYLOAD = STRUCTS.ne_payload.fields;
+
+/** errno values a failed connect carries (Linux numbering; eBPF is Linux-only). */
+const CONNECT_ERRORS: Record<number, { reason: ConnectFailureReason; name: string }> = {
+  111: { reason: 'refused', name: 'ECONNREFUSED' },
+  110: { reason: 'timeout', name: 'ETIMEDOUT' },
+  104: { reason: 'reset', name: 'ECONNRESET' },
+  113: { reason: 'unreachable', name: 'EHOSTUNREACH' },
+  101: { reason: 'unreachable', name: 'ENETUNREACH' },
+  32: { reason: 'reset', name: 'EPIPE' },
+};
+
+export interface DecoderStats {
+  records: number;
+  malformed: number;
+  unknownType: number;
+}
+
+export class EventDecoder implements RecordSink {
+  readonly stats: DecoderStats = { records: 0, malformed: 0, unknownType: 0 };
+  /** Set by benchmarks: called with the kernel stamp of every decoded record. */
+  latencyProbe: ((bootNs: number) => void) | undefined;
+  private readonly commCache = new Map<number, { w: number[]; comm: string }>();
+  private readonly packet: FlowPacket = {
+    transport: 'udp', networkType: 'ipv4', cookie: 0, netnsId: 0, localAddress: '', localPort: 0,
+    remoteAddress: '', remotePort: 0, remoteKey: 0, outbound: false, bytes: 0, bootNs: 0, process: undefined,
+  };
+
+  constructor(
+    private readonly clock: BootClock,
+    private readonly flows: FlowTable,
+    private readonly emit: (event: NetworkEvent) => void,
+  ) {}
+
+  record(view: DataView, bytes: Uint8Array, off: number, len: number): void {
+    this.stats.records++;
+    if (len < STRUCTS.ne_header.size) {
+      this.stats.malformed++;
+      return;
+    }
+    const type = view.getUint16(off + OFF.type, true);
+    const bootNs = u64(view, off + OFF.tsNs);
+    if (this.latencyProbe !== undefined) this.latencyProbe(bootNs);
+    switch (type) {
+      case RecordType.TCP_OPEN:
+        if (len < STRUCTS.ne_tcp_open.size) break;
+        this.emit({ kind: 'connection.opened', ...this.header(view, bytes, off, bootNs), transport: 'tcp' });
+        return;
+      case RecordType.TCP_CLOSE: {
+        if (len < STRUCTS.ne_tcp_close.size) break;
+        const reasonCode = view.getUint8(off + CLOSE.reason);
+        const closeReason: CloseReason = reasonCode === CLOSE_FIN ? 'fin' : reasonCode === CLOSE_RESET ? 'reset' : 'unknown';
+        this.emit({
+          kind: 'connection.closed',
+          ...this.header(view, bytes, off, bootNs),
+          transport: 'tcp',
+          durationNs: u64(view, off + CLOSE.duration_ns),
+          bytesSent: u64(view, off + CLOSE.bytes_sent),
+          bytesReceived: u64(view, off + CLOSE.bytes_received),
+          segmentsSent: view.getUint32(off + CLOSE.segs_out, true),
+          segmentsReceived: view.getUint32(off + CLOSE.segs_in, true),
+          srttUs: view.getUint32(off + CLOSE.srtt_us, true),
+          retransmits: view.getUint32(off + CLOSE.retransmits, true),
+          closeReason,
+        });
+        return;
+      }
+      case RecordType.TCP_FAIL: {
+        if (len < STRUCTS.ne_tcp_fail.size) break;
+        const errno = view.getUint32(off + FAIL.error, true);
+        const known = CONNECT_ERRORS[errno];
+        const event: NetworkEvent = {
+          kind: 'connection.failed',
+          ...this.header(view, bytes, off, bootNs),
+          transport: 'tcp',
+          reason: known?.reason ?? 'unknown',
+        };
+        if (known) event.errorName = known.name;
+        this.emit(event);
+        return;
+      }
+      case RecordType.UDP_PKT:
+        if (len < STRUCTS.ne_udp_pkt.size) break;
+        this.flowPacket(view, bytes, off, bootNs, 'udp', view.getUint32(off + UDP.bytes, true));
+        return;
+      case RecordType.ICMP: {
+        if (len < STRUCTS.ne_icmp.size) break;
+        const icmpType = view.getUint8(off + ICMP.icmp_type);
+        const icmpCode = view.getUint8(off + ICMP.icmp_code);
+        const family = view.getUint8(off + OFF.family);
+        const bytesMoved = view.getUint32(off + ICMP.bytes, true);
+        const name = icmpName(family === 6, icmpType, icmpCode);
+        const event: IcmpEvent = {
+          kind: 'icmp',
+          ...this.header(view, bytes, off, bootNs),
+          transport: 'icmp',
+          icmpType,
+          icmpCode,
+          icmpName: name.name,
+          bytes: bytesMoved,
+        };
+        if (name.echo) {
+          event.echoId = view.getUint16(off + ICMP.echo_id, true);
+          event.echoSequence = view.getUint16(off + ICMP.echo_seq, true);
+        }
+        this.emit(event);
+        this.flowPacket(view, bytes, off, bootNs, 'icmp', bytesMoved);
+        return;
+      }
+      case RecordType.SOCK_OWNER:
+        this.flows.setOwner(u64(view, off + OFF.cookie), this.process(view, bytes, off));
+        return;
+      case RecordType.PAYLOAD: {
+        if (len < STRUCTS.ne_payload.size) break;
+        const capLen = view.getUint32(off + PAYLOAD.cap_len, true);
+        const start = off + STRUCTS.ne_payload.size;
+        if (STRUCTS.ne_payload.size + capLen > len) break;
+        const event: PayloadEvent = {
+          kind: 'payload',
+          ...this.header(view, bytes, off, bootNs),
+          transport: view.getUint8(off + OFF.proto) === IPPROTO_UDP ? 'udp' : 'tcp',
+          dataDirection: view.getUint8(off + PAYLOAD.data_dir) === DATA_SEND ? 'send' : 'recv',
+          fd: view.getInt32(off + PAYLOAD.fd, true),
+          data: bytes.slice(start, start + capLen),
+          originalLength: view.getUint32(off + PAYLOAD.orig_len, true),
+          truncated: view.getUint8(off + PAYLOAD.truncated) !== 0,
+        };
+        this.emit(event);
+        return;
+      }
+      default:
+        this.stats.unknownType++;
+        return;
+    }
+    this.stats.malformed++;
+  }
+
+  private flowPacket(view: DataView, bytes: Uint8Array, off: number, bootNs: number, transport: 'udp' | 'icmp', size: number): void {
+    const p = this.packet;
+    const v6 = view.getUint8(off + OFF.family) === 6;
+    p.transport = transport;
+    p.networkType = v6 ? 'ipv6' : 'ipv4';
+    p.cookie = u64(view, off + OFF.cookie);
+    p.netnsId = view.getUint32(off + OFF.netns, true);
+    p.localPort = view.getUint16(off + OFF.lport, true);
+    p.remotePort = view.getUint16(off + OFF.rport, true);
+    if (v6) {
+      p.localAddress = formatIpv6(bytes, off + OFF.laddr);
+      p.remoteAddress = formatIpv6(bytes, off + OFF.raddr);
+      p.remoteKey = `${p.remoteAddress}|${p.remotePort}`;
+    } else {
+      const raddr = view.getUint32(off + OFF.raddr, true);
+      p.localAddress = formatIpv4(view.getUint32(off + OFF.laddr, true));
+      p.remoteAddress = formatIpv4(raddr);
+      p.remoteKey = raddr * 65536 + p.remotePort;
+    }
+    p.outbound = view.getUint8(off + OFF.direction) === DIR_OUTBOUND;
+    p.bytes = size;
+    p.bootNs = bootNs;
+    p.process = view.getUint32(off + OFF.pid, true) !== 0 ? this.process(view, bytes, off) : undefined;
+    this.flows.add(p, this.emit);
+  }
+
+  private header(view: DataView, bytes: Uint8Array, off: number, bootNs: number) {
+    const v6 = view.getUint8(off + OFF.family) === 6;
+    const dir = view.getUint8(off + OFF.direction);
+    const direction: Direction = dir === DIR_INBOUND ? 'inbound' : dir === DIR_OUTBOUND ? 'outbound' : 'unknown';
+    const networkType: NetworkType = v6 ? 'ipv6' : 'ipv4';
+    return {
+      timeUs: this.clock.toEpochUs(bootNs),
+      process: this.process(view, bytes, off),
+      networkType,
+      localAddress: v6 ? formatIpv6(bytes, off + OFF.laddr) : formatIpv4(view.getUint32(off + OFF.laddr, true)),
+      localPort: view.getUint16(off + OFF.lport, true),
+      remoteAddress: v6 ? formatIpv6(bytes, off + OFF.raddr) : formatIpv4(view.getUint32(off + OFF.raddr, true)),
+      remotePort: view.getUint16(off + OFF.rport, true),
+      direction,
+      socketCookie: u64(view, off + OFF.cookie),
+      netnsId: view.getUint32(off + OFF.netns, true),
+    };
+  }
+
+  private process(view: DataView, bytes: Uint8Array, off: number): ProcessInfo {
+    const pid = view.getUint32(off + OFF.pid, true);
+    return {
+      pid,
+      tid: view.getUint32(off + OFF.tid, true),
+      comm: pid === 0 ? '' : this.comm(view, bytes, off + OFF.comm, pid),
+      cgroupId: u64(view, off + OFF.cgroupId),
+    };
+  }
+
+  /** comm is 16 bytes; a pid usually keeps its name, so compare four words instead of decoding. */
+  private comm(view: DataView, bytes: Uint8Array, at: number, pid: number): string {
+    const w0 = view.getUint32(at, true);
+    const w1 = view.getUint32(at + 4, true);
+    const w2 = view.getUint32(at + 8, true);
+    const w3 = view.getUint32(at + 12, true);
+    const cached = this.commCache.get(pid);
+    if (cached && cached.w[0] === w0 && cached.w[1] === w1 && cached.w[2] === w2 && cached.w[3] === w3) {
+      return cached.comm;
+    }
+    let end = at;
+    while (end < at + COMM_LEN && bytes[end] !== 0) end++;
+    const comm = Buffer.from(bytes.buffer, bytes.byteOffset + at, end - at).toString('utf8');
+    if (this.commCache.size >= 4096) this.commCache.clear();
+    this.commCache.set(pid, { w: [w0, w1, w2, w3], comm });
+    return comm;
+  }
+}
+
+function u64(view: DataView, at: number): number {
+  return view.getUint32(at, true) + view.getUint32(at + 4, true) * TWO_32;
+}

@@ -1,0 +1,93 @@
+/**
+ * ebpf_network: TCP connections, UDP and ICMP flows, ICMP messages and socket payloads from
+ * the kernel through eBPF (CO-RE, tracepoints and cgroup_skb; no kprobes). See README.md.
+ */
+import type { ReceiverFactory, ValidationIssue } from '../../core/component';
+import schema from './config.schema.json';
+import { MAX_CAPTURE, MAX_PORTS } from './layout';
+import { EbpfNetworkReceiver, type EbpfNetworkConfig } from './receiver';
+
+export type { EbpfNetworkConfig } from './receiver';
+
+const MIB = 1024 * 1024;
+
+export const factory: ReceiverFactory<EbpfNetworkConfig> = {
+  kind: 'receiver',
+  type: 'ebpf_network',
+  stability: 'alpha',
+  description: 'TCP connections, UDP/ICMP flows, ICMP messages and socket payloads from the kernel via eBPF (mock mode for development).',
+  configSchema: schema,
+
+  createDefaultConfig(): EbpfNetworkConfig {
+    return {
+      enable_ipv4: true,
+      enable_ipv6: true,
+      enable_tcp: true,
+      enable_udp: true,
+      enable_icmp: true,
+      enable_l7_capture: true,
+      capture_bytes: 4096,
+      ports: [],
+      exclude_ports: [],
+      exclude_self: true,
+      kernel_sampling_percentage: 100,
+      kernel_max_events_per_second: 0,
+      ring_buffer_size: 8 * MIB,
+      wakeup_threshold_bytes: 128 * 1024,
+      poll_interval: 10,
+      max_records_per_turn: 16384,
+      verifier_log_size: 64 * MIB,
+      enable_core: true,
+      buffer_size: 10000,
+      flush_interval: 1000,
+      max_tracked_sockets: 65536,
+      flow_report_interval: 10000,
+      flow_idle_timeout: 30000,
+      max_flows: 65536,
+      cgroup_path: '',
+      mock_mode: false,
+      mock_events_per_second: 1000,
+    };
+  },
+
+  validate(config): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    if (!config.enable_ipv4 && !config.enable_ipv6) {
+      issues.push({ path: ['enable_ipv4'], message: 'enable_ipv4 and enable_ipv6 are both false: nothing would be observed; enable at least one' });
+    }
+    if (!config.enable_tcp && !config.enable_udp && !config.enable_icmp && !config.enable_l7_capture) {
+      issues.push({ path: ['enable_tcp'], message: 'enable_tcp, enable_udp, enable_icmp and enable_l7_capture are all false: nothing would be observed; enable at least one' });
+    }
+    const ring = config.ring_buffer_size;
+    if (!Number.isInteger(ring) || ring < 4096 || ring > 1024 * MIB || (ring & (ring - 1)) !== 0) {
+      issues.push({ path: ['ring_buffer_size'], message: `${ring} bytes is not a power of two between 4 KiB and 1 GiB (the kernel requires it), e.g. 8MiB` });
+    }
+    if (config.wakeup_threshold_bytes >= ring) {
+      issues.push({ path: ['wakeup_threshold_bytes'], message: `must be smaller than ring_buffer_size (${ring}), or the reader is only woken by its timer` });
+    }
+    if (config.verifier_log_size > 1073741823) {
+      issues.push({ path: ['verifier_log_size'], message: 'the kernel accepts at most 1 GiB - 1 byte of verifier log' });
+    }
+    if (config.capture_bytes > MAX_CAPTURE) {
+      issues.push({ path: ['capture_bytes'], message: `at most ${MAX_CAPTURE} bytes can be captured per call` });
+    }
+    if (config.ports.length > MAX_PORTS) {
+      issues.push({ path: ['ports'], message: `at most ${MAX_PORTS} ports can be filtered in the kernel` });
+    }
+    if (config.exclude_ports.length > MAX_PORTS) {
+      issues.push({ path: ['exclude_ports'], message: `at most ${MAX_PORTS} ports can be excluded in the kernel` });
+    }
+    const both = config.ports.filter((p) => config.exclude_ports.includes(p));
+    if (both.length > 0) {
+      issues.push({ path: ['exclude_ports'], message: `port(s) ${both.join(', ')} are both in ports and exclude_ports` });
+    }
+    if (config.flow_idle_timeout < config.flow_report_interval) {
+      issues.push({ path: ['flow_idle_timeout'], message: `shorter than flow_report_interval (${config.flow_report_interval} ms): flows would end before their first report` });
+    }
+    return issues;
+  },
+
+  createReceiver(settings, config, next) {
+    return new EbpfNetworkReceiver(settings, config, next);
+  },
+};

@@ -1,0 +1,50 @@
+/** The load-time configuration block (`const volatile struct ne_config cfg` in .rodata). */
+import { MAX_CAPTURE, MAX_PORTS, STRUCTS } from './layout';
+
+export interface KernelConfig {
+  /** Drop everything owned by this process; 0 for none. */
+  excludeTgid: number;
+  /** 0..100, decided per socket cookie in the kernel. */
+  samplingPercentage: number;
+  /** Per-CPU cap of records per second; 0 for none. */
+  maxEventsPerSecondPerCpu: number;
+  /** Pending ring bytes before user space is woken. */
+  wakeupThresholdBytes: number;
+  /** Payload bytes captured per call. */
+  captureBytes: number;
+  enableIpv4: boolean;
+  enableIpv6: boolean;
+  enableTcp: boolean;
+  enableUdp: boolean;
+  enableIcmp: boolean;
+  enablePayload: boolean;
+  /** When non-empty, only traffic with one of these ports (local or remote). */
+  ports: readonly number[];
+  /** Never traffic with one of these ports. */
+  excludePorts: readonly number[];
+}
+
+export function encodeKernelConfig(c: KernelConfig): Uint8Array {
+  const f = STRUCTS.ne_config.fields;
+  if (c.ports.length > MAX_PORTS || c.excludePorts.length > MAX_PORTS) {
+    throw new Error(`at most ${MAX_PORTS} ports and ${MAX_PORTS} excluded ports can be filtered in the kernel`);
+  }
+  const bytes = new Uint8Array(STRUCTS.ne_config.size);
+  const v = new DataView(bytes.buffer);
+  v.setUint32(f.exclude_tgid, c.excludeTgid >>> 0, true);
+  v.setUint32(f.sampling_pct, Math.max(0, Math.min(100, Math.round(c.samplingPercentage))), true);
+  v.setUint32(f.max_events_per_sec_per_cpu, Math.max(0, Math.min(0xffffffff, Math.ceil(c.maxEventsPerSecondPerCpu))), true);
+  v.setUint32(f.wakeup_threshold, c.wakeupThresholdBytes >>> 0, true);
+  v.setUint32(f.capture_bytes, Math.max(0, Math.min(MAX_CAPTURE, c.captureBytes)), true);
+  v.setUint8(f.enable_ipv4, c.enableIpv4 ? 1 : 0);
+  v.setUint8(f.enable_ipv6, c.enableIpv6 ? 1 : 0);
+  v.setUint8(f.enable_tcp, c.enableTcp ? 1 : 0);
+  v.setUint8(f.enable_udp, c.enableUdp ? 1 : 0);
+  v.setUint8(f.enable_icmp, c.enableIcmp ? 1 : 0);
+  v.setUint8(f.enable_payload, c.enablePayload ? 1 : 0);
+  v.setUint8(f.n_ports, c.ports.length);
+  v.setUint8(f.n_exclude_ports, c.excludePorts.length);
+  c.ports.forEach((p, i) => v.setUint16(f.ports + 2 * i, p, true));
+  c.excludePorts.forEach((p, i) => v.setUint16(f.exclude_ports + 2 * i, p, true));
+  return bytes;
+}

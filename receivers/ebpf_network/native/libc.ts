@@ -1,0 +1,77 @@
+/**
+ * The few libc calls the receiver needs, through koffi. Loaded lazily so that importing the
+ * receiver (e.g. for `validate` or mock mode) never touches native code.
+ */
+import koffi from 'koffi';
+
+/** A native pointer as koffi 3 returns it for `void *`. */
+export type Pointer = bigint;
+
+export interface Libc {
+  mmap(addr: Pointer | null, length: number, prot: number, flags: number, fd: number, offset: number): Pointer;
+  munmap(addr: Pointer, length: number): number;
+  malloc(size: number): Pointer | null;
+  free(ptr: Pointer): void;
+  close(fd: number): number;
+  open(path: string, flags: number): number;
+  sysconf(name: number): number;
+  /** Fills `ts` (two int64: seconds, nanoseconds) for a clock id. */
+  clockGettime(clockId: number, ts: BigInt64Array): number;
+  vsnprintf(buf: Buffer, size: number, fmt: Pointer, args: Pointer): number;
+  getpid(): number;
+}
+
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+export const MAP_SHARED = 0x01;
+/** mmap's failure value, (void *)-1. */
+export const MAP_FAILED = 0xffffffffffffffffn;
+export const O_RDONLY = 0;
+export const O_DIRECTORY = 0o200000;
+export const O_CLOEXEC = 0o2000000;
+export const SC_PAGESIZE = 30;
+export const CLOCK_REALTIME = 0;
+export const CLOCK_BOOTTIME = 7;
+
+let cached: Libc | undefined;
+
+export function libc(): Libc {
+  if (cached) return cached;
+  const lib = koffi.load('libc.so.6');
+  const mmap = lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
+  const munmap = lib.func('int munmap(void *addr, size_t length)');
+  const malloc = lib.func('void *malloc(size_t size)');
+  const free = lib.func('void free(void *ptr)');
+  const close = lib.func('int close(int fd)');
+  const open = lib.func('int open(const char *path, int flags)');
+  const sysconf = lib.func('long sysconf(int name)');
+  const clockGettime = lib.func('int clock_gettime(int clk, int64_t *ts)');
+  const vsnprintf = lib.func('int vsnprintf(uint8_t *buf, size_t size, void *fmt, void *args)');
+  const getpid = lib.func('int getpid(void)');
+  cached = {
+    mmap: (addr, length, prot, flags, fd, offset) => mmap(addr, length, prot, flags, fd, offset) as Pointer,
+    munmap: (addr, length) => munmap(addr, length) as number,
+    malloc: (size) => malloc(size) as Pointer | null,
+    free: (ptr) => { free(ptr); },
+    close: (fd) => close(fd) as number,
+    open: (path, flags) => open(path, flags) as number,
+    sysconf: (name) => Number(sysconf(name)),
+    clockGettime: (clockId, ts) => clockGettime(clockId, ts) as number,
+    vsnprintf: (buf, size, fmt, args) => vsnprintf(buf, size, fmt, args) as number,
+    getpid: () => getpid() as number,
+  };
+  return cached;
+}
+
+/** `ENOENT`-style name for an errno value, or `errno N`. */
+export function errnoName(errno: number): string {
+  const e = Math.abs(errno);
+  for (const [name, value] of Object.entries(koffi.os.errno)) {
+    if (value === e) return name;
+  }
+  return `errno ${e}`;
+}
+
+export function lastErrno(): number {
+  return koffi.errno();
+}

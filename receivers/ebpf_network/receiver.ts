@@ -1,0 +1,353 @@
+/**
+ * The running ebpf_network receiver: loads the kernel side, reads the ring in place, decodes
+ * records into typed events and hands them to the pipeline in batches.
+ *
+ * Reading is driven by two things: a poll handle on the ring fd (the kernel wakes it only when
+ * wakeup_threshold_bytes are pending) and a timer every poll_interval (bounds latency when the
+ * threshold is not reached). After a wake-up the poll handle is disarmed and re-armed only by
+ * the timer, after a full drain: level-triggered polling on a busy ring would otherwise wake
+ * the event loop for every few records. Work per turn is capped (max_records_per_turn) and
+ * continues on setImmediate so the loop is never starved. When the pipeline pushes back
+ * (a batch is still being consumed and the next one is full) reading pauses and the kernel
+ * ring absorbs the burst; what it cannot absorb is counted as ring_lost.
+ */
+import koffi, { type node as koffiNode } from 'koffi';
+import type { Consumer, ComponentSettings, Host, Receiver } from '../../core/component';
+import { UserFacingError } from '../../core/config/errors';
+import type { NetworkEvent } from '../../core/events';
+import { BpfLoadError, BpfNetObject, type KernelStats } from './bpf-object';
+import { BootClock } from './clock';
+import type { EbpfNetworkReceiverConfig } from './config.generated';
+import { EventDecoder } from './decoder';
+import { FlowTable } from './flows';
+import type { KernelConfig } from './kernel-config';
+import { libbpf } from './native/libbpf';
+import { explainUnmet, findCgroup2Mount, MOCK_HINT, requirements } from './preflight';
+import { RingReader } from './ring-reader';
+import { startMockSource, type MockSource } from './mock-source';
+
+export type EbpfNetworkConfig = Required<EbpfNetworkReceiverConfig>;
+
+/** Hooks for benchmarks and tests; not part of the YAML config. */
+export interface ReceiverInternals {
+  objectPath?: string;
+  /** Called with the kernel stamp of every decoded record. */
+  latencyProbe?: (bootNs: number) => void;
+  /** Overrides applied to the kernel configuration block (e.g. a benchmark's load generator). */
+  kernelOverrides?: Partial<KernelConfig>;
+}
+
+const STATS_CACHE_MS = 1000;
+const LOSS_CHECK_MS = 5000;
+const SHUTDOWN_DRAIN_ROUNDS = 64;
+
+/** Receivers running in this process, so `doctor` can show their kernel counters. */
+export const runningReceivers = new Set<EbpfNetworkReceiver>();
+
+export function isMockMode(config: EbpfNetworkConfig): boolean {
+  return config.mock_mode || process.env.TAPIO_MOCK_MODE === 'true';
+}
+
+export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number): KernelConfig {
+  return {
+    excludeTgid: config.exclude_self ? process.pid : 0,
+    samplingPercentage: config.kernel_sampling_percentage,
+    maxEventsPerSecondPerCpu:
+      config.kernel_max_events_per_second > 0 ? Math.max(1, Math.ceil(config.kernel_max_events_per_second / possibleCpus)) : 0,
+    wakeupThresholdBytes: config.wakeup_threshold_bytes,
+    captureBytes: config.capture_bytes,
+    enableIpv4: config.enable_ipv4,
+    enableIpv6: config.enable_ipv6,
+    enableTcp: config.enable_tcp,
+    enableUdp: config.enable_udp,
+    enableIcmp: config.enable_icmp,
+    enablePayload: config.enable_l7_capture,
+    ports: config.ports,
+    excludePorts: config.exclude_ports,
+  };
+}
+
+export class EbpfNetworkReceiver implements Receiver {
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  private mock: MockSource | undefined;
+  private object: BpfNetObject | undefined;
+  private ring: RingReader | undefined;
+  private decoder: EventDecoder | undefined;
+  private flows: FlowTable | undefined;
+  private clock: BootClock | undefined;
+  private poll: koffiNode.PollHandle | undefined;
+  private pollArmed = false;
+  private timers: NodeJS.Timeout[] = [];
+  private immediate: NodeJS.Immediate | undefined;
+  private host: Host | undefined;
+
+  private batch: NetworkEvent[] = [];
+  private batchStartedMs = 0;
+  private inflight: Promise<void> | undefined;
+  private statsCache: { at: number; stats: KernelStats } | undefined;
+  private lastLost = 0;
+  private lastLossCheck = 0;
+
+  private readonly emitEvent = (event: NetworkEvent): void => {
+    if (this.batch.length === 0) this.batchStartedMs = performance.now();
+    this.batch.push(event);
+    if (this.batch.length >= this.config.buffer_size) this.flush();
+  };
+  /** The ring stops handing records over while the pipeline is busy and the batch is full. */
+  private readonly blocked = (): boolean => this.inflight !== undefined && this.batch.length >= this.config.buffer_size;
+  private readonly drainTurn = (): void => {
+    this.immediate = undefined;
+    this.drain();
+  };
+
+  constructor(
+    private readonly settings: ComponentSettings,
+    private readonly config: EbpfNetworkConfig,
+    private readonly next: Consumer,
+    private readonly internals: ReceiverInternals = {},
+  ) {}
+
+  async start(host: Host): Promise<void> {
+    if (this.state !== 'new') return;
+    this.state = 'starting';
+    this.host = host;
+    try {
+      if (isMockMode(this.config)) this.startMock();
+      else this.startKernel();
+      this.state = 'running';
+      if (this.object) runningReceivers.add(this);
+    } catch (error) {
+      this.releaseKernel();
+      this.state = 'stopped';
+      throw error;
+    }
+  }
+
+  private startMock(): void {
+    this.settings.logger.info(`mock mode: emitting ${this.config.mock_events_per_second} synthetic events/s instead of loading eBPF`);
+    this.mock = startMockSource({
+      eventsPerSecond: this.config.mock_events_per_second,
+      emit: (events) => {
+        this.settings.telemetry.received(events.length);
+        for (const e of events) this.emitEvent(e);
+      },
+      logger: this.settings.logger,
+    });
+    this.timers.push(setInterval(() => this.flushIfDue(), Math.min(this.config.flush_interval, 1000)).unref());
+  }
+
+  private startKernel(): void {
+    const { config, settings } = this;
+    if (!config.enable_core) {
+      throw new UserFacingError(
+        'enable_core: false is not supported: this build ships only CO-RE objects (bpf/*.bpf.o), which adapt to the running ' +
+          'kernel through its BTF. Remove the option or set it to true; on a kernel without BTF, ' + MOCK_HINT + '.',
+      );
+    }
+    const needCgroup = config.enable_udp || config.enable_icmp;
+    const unmet = requirements(needCgroup, config.cgroup_path).filter((r) => !r.ok);
+    if (unmet.length > 0) throw new UserFacingError(explainUnmet(unmet));
+
+    const kernel = { ...kernelConfigFrom(config, libbpf().numPossibleCpus()), ...this.internals.kernelOverrides };
+    const log = settings.logger.child('libbpf');
+    try {
+      this.object = BpfNetObject.load({
+        objectPath: this.internals.objectPath,
+        kernel,
+        ringBufferSize: config.ring_buffer_size,
+        maxTrackedSockets: config.max_tracked_sockets,
+        verifierLogSize: config.verifier_log_size,
+        cgroupPath: config.cgroup_path || findCgroup2Mount() || '',
+        log: (level, message) => (level === 'warn' ? log.warn(message) : log.debug(message)),
+      });
+    } catch (error) {
+      if (error instanceof BpfLoadError) {
+        const hint = error.errno === 1 || error.errno === 13
+          ? ` The kernel refused (${error.errno === 1 ? 'EPERM' : 'EACCES'}): the process needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (or root), and a kernel that allows BPF for it; alternatively, ${MOCK_HINT}.`
+          : '';
+        throw new UserFacingError(`${error.message}${hint}`, error);
+      }
+      throw error;
+    }
+    this.ring = new RingReader(this.object.ringFd, config.ring_buffer_size);
+    this.clock = new BootClock();
+    const clock = this.clock;
+    this.flows = new FlowTable(config.max_flows, config.flow_idle_timeout * 1e6, (ns) => clock.toEpochUs(ns));
+    this.decoder = new EventDecoder(clock, this.flows, this.emitEvent);
+    this.decoder.latencyProbe = this.internals.latencyProbe;
+    this.registerGauges();
+
+    this.poll = koffi.node.poll(this.object.ringFd, { readable: true }, () => this.onWake());
+    this.poll.unref();
+    this.pollArmed = true;
+    this.timers.push(setInterval(() => this.tick(), config.poll_interval).unref());
+    this.timers.push(setInterval(() => this.reportFlows(), config.flow_report_interval).unref());
+    settings.logger.info(`attached ${this.object.attached.length} eBPF programs: ${this.object.attached.join(', ')}`);
+  }
+
+  private registerGauges(): void {
+    const t = this.settings.telemetry;
+    const k = (pick: (s: KernelStats) => number) => () => pick(this.kernelStats());
+    t.registerGauge('ring_lost', k((s) => s.ringLost));
+    t.registerGauge('truncated', k((s) => s.truncated));
+    t.registerGauge('sampled_out', k((s) => s.sampledOut));
+    t.registerGauge('rate_limited', k((s) => s.rateLimited));
+    t.registerGauge('map_full', k((s) => s.mapFull));
+    t.registerGauge('read_errors', k((s) => s.readErrors));
+    t.registerGauge('kernel_records', k((s) => s.records));
+    t.registerGauge('malformed_records', () => (this.decoder?.stats.malformed ?? 0) + (this.decoder?.stats.unknownType ?? 0));
+    t.registerGauge('flows', () => this.flows?.size ?? 0);
+  }
+
+  get componentKey(): string {
+    return this.settings.id.key;
+  }
+
+  /** Kernel counters summed over CPUs; cached briefly because every gauge read would re-read the map. */
+  kernelStats(): KernelStats {
+    const now = performance.now();
+    if (this.object && (!this.statsCache || now - this.statsCache.at >= STATS_CACHE_MS)) {
+      this.statsCache = { at: now, stats: this.object.readStats() };
+    }
+    return this.statsCache?.stats ?? { records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0 };
+  }
+
+  private onWake(): void {
+    // Disarmed until the next tick: see the module comment.
+    this.poll?.stop();
+    this.pollArmed = false;
+    this.drain();
+  }
+
+  private tick(): void {
+    this.drain();
+    if (this.state !== 'running') return;
+    if (!this.pollArmed && this.immediate === undefined && this.poll) {
+      this.poll.start({ readable: true }, () => this.onWake());
+      this.pollArmed = true;
+    }
+    this.flushIfDue();
+    this.checkLoss();
+  }
+
+  private drain(): void {
+    const ring = this.ring;
+    const decoder = this.decoder;
+    if (!ring || !decoder || this.state !== 'running' || this.immediate !== undefined) return;
+    this.clock?.maybeRefresh();
+    let n: number;
+    try {
+      n = ring.drain(decoder, this.config.max_records_per_turn, this.blocked);
+    } catch (error) {
+      this.settings.telemetry.errors();
+      this.host?.reportFatalError(new Error(`reading the eBPF ring buffer failed: ${(error as Error).message}`));
+      return;
+    }
+    this.settings.telemetry.received(n);
+    if (n >= this.config.max_records_per_turn && !this.blocked()) {
+      this.immediate = setImmediate(this.drainTurn);
+    }
+  }
+
+  private flushIfDue(): void {
+    if (this.batch.length > 0 && performance.now() - this.batchStartedMs >= this.config.flush_interval) this.flush();
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0 || this.inflight) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.settings.telemetry.emitted(batch.length);
+    let result: void | Promise<void>;
+    try {
+      result = this.next.consume(batch);
+    } catch (error) {
+      this.consumeFailed(error, batch.length);
+      return;
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      const pending = (result as Promise<void>).then(
+        () => undefined,
+        (error: unknown) => this.consumeFailed(error, batch.length),
+      ).finally(() => {
+        this.inflight = undefined;
+        if (this.batch.length >= this.config.buffer_size) this.flush();
+        if (this.state === 'running') this.drain();
+      });
+      this.inflight = pending;
+    }
+  }
+
+  private consumeFailed(error: unknown, count: number): void {
+    this.settings.telemetry.errors();
+    this.settings.telemetry.dropped(count);
+    this.settings.logger.warn(`the next component rejected a batch of ${count} events: ${(error as Error)?.message ?? String(error)}`);
+  }
+
+  private reportFlows(): void {
+    if (!this.flows || !this.clock) return;
+    this.flows.report(this.clock.nowBootNs(), this.emitEvent);
+  }
+
+  private checkLoss(): void {
+    const now = performance.now();
+    if (now - this.lastLossCheck < LOSS_CHECK_MS) return;
+    this.lastLossCheck = now;
+    const lost = this.kernelStats().ringLost;
+    if (lost > this.lastLost) {
+      this.settings.logger.warn(
+        `${lost - this.lastLost} kernel records lost since the last check (ring full): raise ring_buffer_size, ` +
+          'lower poll_interval, or reduce volume with kernel_sampling_percentage / kernel_max_events_per_second',
+      );
+    }
+    this.lastLost = lost;
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'new') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopped';
+    runningReceivers.delete(this);
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    this.mock?.stop();
+    this.mock = undefined;
+    if (this.object && this.ring && this.decoder) {
+      // Stop the producers first, then take what they already wrote.
+      this.object.detach();
+      for (let round = 0; round < SHUTDOWN_DRAIN_ROUNDS && this.ring.pending() > 0; round++) {
+        if (this.inflight && this.batch.length >= this.config.buffer_size) await this.inflight;
+        this.settings.telemetry.received(this.ring.drain(this.decoder, this.config.max_records_per_turn, this.blocked));
+      }
+      this.flows?.flushAll(this.emitEvent);
+    }
+    this.releaseKernel();
+    while (this.batch.length > 0 || this.inflight) {
+      if (this.inflight) await this.inflight;
+      this.flush();
+    }
+  }
+
+  private releaseKernel(): void {
+    this.poll?.close();
+    this.poll = undefined;
+    this.pollArmed = false;
+    this.ring?.close();
+    this.ring = undefined;
+    this.statsCache = this.object ? { at: Infinity, stats: this.safeStats() } : this.statsCache;
+    this.object?.close();
+    this.object = undefined;
+  }
+
+  private safeStats(): KernelStats {
+    try {
+      return this.object!.readStats();
+    } catch {
+      return this.statsCache?.stats ?? { records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0 };
+    }
+  }
+}
