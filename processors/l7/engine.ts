@@ -1,0 +1,290 @@
+/**
+ * The l7 processor's core, independent of the component API (so benchmarks and tests drive it
+ * directly): protocol detection per connection, the bounded session table, transaction
+ * timeouts, and the hand-off of `payload` chunks to protocol sessions.
+ */
+import type { ConnectionClosedEvent, L7Event, NetworkEvent, PayloadEvent } from '../../core/events';
+import { Connection, ConnectionTable, connectionKey } from './connections';
+import type { ProtocolName } from './modules';
+import type { Emit, L7Options, ProtocolModule } from './protocol';
+
+export type PortMode = 'hint' | 'restrict';
+
+export interface L7EngineOptions extends L7Options {
+  /** Enabled protocols; modules not listed are never tried. */
+  protocols: readonly ProtocolName[];
+  httpPorts: readonly number[];
+  /** 0: no DNS port hint. */
+  dnsPort: number;
+  httpsPorts: readonly number[];
+  grpcPorts: readonly number[];
+  /** hint: ports order detection and keep it going; restrict: protocols only on their ports. */
+  portMode: PortMode;
+  maxSessions: number;
+  /** A connection not seen for this long is forgotten (its pending exchanges flushed). */
+  sessionIdleTimeoutMs: number;
+  forwardPayload: boolean;
+}
+
+/** Chunks sniffed on an unhinted connection before giving up on it. */
+export const MAX_SNIFF_CHUNKS = 16;
+
+const TRANSACTION_COUNTER: Record<L7Event['kind'], string> = {
+  'l7.http': 'transactions_http',
+  'l7.dns': 'transactions_dns',
+  'l7.grpc': 'transactions_grpc',
+  'l7.tls': 'transactions_tls',
+};
+
+/** Ports on which each protocol is hinted (or, in restrict mode, allowed). */
+function portsByProtocol(o: L7EngineOptions): Record<ProtocolName, ReadonlySet<number>> {
+  const dns = o.dnsPort > 0 ? [o.dnsPort] : [];
+  return {
+    http1: new Set(o.httpPorts),
+    // h2c shares HTTP ports; gRPC is HTTP/2.
+    http2: new Set([...o.grpcPorts, ...o.httpPorts]),
+    // gRPC is usually TLS-wrapped in production.
+    tls: new Set([...o.httpsPorts, ...o.grpcPorts]),
+    dns: new Set(dns),
+  };
+}
+
+export class L7Engine {
+  /** Cumulative counters, read by the processor's telemetry. */
+  readonly counters: Record<string, number> = {};
+  private readonly table = new ConnectionTable();
+  private readonly modules: readonly ProtocolModule[];
+  private readonly ports: Record<ProtocolName, ReadonlySet<number>>;
+  /** Candidate lists by bitmask of hinted modules, built on first use. */
+  private readonly orders = new Map<number, { candidates: ProtocolModule[]; hinted: boolean }>();
+  private readonly malformedCounter = new Map<ProtocolModule, string>();
+  private out: NetworkEvent[] = [];
+  private renameErrorsTo: string | undefined;
+  private lastEventUs = 0;
+  private lastEventWallMs = 0;
+  private lastTickUs = 0;
+  private readonly tickIntervalUs: number;
+  private readonly emitFn: Emit = (event) => {
+    if (this.renameErrorsTo !== undefined && event.errorType !== undefined) event.errorType = this.renameErrorsTo;
+    this.counters[TRANSACTION_COUNTER[event.kind]]++;
+    this.out.push(event);
+  };
+
+  constructor(
+    private readonly options: L7EngineOptions,
+    available: readonly ProtocolModule[],
+    private readonly onSessionError: (message: string) => void = () => undefined,
+  ) {
+    this.modules = available.filter((m) => options.protocols.includes(m.name));
+    this.ports = portsByProtocol(options);
+    for (const name of ['http1', 'http2', 'dns', 'tls'] as const) {
+      this.counters[`detected_${name}`] = 0;
+      this.counters[`malformed_${name}`] = 0;
+    }
+    for (const name of Object.values(TRANSACTION_COUNTER)) this.counters[name] = 0;
+    this.counters.payload_consumed = 0;
+    this.counters.sessions_evicted = 0;
+    this.counters.sessions_idle_closed = 0;
+    this.counters.session_errors = 0;
+    for (const m of this.modules) this.malformedCounter.set(m, `malformed_${m.name}`);
+    this.tickIntervalUs = Math.max(1000, Math.min(1_000_000, (options.transactionTimeoutMs * 1000) / 4));
+  }
+
+  get sessionCount(): number {
+    return this.table.size;
+  }
+
+  /** The protocols this engine runs (enabled and available), in detection order. */
+  get activeProtocols(): ProtocolName[] {
+    return this.modules.map((m) => m.name);
+  }
+
+  /** Passes `batch` through; payload chunks become L7 transactions. */
+  process(batch: readonly NetworkEvent[]): NetworkEvent[] {
+    const out: NetworkEvent[] = [];
+    this.out = out;
+    let latest = this.lastEventUs;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i];
+      if (event.timeUs > latest) latest = event.timeUs;
+      switch (event.kind) {
+        case 'payload':
+          if (this.options.forwardPayload) out.push(event);
+          else this.counters.payload_consumed++;
+          this.onPayload(event);
+          break;
+        case 'connection.closed':
+          // Transactions the close completes come before the close itself.
+          this.onClosed(event);
+          out.push(event);
+          break;
+        default:
+          out.push(event);
+      }
+    }
+    if (batch.length > 0) {
+      this.lastEventUs = latest;
+      this.lastEventWallMs = performance.now();
+    }
+    if (latest - this.lastTickUs >= this.tickIntervalUs) this.expireInto(latest);
+    return out;
+  }
+
+  /**
+   * Now on the events' clock: the latest event time plus the wall time since it was seen, so
+   * timeouts work both for live traffic and for replayed or synthetic timestamps.
+   */
+  now(): number {
+    if (this.lastEventUs === 0) return Date.now() * 1000;
+    return this.lastEventUs + (performance.now() - this.lastEventWallMs) * 1000;
+  }
+
+  /** Timeouts and idle connections up to `nowUs`; returns what they emit. */
+  tick(nowUs: number): L7Event[] {
+    const out: NetworkEvent[] = [];
+    this.out = out;
+    this.expireInto(nowUs);
+    return out as L7Event[];
+  }
+
+  /** Shutdown: every session is closed and its pending exchanges emitted. */
+  flush(nowUs: number): L7Event[] {
+    const out: NetworkEvent[] = [];
+    this.out = out;
+    for (let conn = this.table.oldest(); conn !== undefined; conn = this.table.oldest()) {
+      this.closeConnection(conn, nowUs, undefined);
+    }
+    return out as L7Event[];
+  }
+
+  private onPayload(event: PayloadEvent): void {
+    const key = connectionKey(event);
+    let conn = this.table.get(key);
+    if (conn === undefined) {
+      const order = this.orderFor(event);
+      if (order.candidates.length === 0) return; // restrict mode: nothing to look for here
+      if (this.table.size >= this.options.maxSessions) {
+        const oldest = this.table.oldest();
+        if (oldest !== undefined) {
+          this.counters.sessions_evicted++;
+          this.closeConnection(oldest, event.timeUs, 'session_evicted');
+        }
+      }
+      conn = new Connection(key, order.candidates, order.hinted, event.timeUs);
+      this.table.add(conn);
+    } else {
+      this.table.touch(conn);
+      conn.lastSeenUs = event.timeUs;
+    }
+    if (conn.opaque) return;
+    try {
+      if (conn.session === undefined && !this.detect(conn, event)) return;
+      const session = conn.session!;
+      const ok = session.onPayload(event, this.emitFn);
+      this.countMalformed(conn);
+      if (!ok) this.dropSession(conn);
+    } catch (error) {
+      // A module broke its never-throw promise: lose this connection's state, not the batch.
+      this.counters.session_errors++;
+      this.onSessionError(`${conn.module?.name ?? 'detection'} on connection ${String(key)}: ${(error as Error).message}`);
+      this.dropSession(conn);
+      conn.opaque = true;
+    }
+  }
+
+  private detect(conn: Connection, event: PayloadEvent): boolean {
+    const data = event.data;
+    if (data.length > 0) {
+      for (const module of conn.candidates) {
+        if (!module.detect(data, event)) continue;
+        conn.module = module;
+        conn.session = module.createSession(this.options);
+        conn.malformedSeen = 0;
+        this.counters[`detected_${module.name}`]++;
+        return true;
+      }
+    }
+    conn.attempts++;
+    if (!conn.hinted && conn.attempts >= MAX_SNIFF_CHUNKS) conn.opaque = true;
+    return false;
+  }
+
+  /** Back to detection: the stream changed protocol (upgrade, tunnel) or was not the one guessed. */
+  private dropSession(conn: Connection): void {
+    conn.session = undefined;
+    conn.module = undefined;
+    conn.malformedSeen = 0;
+    conn.attempts = 0;
+  }
+
+  private countMalformed(conn: Connection): void {
+    const session = conn.session;
+    if (session === undefined || conn.module === undefined) return;
+    const m = session.malformed;
+    if (m !== conn.malformedSeen) {
+      this.counters[this.malformedCounter.get(conn.module)!] += m - conn.malformedSeen;
+      conn.malformedSeen = m;
+    }
+  }
+
+  private onClosed(event: ConnectionClosedEvent): void {
+    const conn = this.table.get(connectionKey(event));
+    if (conn !== undefined) this.closeConnection(conn, event.timeUs, undefined);
+  }
+
+  private closeConnection(conn: Connection, nowUs: number, errorType: string | undefined): void {
+    this.table.delete(conn);
+    const session = conn.session;
+    if (session === undefined) return;
+    this.renameErrorsTo = errorType;
+    try {
+      session.close(nowUs, this.emitFn);
+      this.countMalformed(conn);
+    } catch (error) {
+      this.counters.session_errors++;
+      this.onSessionError(`${conn.module?.name} closing connection ${String(conn.key)}: ${(error as Error).message}`);
+    } finally {
+      this.renameErrorsTo = undefined;
+    }
+    conn.session = undefined;
+  }
+
+  private expireInto(nowUs: number): void {
+    this.lastTickUs = nowUs;
+    const idleCutoff = nowUs - this.options.sessionIdleTimeoutMs * 1000;
+    for (let conn = this.table.oldest(); conn !== undefined && conn.lastSeenUs < idleCutoff; conn = this.table.oldest()) {
+      this.counters.sessions_idle_closed++;
+      this.closeConnection(conn, nowUs, undefined);
+    }
+    for (const conn of this.table.values()) {
+      const session = conn.session;
+      if (session === undefined) continue;
+      try {
+        session.expire(nowUs, this.emitFn);
+      } catch (error) {
+        this.counters.session_errors++;
+        this.onSessionError(`${conn.module?.name} expiring on connection ${String(conn.key)}: ${(error as Error).message}`);
+        this.dropSession(conn);
+      }
+    }
+  }
+
+  private orderFor(event: PayloadEvent): { candidates: ProtocolModule[]; hinted: boolean } {
+    let mask = 0;
+    for (let i = 0; i < this.modules.length; i++) {
+      const ports = this.ports[this.modules[i].name];
+      if (ports.has(event.localPort) || ports.has(event.remotePort)) mask |= 1 << i;
+    }
+    let order = this.orders.get(mask);
+    if (order === undefined) {
+      const hinted = this.modules.filter((_, i) => (mask & (1 << i)) !== 0);
+      const rest = this.modules.filter((_, i) => (mask & (1 << i)) === 0);
+      order = {
+        candidates: this.options.portMode === 'restrict' ? hinted : [...hinted, ...rest],
+        hinted: mask !== 0,
+      };
+      this.orders.set(mask, order);
+    }
+    return order;
+  }
+}

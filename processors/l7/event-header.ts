@@ -1,0 +1,61 @@
+/**
+ * The connection identity an L7 transaction inherits from the payload chunk that started it.
+ * Copied field by field (not by keeping the PayloadEvent) so a pending transaction never pins
+ * the captured bytes, which may be a view into a much larger receive buffer.
+ */
+import type { Direction, EventHeader, K8sMetadata, NetworkType, PayloadEvent, ProcessInfo, Transport } from '../../core/events';
+
+export interface ConnectionSnapshot {
+  process: ProcessInfo;
+  transport: Transport;
+  networkType: NetworkType;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  direction: Direction;
+  socketCookie: number;
+  netnsId: number;
+  k8s: K8sMetadata | undefined;
+  sampleRatio: number | undefined;
+}
+
+export function snapshotOf(event: PayloadEvent): ConnectionSnapshot {
+  return {
+    process: event.process,
+    transport: event.transport,
+    networkType: event.networkType,
+    localAddress: event.localAddress,
+    localPort: event.localPort,
+    remoteAddress: event.remoteAddress,
+    remotePort: event.remotePort,
+    direction: event.direction,
+    socketCookie: event.socketCookie,
+    netnsId: event.netnsId,
+    k8s: event.k8s,
+    sampleRatio: event.sampleRatio,
+  };
+}
+
+/**
+ * The EventHeader of an L7 event. Optional fields are only set when present so events compare
+ * and serialize like hand-written ones.
+ */
+export function headerFrom(s: ConnectionSnapshot, timeUs: number): EventHeader {
+  const header: EventHeader = {
+    timeUs,
+    process: s.process,
+    transport: s.transport,
+    networkType: s.networkType,
+    localAddress: s.localAddress,
+    localPort: s.localPort,
+    remoteAddress: s.remoteAddress,
+    remotePort: s.remotePort,
+    direction: s.direction,
+    socketCookie: s.socketCookie,
+    netnsId: s.netnsId,
+  };
+  if (s.k8s !== undefined) header.k8s = s.k8s;
+  if (s.sampleRatio !== undefined) header.sampleRatio = s.sampleRatio;
+  return header;
+}

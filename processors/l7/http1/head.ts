@@ -1,0 +1,284 @@
+/**
+ * Parsing one HTTP/1.x message head (start line + header fields) that is fully in memory.
+ * Only the fields the product reports are extracted; every other header is skipped without
+ * allocating, and no header value beyond the named ones is ever turned into a string
+ * (Authorization and Cookie in particular are never read).
+ */
+import type { TraceContext } from '../../../core/events';
+import { latin1 } from '../bytes';
+import { parseTraceparentBytes } from '../traceparent';
+import { isStatusLineStart, knownMethodAt, methodTokenLength } from './methods';
+
+export const CONTENT_LENGTH_NONE = -1;
+export const CONTENT_LENGTH_INVALID = -2;
+
+/** Reused scratch result of `parseHead`; copy what you keep. */
+export class HeadInfo {
+  isRequest = false;
+  method = '';
+  path = '';
+  query: string | undefined = undefined;
+  /** Host from an absolute-form request-target (proxy requests). */
+  targetHost: string | undefined = undefined;
+  /** '1.0' or '1.1'. */
+  version = '1.1';
+  status = 0;
+  contentLength = CONTENT_LENGTH_NONE;
+  chunked = false;
+  /** A Transfer-Encoding other than chunked last: the body runs to connection close. */
+  otherTransferCoding = false;
+  host: string | undefined = undefined;
+  userAgent: string | undefined = undefined;
+  traceContext: TraceContext | undefined = undefined;
+
+  reset(): void {
+    this.isRequest = false;
+    this.method = '';
+    this.path = '';
+    this.query = undefined;
+    this.targetHost = undefined;
+    this.version = '1.1';
+    this.status = 0;
+    this.contentLength = CONTENT_LENGTH_NONE;
+    this.chunked = false;
+    this.otherTransferCoding = false;
+    this.host = undefined;
+    this.userAgent = undefined;
+    this.traceContext = undefined;
+  }
+}
+
+export const enum HeadResult {
+  Ok = 0,
+  /** Not a well-formed head: count it and resynchronise. */
+  Malformed = 1,
+}
+
+/**
+ * Index just past the blank line ending a head that starts at `start`, searching from `from`;
+ * -1 when not in [from, end). Accepts CRLF and bare LF line ends, as real parsers do.
+ */
+export function findHeadEnd(data: Uint8Array, start: number, from: number, end: number): number {
+  let i = from < start ? start : from;
+  for (; i < end; i++) {
+    if (data[i] !== 0x0a) continue;
+    // An empty line: LF LF, or LF CR LF.
+    if (i + 1 < end && data[i + 1] === 0x0a) return i + 2;
+    if (i + 2 < end && data[i + 1] === 0x0d && data[i + 2] === 0x0a) return i + 3;
+  }
+  return -1;
+}
+
+function lineEnd(data: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (data[i] === 0x0a) return i;
+  return -1;
+}
+
+/** End of the line content, excluding an optional CR before the LF at `lf`. */
+function contentEnd(data: Uint8Array, start: number, lf: number): number {
+  return lf > start && data[lf - 1] === 0x0d ? lf - 1 : lf;
+}
+
+function lower(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
+function nameIs(data: Uint8Array, start: number, name: Uint8Array): boolean {
+  for (let i = 0; i < name.length; i++) if (lower(data[start + i]) !== name[i]) return false;
+  return true;
+}
+
+const bytesOf = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const H_HOST = bytesOf('host');
+const H_USER_AGENT = bytesOf('user-agent');
+const H_TRACEPARENT = bytesOf('traceparent');
+const H_CONTENT_LENGTH = bytesOf('content-length');
+const H_TRANSFER_ENCODING = bytesOf('transfer-encoding');
+const CHUNKED = bytesOf('chunked');
+
+const MAX_CONTENT_LENGTH = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Parses the head in data[start, end). `end` is just past the blank line, or, for a head cut
+ * short by capture truncation (`partial`), the end of the captured bytes: then only complete
+ * lines are used.
+ */
+export function parseHead(
+  data: Uint8Array,
+  start: number,
+  end: number,
+  info: HeadInfo,
+  captureQuery: boolean,
+  partial: boolean,
+): HeadResult {
+  info.reset();
+  const firstLf = lineEnd(data, start, end);
+  if (firstLf < 0) return HeadResult.Malformed;
+  const firstEnd = contentEnd(data, start, firstLf);
+  if (!parseStartLine(data, start, firstEnd, info, captureQuery)) return HeadResult.Malformed;
+
+  let pos = firstLf + 1;
+  while (pos < end) {
+    const lf = lineEnd(data, pos, end);
+    if (lf < 0) {
+      // Only a truncated head may end without a newline; its last line is incomplete.
+      return partial ? HeadResult.Ok : HeadResult.Malformed;
+    }
+    const le = contentEnd(data, pos, lf);
+    if (le === pos) break; // the blank line
+    const first = data[pos];
+    if (first === 0x20 || first === 0x09) {
+      // obs-fold continuation of a header we do not keep.
+      pos = lf + 1;
+      continue;
+    }
+    let colon = -1;
+    for (let i = pos; i < le; i++) {
+      const c = data[i];
+      if (c === 0x3a) {
+        colon = i;
+        break;
+      }
+      // Header names are tokens: whitespace or controls before the colon is not HTTP.
+      if (c <= 0x20 || c >= 0x7f) return HeadResult.Malformed;
+    }
+    if (colon <= pos) return HeadResult.Malformed;
+    const nameLen = colon - pos;
+    let vs = colon + 1;
+    let ve = le;
+    while (vs < ve && (data[vs] === 0x20 || data[vs] === 0x09)) vs++;
+    while (ve > vs && (data[ve - 1] === 0x20 || data[ve - 1] === 0x09)) ve--;
+    switch (nameLen) {
+      case 4:
+        if (nameIs(data, pos, H_HOST)) info.host = latin1(data, vs, ve);
+        break;
+      case 10:
+        if (nameIs(data, pos, H_USER_AGENT)) info.userAgent = latin1(data, vs, ve);
+        break;
+      case 11:
+        if (nameIs(data, pos, H_TRACEPARENT)) info.traceContext = parseTraceparentBytes(data, vs, ve);
+        break;
+      case 14:
+        if (nameIs(data, pos, H_CONTENT_LENGTH)) {
+          const value = parseContentLength(data, vs, ve);
+          // Differing repeated Content-Length values make the framing ambiguous (RFC 9112 6.3).
+          if (value < 0 || (info.contentLength >= 0 && info.contentLength !== value)) {
+            info.contentLength = CONTENT_LENGTH_INVALID;
+          } else if (info.contentLength !== CONTENT_LENGTH_INVALID) {
+            info.contentLength = value;
+          }
+        }
+        break;
+      case 17:
+        if (nameIs(data, pos, H_TRANSFER_ENCODING)) {
+          const chunked = endsWithChunked(data, vs, ve);
+          info.chunked = chunked;
+          info.otherTransferCoding = !chunked;
+        }
+        break;
+      default:
+        break;
+    }
+    pos = lf + 1;
+  }
+  return HeadResult.Ok;
+}
+
+function parseStartLine(data: Uint8Array, start: number, end: number, info: HeadInfo, captureQuery: boolean): boolean {
+  if (isStatusLineStart(data, start, end)) {
+    info.isRequest = false;
+    info.version = data[start + 7] === 0x30 ? '1.0' : '1.1';
+    info.status = (data[start + 9] - 0x30) * 100 + (data[start + 10] - 0x30) * 10 + (data[start + 11] - 0x30);
+    // After the code: nothing, or a space and a reason phrase.
+    return end === start + 12 || data[start + 12] === 0x20;
+  }
+  let method = knownMethodAt(data, start, end);
+  let methodLen: number;
+  if (method !== undefined) {
+    methodLen = method.length;
+  } else {
+    methodLen = methodTokenLength(data, start, end);
+    if (methodLen === 0) return false;
+    method = latin1(data, start, start + methodLen);
+  }
+  // method SP request-target SP HTTP/1.x
+  const ts = start + methodLen + 1;
+  if (end - ts < 10) return false;
+  const vs = end - 8;
+  if (
+    data[vs - 1] !== 0x20 ||
+    data[vs] !== 0x48 ||
+    data[vs + 1] !== 0x54 ||
+    data[vs + 2] !== 0x54 ||
+    data[vs + 3] !== 0x50 ||
+    data[vs + 4] !== 0x2f ||
+    data[vs + 5] !== 0x31 ||
+    data[vs + 6] !== 0x2e ||
+    (data[vs + 7] !== 0x30 && data[vs + 7] !== 0x31)
+  ) {
+    return false;
+  }
+  const te = vs - 1;
+  if (te <= ts) return false;
+  for (let i = ts; i < te; i++) {
+    const c = data[i];
+    if (c <= 0x20 || c === 0x7f) return false;
+  }
+  info.isRequest = true;
+  info.method = method;
+  info.version = data[vs + 7] === 0x30 ? '1.0' : '1.1';
+  parseTarget(data, ts, te, info, captureQuery, method === 'CONNECT');
+  return true;
+}
+
+function parseTarget(data: Uint8Array, start: number, end: number, info: HeadInfo, captureQuery: boolean, connect: boolean): void {
+  if (connect) {
+    // authority-form: the target is the host:port being tunnelled to.
+    info.path = '';
+    info.targetHost = latin1(data, start, end);
+    return;
+  }
+  let pathStart = start;
+  if (data[start] !== 0x2f && data[start] !== 0x2a) {
+    // absolute-form `scheme://authority/path?query` (sent to proxies).
+    let i = start;
+    while (i + 2 < end && !(data[i] === 0x3a && data[i + 1] === 0x2f && data[i + 2] === 0x2f)) i++;
+    if (i + 2 < end) {
+      const hostStart = i + 3;
+      let hostEnd = hostStart;
+      while (hostEnd < end && data[hostEnd] !== 0x2f && data[hostEnd] !== 0x3f) hostEnd++;
+      info.targetHost = latin1(data, hostStart, hostEnd);
+      pathStart = hostEnd;
+    }
+  }
+  let q = pathStart;
+  while (q < end && data[q] !== 0x3f && data[q] !== 0x23) q++;
+  info.path = q === pathStart ? '/' : latin1(data, pathStart, q);
+  if (captureQuery && q < end && data[q] === 0x3f) {
+    let f = q + 1;
+    while (f < end && data[f] !== 0x23) f++;
+    info.query = latin1(data, q + 1, f);
+  }
+}
+
+/** Decimal digits only; -1 when empty, non-numeric or beyond 2^53. */
+function parseContentLength(data: Uint8Array, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const d = data[i] - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value <= MAX_CONTENT_LENGTH ? value : -1;
+}
+
+/** Transfer-Encoding value whose final coding is `chunked` (case-insensitive). */
+function endsWithChunked(data: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 7) return false;
+  const s = end - 7;
+  if (!nameIs(data, s, CHUNKED)) return false;
+  if (s === start) return true;
+  const before = data[s - 1];
+  return before === 0x2c || before === 0x20 || before === 0x09;
+}
