@@ -9,6 +9,7 @@ import { factory as ebpfNetwork } from '../receivers/ebpf_network';
 import { factory as probabilisticSampler } from '../processors/probabilistic_sampler';
 import { factory as rateLimit } from '../processors/rate_limit';
 import { factory as stdoutExporter } from '../exporters/stdout';
+import { factory as otlpHttpExporter } from '../exporters/otlp_http';
 
 export function builtinFactories(): Factory[] {
   return [
@@ -16,5 +17,6 @@ export function builtinFactories(): Factory[] {
     probabilisticSampler,
     rateLimit,
     stdoutExporter,
+    otlpHttpExporter,
   ];
 }

@@ -1,0 +1,163 @@
+/* Generated from config.schema.json by `npm run gen:types`. Do not edit. */
+
+/**
+ * Exports spans (L7 transactions), metrics (L7 duration histograms, connection metrics, self-telemetry) and log records (connection lifecycle) over OTLP/HTTP to any OpenTelemetry backend. Options follow the OpenTelemetry Collector's otlphttp exporter.
+ */
+export interface OtlpHttpExporterConfig {
+  /**
+   * Base URL of the OTLP/HTTP receiver; /v1/traces, /v1/metrics and /v1/logs are appended for each signal.
+   */
+  endpoint?: string;
+  /**
+   * Full URL for spans, used as is (no path appended). Empty: endpoint + /v1/traces.
+   */
+  traces_endpoint?: string;
+  /**
+   * Full URL for metrics, used as is. Empty: endpoint + /v1/metrics.
+   */
+  metrics_endpoint?: string;
+  /**
+   * Full URL for log records, used as is. Empty: endpoint + /v1/logs.
+   */
+  logs_endpoint?: string;
+  /**
+   * Extra HTTP headers sent with every request, e.g. an API key (values may use ${env:VAR}).
+   */
+  headers?: {
+    [k: string]: string;
+  };
+  /**
+   * Request body compression.
+   */
+  compression?: 'gzip' | 'none';
+  /**
+   * Compression tuning.
+   */
+  compression_params?: {
+    /**
+     * gzip level: 1 is fastest (compression runs on the libuv thread pool, off the event loop), 9 smallest.
+     */
+    level?: number;
+  };
+  /**
+   * OTLP payload encoding: proto (binary protobuf, application/x-protobuf) or json (application/json).
+   */
+  encoding?: 'proto' | 'json';
+  /**
+   * Time limit of one HTTP request (one attempt); a timeout is retried.
+   */
+  timeout?: number;
+  /**
+   * Retries of failed requests (network errors, timeouts, HTTP 429/502/503/504) with exponential backoff; a Retry-After header replaces the computed delay.
+   */
+  retry_on_failure?: {
+    /**
+     * Retry transient failures. false: a failed request is dropped at once.
+     */
+    enabled?: boolean;
+    /**
+     * Delay before the first retry.
+     */
+    initial_interval?: number;
+    /**
+     * Upper bound of the delay between retries.
+     */
+    max_interval?: number;
+    /**
+     * Give a request up (drop it, counted) once this much time has passed since its first attempt; 0 retries forever (the queue still bounds memory).
+     */
+    max_elapsed_time?: number;
+    /**
+     * Factor applied to the delay after each retry.
+     */
+    multiplier?: number;
+    /**
+     * Jitter: each delay is drawn from [delay*(1-f), delay*(1+f)].
+     */
+    randomization_factor?: number;
+  };
+  /**
+   * Bounded in-memory queue between the pipeline and the backend: consume() never waits for the network.
+   */
+  sending_queue?: {
+    /**
+     * false: no queue, the pipeline waits for each request (with its retries) to finish.
+     */
+    enabled?: boolean;
+    /**
+     * Maximum items waiting to be sent (spans, log records and metric data points). When full, the oldest requests are dropped and counted.
+     */
+    queue_size?: number;
+    /**
+     * Requests sent concurrently.
+     */
+    num_consumers?: number;
+    /**
+     * How spans and log records are grouped into requests.
+     */
+    batch?: {
+      /**
+       * Maximum spans or log records per request; a full batch is sent at once.
+       */
+      max_size?: number;
+      /**
+       * A partial batch is sent after waiting this long.
+       */
+      flush_timeout?: number;
+    };
+  };
+  /**
+   * Which signals this exporter sends.
+   */
+  signals?: {
+    /**
+     * One span per L7 transaction (HTTP, DNS, gRPC, TLS handshake).
+     */
+    traces?: boolean;
+    /**
+     * The L7 duration histograms and every metric recorded on the collector's MeterProvider (conntrack connection metrics, self-telemetry).
+     */
+    metrics?: boolean;
+    /**
+     * One log record per lifecycle event of the kinds in logs.event_kinds.
+     */
+    logs?: boolean;
+  };
+  /**
+   * Log-record options (when signals.logs is true).
+   */
+  logs?: {
+    /**
+     * Event kinds exported as log records. connection.updated and flow.updated are periodic and can be numerous.
+     */
+    event_kinds?: (
+      | 'connection.opened'
+      | 'connection.closed'
+      | 'connection.updated'
+      | 'connection.failed'
+      | 'flow.updated'
+      | 'icmp'
+    )[];
+  };
+  /**
+   * Metric export options (when signals.metrics is true).
+   */
+  metrics?: {
+    /**
+     * Aggregation temporality of counters and histograms. delta: counters and histograms as deltas, up-down counters stay cumulative (as the OTLP exporter's delta preference).
+     */
+    temporality?: 'cumulative' | 'delta';
+    /**
+     * How often metrics are collected and sent.
+     */
+    export_interval?: number;
+  };
+  /**
+   * service.name of the resource describing this observer.
+   */
+  service_name?: string;
+  /**
+   * On shutdown, how long queued data may take to be delivered (retries included) before what is left is dropped and counted.
+   */
+  shutdown_timeout?: number;
+}

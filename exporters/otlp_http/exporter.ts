@@ -1,0 +1,382 @@
+/**
+ * otlp_http: network events -> OTLP/HTTP.
+ *
+ * consume() maps events through the shared mapping (spans for L7 transactions, log records for
+ * lifecycle events through @opentelemetry/sdk-logs, duration histograms on the shared
+ * MeterProvider) and hands fixed-size requests to the sending queue; it never waits for the
+ * network unless sending_queue.enabled is false. Serialization (OpenTelemetry serializers),
+ * compression and HTTP happen in the queue's workers, with retries and bounded memory.
+ */
+import type { Context } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { CumulativeTemporalitySelector, DeltaTemporalitySelector } from '@opentelemetry/exporter-metrics-otlp-http';
+import type { Resource } from '@opentelemetry/resources';
+import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord, type SdkLogRecord } from '@opentelemetry/sdk-logs';
+import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
+import {
+  PeriodicExportingMetricReader,
+  type AggregationTemporality,
+  type InstrumentType,
+  type MetricReader,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ComponentSettings, Exporter, Host } from '../../core/component';
+import type { EventKind, L7Event, NetworkEvent } from '../../core/events';
+import { INSTRUMENTATION_SCOPE_NAME } from '../../core/semconv';
+import { formatDuration } from '../../core/units';
+import { Batcher } from '../shared/batcher';
+import { DropReporter } from '../shared/drop-reporter';
+import { L7MetricsRecorder } from '../shared/l7-metrics';
+import { toLogData } from '../shared/logs';
+import { observerResource, OBSERVER_VERSION } from '../shared/resource';
+import type { SendOutcome } from '../shared/retry';
+import { SendingQueue, type DropReason } from '../shared/sending-queue';
+import { SpanMapper } from '../shared/spans';
+import { usToHrTime } from '../shared/time';
+import type { OtlpHttpExporterConfig } from './config.generated';
+import { CONTENT_TYPES, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Signal } from './signals';
+import { OtlpHttpTransport } from './transport';
+
+type DeepRequired<T> = { [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[] ? NonNullable<T[K]> : NonNullable<T[K]> extends object ? DeepRequired<NonNullable<T[K]>> : NonNullable<T[K]> };
+
+/** The normalized config the runtime hands over (defaults merged, durations in ms). */
+export type OtlpHttpConfig = DeepRequired<OtlpHttpExporterConfig>;
+
+/** One request on its way to the backend. */
+interface ExportRequest {
+  signal: Signal;
+  /** Spans, log records or metric data points. */
+  items: number;
+  spans?: ReadableSpan[];
+  logs?: ReadableLogRecord[];
+  /** Serialized metrics (serialized at collection time: the SDK may reuse its objects). */
+  raw?: Uint8Array;
+  /** Serialized and compressed once; retries resend it. */
+  body?: Buffer;
+}
+
+const UNIT: Readonly<Record<Signal, string>> = { traces: 'spans', logs: 'log records', metrics: 'metric points' };
+/** How often dropped data is logged at most. */
+const DROP_LOG_PERIOD_MS = 10_000;
+
+export class OtlpHttpExporter implements Exporter {
+  readonly mutatesData = false;
+  private readonly resource: Resource;
+  private readonly transport: OtlpHttpTransport;
+  private readonly queue: SendingQueue<ExportRequest>;
+  private readonly urls: Readonly<Record<Signal, URL>>;
+  private readonly contentType: string;
+  private readonly spans: SpanMapper | undefined;
+  private readonly spanBatcher: Batcher<ReadableSpan>;
+  private readonly logBatcher: Batcher<ReadableLogRecord>;
+  private readonly logKinds: ReadonlySet<EventKind>;
+  private readonly loggerProvider: LoggerProvider | undefined;
+  private readonly otelLogger: OtelLogger | undefined;
+  private readonly drops: DropReporter;
+  private reader: PeriodicExportingMetricReader | undefined;
+  private recorder: L7MetricsRecorder | undefined;
+  /** Sends started by the current consume() when the queue is disabled. */
+  private syncSends: Promise<boolean>[] = [];
+  private lastError: Error | undefined;
+  private failedAttempts = 0;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly settings: ComponentSettings,
+    private readonly config: OtlpHttpConfig,
+  ) {
+    const { telemetry, logger } = settings;
+    this.resource = observerResource(config.service_name);
+    this.urls = {
+      traces: signalUrl(config.endpoint, config.traces_endpoint, 'traces'),
+      metrics: signalUrl(config.endpoint, config.metrics_endpoint, 'metrics'),
+      logs: signalUrl(config.endpoint, config.logs_endpoint, 'logs'),
+    };
+    this.contentType = CONTENT_TYPES[config.encoding];
+    this.transport = new OtlpHttpTransport({
+      headers: config.headers,
+      compression: config.compression,
+      gzipLevel: config.compression_params.level,
+      timeoutMs: config.timeout,
+      maxSockets: config.sending_queue.num_consumers,
+      userAgent: `network-observer/${OBSERVER_VERSION}`,
+    });
+    this.drops = new DropReporter(logger, DROP_LOG_PERIOD_MS);
+    const retry = config.retry_on_failure;
+    this.queue = new SendingQueue<ExportRequest>({
+      enabled: config.sending_queue.enabled,
+      capacity: config.sending_queue.queue_size,
+      consumers: config.sending_queue.num_consumers,
+      retry: {
+        enabled: retry.enabled,
+        initialIntervalMs: retry.initial_interval,
+        maxIntervalMs: retry.max_interval,
+        maxElapsedMs: retry.max_elapsed_time,
+        multiplier: retry.multiplier,
+        randomizationFactor: retry.randomization_factor,
+      },
+      sizeOf: (req) => req.items,
+      send: (req) => this.send(req),
+      onSent: (req) => this.sent(req),
+      onDropped: (req, reason, error) => this.dropped(req, reason, error),
+      onRetry: (req, delayMs, error) => {
+        telemetry.add('retries');
+        logger.debug(`retrying ${req.items} ${UNIT[req.signal]} in ${Math.round(delayMs)} ms: ${error.message}`);
+      },
+    });
+    telemetry.registerGauge('queue_items', () => this.queue.stats().queuedItems);
+    telemetry.registerGauge('in_flight_requests', () => this.queue.stats().inFlight);
+
+    const batch = config.sending_queue.batch;
+    this.spanBatcher = new Batcher<ReadableSpan>(batch.max_size, batch.flush_timeout, (spans) =>
+      this.submit({ signal: 'traces', items: spans.length, spans }),
+    );
+    this.logBatcher = new Batcher<ReadableLogRecord>(batch.max_size, batch.flush_timeout, (logs) =>
+      this.submit({ signal: 'logs', items: logs.length, logs }),
+    );
+
+    const scope = { name: INSTRUMENTATION_SCOPE_NAME, version: OBSERVER_VERSION };
+    this.spans = config.signals.traces ? new SpanMapper({ resource: this.resource, scope }) : undefined;
+    this.logKinds = new Set(config.signals.logs ? config.logs.event_kinds : []);
+    if (config.signals.logs) {
+      const sink: LogRecordProcessor = {
+        onEmit: (record: SdkLogRecord, _context?: Context) => this.logBatcher.add(record),
+        forceFlush: async () => this.logBatcher.flush(),
+        shutdown: async () => this.logBatcher.flush(),
+      };
+      this.loggerProvider = new LoggerProvider({ resource: this.resource, processors: [sink] });
+      this.otelLogger = this.loggerProvider.getLogger(INSTRUMENTATION_SCOPE_NAME, OBSERVER_VERSION);
+    }
+  }
+
+  metricReaders(): MetricReader[] {
+    if (!this.config.signals.metrics) return [];
+    this.reader ??= new PeriodicExportingMetricReader({
+      exporter: new QueueingMetricExporter(this, this.config.metrics.temporality),
+      exportIntervalMillis: this.config.metrics.export_interval,
+      // The reader only hands data to the queue; delivery has its own timeout and retries.
+      exportTimeoutMillis: Math.min(this.config.metrics.export_interval, 30_000),
+    });
+    return [this.reader];
+  }
+
+  start(host: Host): void {
+    if (this.started) return;
+    this.started = true;
+    if (this.config.signals.metrics) this.recorder = L7MetricsRecorder.for(host.meterProvider);
+  }
+
+  consume(batch: NetworkEvent[]): void | Promise<void> {
+    const { telemetry } = this.settings;
+    telemetry.received(batch.length);
+    if (this.stopping) {
+      telemetry.dropped(batch.length);
+      this.drops.report('events', batch.length, 'received after shutdown began');
+      return;
+    }
+    const spans = this.spans;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i];
+      try {
+        if (event.kind.startsWith('l7.')) {
+          const l7 = event as L7Event;
+          let attributes;
+          if (spans) {
+            const span = spans.map(l7);
+            attributes = span.attributes;
+            this.spanBatcher.add(span);
+          }
+          this.recorder?.record(l7, attributes);
+        } else if (this.otelLogger && this.logKinds.has(event.kind)) {
+          const log = toLogData(event)!;
+          this.otelLogger.emit({
+            eventName: log.eventName,
+            timestamp: usToHrTime(log.timeUs),
+            severityNumber: log.severityNumber,
+            severityText: log.severityText,
+            body: log.body,
+            attributes: log.attributes,
+          });
+        }
+      } catch (error) {
+        // A malformed event (e.g. from a third-party plugin) is counted, never fatal.
+        telemetry.errors();
+        telemetry.dropped(1);
+        this.drops.report('events', 1, `mapping failed: ${(error as Error).message}`);
+      }
+    }
+    if (!this.config.sending_queue.enabled) return this.finishSync();
+  }
+
+  /** Queue disabled: this batch's requests go out now and the pipeline waits for them. */
+  private async finishSync(): Promise<void> {
+    this.spanBatcher.flush();
+    this.logBatcher.flush();
+    const sends = this.syncSends;
+    this.syncSends = [];
+    await Promise.all(sends);
+  }
+
+  private submit(req: ExportRequest): void {
+    const result = this.queue.submit(req);
+    if (typeof result !== 'boolean') this.syncSends.push(result);
+  }
+
+  /** From the metric reader: serialize now, deliver through the queue. */
+  enqueueMetrics(metrics: ResourceMetrics): boolean | Promise<boolean> {
+    let points = 0;
+    for (const sm of metrics.scopeMetrics) {
+      for (const metric of sm.metrics) points += metric.dataPoints.length;
+    }
+    if (points === 0) return true;
+    let raw: Uint8Array | undefined;
+    try {
+      // Our Resource, so spans, logs and metrics describe the observer identically.
+      raw = serializeMetrics(this.config.encoding, { resource: this.resource, scopeMetrics: metrics.scopeMetrics });
+    } catch (error) {
+      this.dropped({ signal: 'metrics', items: points }, 'send_failed', new Error(`serializing metrics failed: ${(error as Error).message}`));
+      return false;
+    }
+    if (!raw) return true;
+    return this.queue.submit({ signal: 'metrics', items: points, raw });
+  }
+
+  private async send(req: ExportRequest): Promise<SendOutcome> {
+    if (!req.body) {
+      let raw: Uint8Array | undefined;
+      try {
+        raw = req.raw ?? (req.spans ? serializeSpans(this.config.encoding, req.spans) : serializeLogs(this.config.encoding, req.logs ?? []));
+      } catch (error) {
+        return { ok: false, retryable: false, error: new Error(`serializing ${UNIT[req.signal]} failed: ${(error as Error).message}`) };
+      }
+      if (!raw) return { ok: true };
+      req.body = await this.transport.encodeBody(raw);
+      // The encoded body is all a retry needs; let the records go.
+      req.spans = undefined;
+      req.logs = undefined;
+      req.raw = undefined;
+    }
+    const outcome = await this.transport.send(this.urls[req.signal], req.body, this.contentType);
+    if (outcome.ok) {
+      if (outcome.body && outcome.body.length > 0) this.partialSuccess(req, outcome.body);
+    } else {
+      this.lastError = outcome.error;
+      this.failedAttempts++;
+      this.settings.telemetry.errors();
+    }
+    return outcome;
+  }
+
+  private partialSuccess(req: ExportRequest, body: Buffer): void {
+    let rejected = 0;
+    let message = '';
+    try {
+      ({ rejected, message } = rejectedItems(this.config.encoding, req.signal, body));
+    } catch {
+      return; // A response we cannot parse still means the request was accepted.
+    }
+    if (rejected <= 0) return;
+    this.settings.telemetry.add('rejected', rejected);
+    this.drops.report(`${UNIT[req.signal]} (rejected by the backend)`, rejected, message || 'partial success without a message');
+  }
+
+  private sent(req: ExportRequest): void {
+    const { telemetry, logger } = this.settings;
+    if (this.failedAttempts > 0) {
+      logger.info(`${this.urls[req.signal].origin} accepts data again after ${this.failedAttempts} failed attempt(s)`);
+      this.failedAttempts = 0;
+      this.lastError = undefined;
+    }
+    if (req.signal === 'metrics') telemetry.add('sent_metric_points', req.items);
+    else {
+      telemetry.emitted(req.items);
+      telemetry.add(req.signal === 'traces' ? 'sent_spans' : 'sent_log_records', req.items);
+    }
+  }
+
+  private dropped(req: ExportRequest, reason: DropReason, error: Error | undefined): void {
+    const { telemetry } = this.settings;
+    if (req.signal === 'metrics') telemetry.add('dropped_metric_points', req.items);
+    else telemetry.dropped(req.items);
+    telemetry.add(`dropped_${reason}`, req.items);
+    this.drops.report(UNIT[req.signal], req.items, this.dropReason(reason, error));
+  }
+
+  private dropReason(reason: DropReason, error: Error | undefined): string {
+    const backend = error ?? this.lastError;
+    const because = backend ? ` (last error: ${backend.message})` : '';
+    switch (reason) {
+      case 'queue_full':
+        return `sending queue full (queue_size ${this.config.sending_queue.queue_size}); the backend is slower than the data or down${because}`;
+      case 'retries_exhausted':
+        return `gave up after retry_on_failure.max_elapsed_time ${formatDuration(this.config.retry_on_failure.max_elapsed_time)}${because}`;
+      case 'send_failed':
+        return `the backend refused the data; check endpoint, headers and encoding${because}`;
+      case 'shutdown':
+        return `not delivered within shutdown_timeout ${formatDuration(this.config.shutdown_timeout)}${because}`;
+    }
+  }
+
+  shutdown(): Promise<void> {
+    this.stopping ??= this.doShutdown();
+    return this.stopping;
+  }
+
+  private async doShutdown(): Promise<void> {
+    const deadline = Date.now() + this.config.shutdown_timeout;
+    if (this.reader) {
+      // Collect the last metrics into the queue while it still accepts data.
+      await withTimeout(this.reader.forceFlush().catch(() => undefined), Math.max(0, deadline - Date.now()));
+    }
+    this.spanBatcher.flush();
+    this.logBatcher.flush();
+    const complete = await this.queue.drain(Math.max(0, deadline - Date.now()));
+    if (!complete) {
+      this.settings.logger.warn(`shutdown_timeout ${formatDuration(this.config.shutdown_timeout)} passed with data still undelivered; it was dropped and counted`);
+    }
+    this.drops.flush();
+    this.transport.close();
+    await this.loggerProvider?.shutdown().catch(() => undefined);
+  }
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** The metric reader's exporter: hands each collection to the sending queue. */
+class QueueingMetricExporter implements PushMetricExporter {
+  private readonly selector: (instrumentType: InstrumentType) => AggregationTemporality;
+
+  constructor(
+    private readonly owner: OtlpHttpExporter,
+    temporality: 'cumulative' | 'delta',
+  ) {
+    this.selector = temporality === 'delta' ? DeltaTemporalitySelector : CumulativeTemporalitySelector;
+  }
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    const result = this.owner.enqueueMetrics(metrics);
+    const done = (accepted: boolean): void =>
+      resultCallback(accepted ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error('metrics dropped; see the exporter log') });
+    if (typeof result === 'boolean') done(result);
+    else void result.then(done);
+  }
+
+  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return this.selector(instrumentType);
+  }
+
+  async forceFlush(): Promise<void> {}
+
+  async shutdown(): Promise<void> {}
+}

@@ -1,0 +1,94 @@
+/**
+ * otlp_http: spans, metrics and log records to any OTLP/HTTP backend. See README.md.
+ */
+import type { ExporterFactory, ValidationIssue } from '../../core/component';
+import schema from './config.schema.json';
+import { OtlpHttpExporter, type OtlpHttpConfig } from './exporter';
+import { checkUrl } from './signals';
+
+export type { OtlpHttpConfig };
+export { OtlpHttpExporter };
+
+export const factory: ExporterFactory<OtlpHttpConfig> = {
+  kind: 'exporter',
+  type: 'otlp_http',
+  stability: 'beta',
+  description: 'Exports spans, metrics and log records over OTLP/HTTP (protobuf or JSON) with a bounded queue and retries.',
+  configSchema: schema,
+
+  createDefaultConfig(): OtlpHttpConfig {
+    return {
+      endpoint: 'http://localhost:4318',
+      traces_endpoint: '',
+      metrics_endpoint: '',
+      logs_endpoint: '',
+      headers: {},
+      compression: 'gzip',
+      compression_params: { level: 1 },
+      encoding: 'proto',
+      timeout: 30_000,
+      retry_on_failure: {
+        enabled: true,
+        initial_interval: 5_000,
+        max_interval: 30_000,
+        max_elapsed_time: 300_000,
+        multiplier: 1.5,
+        randomization_factor: 0.5,
+      },
+      sending_queue: {
+        enabled: true,
+        queue_size: 50_000,
+        num_consumers: 10,
+        batch: { max_size: 2048, flush_timeout: 200 },
+      },
+      signals: { traces: true, metrics: true, logs: false },
+      logs: { event_kinds: ['connection.opened', 'connection.closed', 'connection.failed', 'icmp'] },
+      metrics: { temporality: 'cumulative', export_interval: 60_000 },
+      service_name: 'network-observer',
+      shutdown_timeout: 5_000,
+    };
+  },
+
+  validate(config): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    const urlProblem = checkUrl(config.endpoint);
+    if (urlProblem) issues.push({ path: ['endpoint'], message: urlProblem });
+    for (const key of ['traces_endpoint', 'metrics_endpoint', 'logs_endpoint'] as const) {
+      if (config[key] === '') continue;
+      const problem = checkUrl(config[key]);
+      if (problem) issues.push({ path: [key], message: problem });
+    }
+    for (const [name, value] of Object.entries(config.headers)) {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) issues.push({ path: ['headers', name], message: 'is not a valid HTTP header name' });
+      else if (/[\r\n]/.test(value)) issues.push({ path: ['headers', name], message: 'must not contain line breaks' });
+    }
+    if (!(config.timeout > 0)) issues.push({ path: ['timeout'], message: 'must be greater than 0' });
+    const retry = config.retry_on_failure;
+    if (retry.enabled) {
+      if (!(retry.initial_interval > 0)) issues.push({ path: ['retry_on_failure', 'initial_interval'], message: 'must be greater than 0 when retries are enabled' });
+      if (retry.max_interval < retry.initial_interval) {
+        issues.push({ path: ['retry_on_failure', 'max_interval'], message: `must be at least initial_interval (${retry.initial_interval}ms)` });
+      }
+    }
+    const queue = config.sending_queue;
+    if (queue.enabled && queue.batch.max_size > queue.queue_size) {
+      issues.push({ path: ['sending_queue', 'batch', 'max_size'], message: `must not exceed sending_queue.queue_size (${queue.queue_size}); a full batch would never fit` });
+    }
+    if (!(queue.batch.flush_timeout > 0)) issues.push({ path: ['sending_queue', 'batch', 'flush_timeout'], message: 'must be greater than 0' });
+    const { signals } = config;
+    if (!signals.traces && !signals.metrics && !signals.logs) {
+      issues.push({ path: ['signals'], message: 'enable at least one of traces, metrics and logs' });
+    }
+    if (signals.logs && config.logs.event_kinds.length === 0) {
+      issues.push({ path: ['logs', 'event_kinds'], message: 'must name at least one event kind when signals.logs is true' });
+    }
+    if (signals.metrics && !(config.metrics.export_interval >= 100)) {
+      issues.push({ path: ['metrics', 'export_interval'], message: `must be at least 100ms (got ${config.metrics.export_interval}ms)` });
+    }
+    return issues;
+  },
+
+  createExporter(settings, config) {
+    return new OtlpHttpExporter(settings, config);
+  },
+};

@@ -1,0 +1,76 @@
+/**
+ * Per-signal plumbing: URLs, content types and the OpenTelemetry serializers that produce
+ * standard OTLP bodies (protobuf or JSON) from SDK-shaped records.
+ */
+import {
+  JsonLogsSerializer,
+  JsonMetricsSerializer,
+  JsonTraceSerializer,
+  ProtobufLogsSerializer,
+  ProtobufMetricsSerializer,
+  ProtobufTraceSerializer,
+} from '@opentelemetry/otlp-transformer';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+export type Signal = 'traces' | 'metrics' | 'logs';
+export type Encoding = 'proto' | 'json';
+
+export const CONTENT_TYPES: Readonly<Record<Encoding, string>> = {
+  proto: 'application/x-protobuf',
+  json: 'application/json',
+};
+
+/** `endpoint` + `/v1/<signal>` unless the signal has its own full URL. */
+export function signalUrl(endpoint: string, override: string, signal: Signal): URL {
+  if (override) return new URL(override);
+  return new URL(`${endpoint.replace(/\/+$/, '')}/v1/${signal}`);
+}
+
+/** A URL problem in the user's words, or undefined when the URL is usable. */
+export function checkUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not a URL; write it as http://host:4318 or https://host`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `"${value}" must use http:// or https:// (got ${url.protocol})`;
+  return undefined;
+}
+
+export function serializeSpans(encoding: Encoding, spans: ReadableSpan[]): Uint8Array | undefined {
+  return (encoding === 'json' ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans);
+}
+
+export function serializeLogs(encoding: Encoding, records: ReadableLogRecord[]): Uint8Array | undefined {
+  return (encoding === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer).serializeRequest(records);
+}
+
+export function serializeMetrics(encoding: Encoding, metrics: ResourceMetrics): Uint8Array | undefined {
+  return (encoding === 'json' ? JsonMetricsSerializer : ProtobufMetricsSerializer).serializeRequest(metrics);
+}
+
+/** Items the backend said it rejected (OTLP partial success), with its message. */
+export function rejectedItems(encoding: Encoding, signal: Signal, body: Buffer): { rejected: number; message: string } {
+  if (body.length === 0) return { rejected: 0, message: '' };
+  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  let partial: { rejectedSpans?: unknown; rejectedLogRecords?: unknown; rejectedDataPoints?: unknown; errorMessage?: string } | undefined;
+  switch (signal) {
+    case 'traces':
+      partial = (encoding === 'json' ? JsonTraceSerializer : ProtobufTraceSerializer).deserializeResponse(bytes).partialSuccess;
+      break;
+    case 'logs':
+      partial = (encoding === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer).deserializeResponse(bytes).partialSuccess;
+      break;
+    case 'metrics':
+      partial = (encoding === 'json' ? JsonMetricsSerializer : ProtobufMetricsSerializer).deserializeResponse(bytes).partialSuccess;
+      break;
+  }
+  if (!partial) return { rejected: 0, message: '' };
+  // int64 fields arrive as strings in OTLP/JSON and as numbers or Long-like objects in protobuf.
+  const raw = partial.rejectedSpans ?? partial.rejectedLogRecords ?? partial.rejectedDataPoints ?? 0;
+  const rejected = Number(typeof raw === 'object' && raw !== null ? String(raw) : raw);
+  return { rejected: Number.isFinite(rejected) ? rejected : 0, message: partial.errorMessage ?? '' };
+}
