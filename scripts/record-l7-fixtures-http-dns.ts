@@ -267,7 +267,7 @@ async function startDnsmasq(): Promise<ChildProcess> {
     [
       `--port=${DNS_PORT}`, '--no-resolv', '--no-hosts', '--no-daemon', '--listen-address=127.0.0.1', '--bind-interfaces', '--pid-file=',
       '--address=/test.example/127.0.0.1', '--address=/test.example/::1', '--address=/nx.example/',
-      '--cname=alias.other.example,test.example', '--txt-record=txt.other.example,"v=spf1 -all","second string"',
+      '--cname=alias.other.example,test.example', '--txt-record=txt.other.example,v=spf1 -all,second string',
       '--mx-host=mx.other.example,mail.test.example,10', '--srv-host=_http._tcp.other.example,web.test.example,8080,1,5',
       '--ptr-record=1.0.0.127.in-addr.arpa,test.example',
     ],
