@@ -63,6 +63,33 @@ struct {
 	__type(value, struct ne_stats);
 } stats SEC(".maps");
 
+/*
+ * Per-CPU scratch where a payload record is assembled before bpf_ringbuf_output (its size
+ * varies, which bpf_ringbuf_reserve cannot take). Its value type also names every record
+ * struct, so all of them are in the object's BTF for the decoder's layout test.
+ */
+union ne_any_record {
+	struct ne_tcp_open tcp_open;
+	struct ne_tcp_close tcp_close;
+	struct ne_tcp_fail tcp_fail;
+	struct ne_udp_pkt udp_pkt;
+	struct ne_sock_owner sock_owner;
+	struct ne_icmp icmp;
+	struct ne_payload payload;
+};
+
+struct ne_scratch {
+	union ne_any_record rec;
+	__u8 data[NE_MAX_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ne_scratch);
+} scratch SEC(".maps");
+
 struct rate_state {
 	__u64 window_start;
 	__u64 count;

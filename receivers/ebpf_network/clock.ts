@@ -6,7 +6,13 @@
  */
 import { CLOCK_BOOTTIME, CLOCK_REALTIME, libc } from './native/libc';
 
-export class BootClock {
+/** What the decoder needs from a clock. */
+export interface EpochConverter {
+  /** Epoch microseconds for a boot-time nanosecond stamp. */
+  toEpochUs(bootNs: number): number;
+}
+
+export class BootClock implements EpochConverter {
   private offsetUs = 0;
   private lastRefresh = -Infinity;
   private readonly ts = new BigInt64Array(2);

@@ -6,7 +6,7 @@
 import type {
   CloseReason, ConnectFailureReason, Direction, IcmpEvent, NetworkEvent, NetworkType, PayloadEvent, ProcessInfo,
 } from '../../core/events';
-import type { BootClock } from './clock';
+import type { EpochConverter } from './clock';
 import type { FlowPacket, FlowTable } from './flows';
 import { formatIpv4, formatIpv6 } from './ip-format';
 import { icmpName } from './icmp-names';
@@ -50,7 +50,7 @@ export class EventDecoder implements RecordSink {
   };
 
   constructor(
-    private readonly clock: BootClock,
+    private readonly clock: EpochConverter,
     private readonly flows: FlowTable,
     private readonly emit: (event: NetworkEvent) => void,
   ) {}

@@ -1,0 +1,88 @@
+/**
+ * The TypeScript decoder reads records at the offsets in receivers/ebpf_network/layout.ts.
+ * This test reads the BTF of the committed bpf/net.bpf.o and checks every one of them (and
+ * every struct size), so a change to bpf/net_events.h that is not mirrored fails here.
+ * When bpftool is installed, the BTF reader itself is cross-checked against it.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Btf, BtfKind } from '../../receivers/ebpf_network/btf';
+import { DEFAULT_OBJECT_PATH, PROGRAMS } from '../../receivers/ebpf_network/bpf-object';
+import { STRUCTS } from '../../receivers/ebpf_network/layout';
+
+const BPF_DIR = join(__dirname, '..', '..', 'bpf');
+
+function bpftool(): string | undefined {
+  for (const p of ['/usr/sbin/bpftool', '/usr/bin/bpftool', '/sbin/bpftool']) if (existsSync(p)) return p;
+  return undefined;
+}
+
+describe('bpf/net.bpf.o layout vs the TypeScript decoder', () => {
+  const btf = Btf.fromObjectFile(DEFAULT_OBJECT_PATH);
+
+  for (const [name, layout] of Object.entries(STRUCTS)) {
+    it(`struct ${name}: size and every field offset match the compiled BTF`, () => {
+      const t = btf.struct(name);
+      assert.equal(t.sizeOrType, layout.size, `sizeof(struct ${name})`);
+      const members = new Map(t.members!.map((m) => [m.name, m]));
+      for (const [field, offset] of Object.entries(layout.fields)) {
+        const m = members.get(field);
+        assert.ok(m, `struct ${name} has no field ${field}`);
+        assert.equal(m.bitSize, 0, `${name}.${field} is a bitfield`);
+        assert.equal(m.bitOffset / 8, offset, `offsetof(struct ${name}, ${field})`);
+      }
+    });
+  }
+
+  it('the decoder knows every field of every record it reads (no field added in C only)', () => {
+    for (const name of ['ne_header', 'ne_tuple', 'ne_tcp_close', 'ne_tcp_fail', 'ne_udp_pkt', 'ne_icmp', 'ne_payload', 'ne_config', 'ne_stats']) {
+      const known = STRUCTS[name as keyof typeof STRUCTS].fields as Record<string, number>;
+      for (const m of btf.struct(name).members!) {
+        if (m.name.startsWith('_')) continue; // explicit padding
+        assert.ok(m.name in known, `struct ${name}.${m.name} is not in layout.ts`);
+      }
+    }
+  });
+
+  it('the load-time config block sits in .rodata as one variable of the expected size', () => {
+    const cfg = btf.variable('.rodata', 'cfg');
+    assert.ok(cfg, 'cfg in .rodata');
+    assert.equal(cfg.size, STRUCTS.ne_config.size);
+  });
+
+  it('every program the loader knows is in the object', () => {
+    const funcs = new Set(btf.types.filter((t) => t.kind === BtfKind.FUNC).map((t) => t.name));
+    for (const p of PROGRAMS) assert.ok(funcs.has(p.name), `program ${p.name}`);
+  });
+
+  it('the committed object is not older than its sources', () => {
+    const built = statSync(DEFAULT_OBJECT_PATH).mtimeMs;
+    // git checkouts give all files the same mtime, so only a clearly newer source counts.
+    for (const src of ['net.bpf.c', 'net_events.h']) {
+      assert.ok(statSync(join(BPF_DIR, src)).mtimeMs <= built + 2000, `${src} is newer than net.bpf.o: run npm run build:bpf`);
+    }
+  });
+
+  it('agrees with bpftool about struct layouts', function () {
+    const tool = bpftool();
+    if (!tool) {
+      if (process.env.CI === 'true') assert.fail('bpftool is required in CI (Debian package bpftool)');
+      this.skip();
+    }
+    const dump = JSON.parse(execFileSync(tool, ['btf', 'dump', 'file', DEFAULT_OBJECT_PATH, 'format', 'raw', '-j'], { maxBuffer: 64 << 20 }).toString()) as {
+      types: Array<{ kind: string; name: string; size?: number; members?: Array<{ name: string; bits_offset: number }> }>;
+    };
+    for (const name of Object.keys(STRUCTS)) {
+      const fromTool = dump.types.find((t) => t.kind === 'STRUCT' && t.name === name);
+      assert.ok(fromTool, `bpftool sees struct ${name}`);
+      const mine = btf.struct(name);
+      assert.equal(mine.sizeOrType, fromTool.size);
+      assert.deepEqual(
+        mine.members!.map((m) => [m.name, m.bitOffset]),
+        fromTool.members!.map((m) => [m.name, m.bits_offset]),
+      );
+    }
+  });
+});

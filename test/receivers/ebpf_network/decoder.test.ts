@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import type {
+  ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, FlowUpdatedEvent, IcmpEvent, NetworkEvent, PayloadEvent,
+} from '../../../core/events';
+import { EventDecoder } from '../../../receivers/ebpf_network/decoder';
+import { FlowTable } from '../../../receivers/ebpf_network/flows';
+import { RecordType, STRUCTS } from '../../../receivers/ebpf_network/layout';
+import { buildRecord, type RecordSpec } from './records';
+
+const clock = { toEpochUs: (ns: number) => 1_700_000_000_000_000 + Math.round(ns / 1000) };
+const LOOP4 = [127, 0, 0, 1];
+const LOOP6 = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+
+function setup() {
+  const events: NetworkEvent[] = [];
+  const flows = new FlowTable(100, 60e9, (ns) => clock.toEpochUs(ns));
+  const decoder = new EventDecoder(clock, flows, (e) => events.push(e));
+  const feed = (spec: RecordSpec) => {
+    // Place the record at an odd 8-byte offset of a larger buffer, as in the ring.
+    const rec = buildRecord(spec);
+    const ring = new Uint8Array(rec.length + 64);
+    ring.set(rec, 40);
+    decoder.record(new DataView(ring.buffer), ring, 40, rec.length);
+  };
+  return { events, flows, decoder, feed };
+}
+
+const C = STRUCTS.ne_tcp_close.fields;
+
+describe('ebpf_network decoder', () => {
+  it('decodes a TCP open with process, tuple, direction, cookie and wall-clock time', () => {
+    const { events, feed } = setup();
+    feed({
+      type: RecordType.TCP_OPEN, size: 96, tsNs: 5_000_000_123, cookie: 2 ** 40 + 7, cgroupId: 4242, pid: 77, tid: 78,
+      netns: 4026531840, comm: 'curl', laddr: LOOP4, raddr: [10, 1, 2, 3], lport: 40000, rport: 443, direction: 2,
+    });
+    const e = events[0] as ConnectionOpenedEvent;
+    assert.equal(e.kind, 'connection.opened');
+    assert.equal(e.timeUs, 1_700_000_000_000_000 + 5_000_000);
+    assert.deepEqual(e.process, { pid: 77, tid: 78, comm: 'curl', cgroupId: 4242 });
+    assert.equal(e.socketCookie, 2 ** 40 + 7);
+    assert.equal(e.netnsId, 4026531840);
+    assert.equal(e.localAddress, '127.0.0.1');
+    assert.equal(e.remoteAddress, '10.1.2.3');
+    assert.equal(e.localPort, 40000);
+    assert.equal(e.remotePort, 443);
+    assert.equal(e.direction, 'outbound');
+    assert.equal(e.networkType, 'ipv4');
+    assert.equal(e.transport, 'tcp');
+  });
+
+  it('decodes a TCP close with counters beyond 2^32 and the close reason', () => {
+    const { events, feed } = setup();
+    feed({
+      type: RecordType.TCP_CLOSE, size: 144, family: 6, laddr: LOOP6, raddr: LOOP6, direction: 1, pid: 9, comm: 'srv',
+      fields: [
+        [C.duration_ns, 8, 1_500_000], [C.bytes_sent, 8, 5 * 2 ** 32 + 3], [C.bytes_received, 8, 1234],
+        [C.segs_out, 4, 10], [C.segs_in, 4, 11], [C.srtt_us, 4, 55], [C.retransmits, 4, 2], [C.reason, 1, 2],
+      ],
+    });
+    const e = events[0] as ConnectionClosedEvent;
+    assert.equal(e.kind, 'connection.closed');
+    assert.equal(e.networkType, 'ipv6');
+    assert.equal(e.localAddress, '::1');
+    assert.equal(e.direction, 'inbound');
+    assert.equal(e.durationNs, 1_500_000);
+    assert.equal(e.bytesSent, 5 * 2 ** 32 + 3);
+    assert.equal(e.bytesReceived, 1234);
+    assert.equal(e.segmentsSent, 10);
+    assert.equal(e.segmentsReceived, 11);
+    assert.equal(e.srttUs, 55);
+    assert.equal(e.retransmits, 2);
+    assert.equal(e.closeReason, 'reset');
+  });
+
+  it('maps connect errors to reasons', () => {
+    const { events, feed } = setup();
+    for (const errno of [111, 110, 104, 113, 0]) {
+      feed({ type: RecordType.TCP_FAIL, size: 104, direction: 2, fields: [[STRUCTS.ne_tcp_fail.fields.error, 4, errno]] });
+    }
+    assert.deepEqual(
+      events.map((e) => [(e as ConnectionFailedEvent).reason, (e as ConnectionFailedEvent).errorName]),
+      [['refused', 'ECONNREFUSED'], ['timeout', 'ETIMEDOUT'], ['reset', 'ECONNRESET'], ['unreachable', 'EHOSTUNREACH'], ['unknown', undefined]],
+    );
+  });
+
+  it('decodes ICMP with names, echo id/sequence, and counts it in an ICMP flow', () => {
+    const { events, feed, flows } = setup();
+    const I = STRUCTS.ne_icmp.fields;
+    feed({ type: RecordType.ICMP, size: 112, proto: 1, direction: 2, pid: 5, comm: 'ping', laddr: LOOP4, raddr: LOOP4, cookie: 3,
+      fields: [[I.icmp_type, 1, 8], [I.echo_id, 2, 4660], [I.echo_seq, 2, 1], [I.bytes, 4, 64]] });
+    feed({ type: RecordType.ICMP, size: 112, proto: 1, direction: 2, laddr: LOOP4, raddr: LOOP4,
+      fields: [[I.icmp_type, 1, 3], [I.icmp_code, 1, 3], [I.bytes, 4, 36]] });
+    feed({ type: RecordType.ICMP, size: 112, family: 6, proto: 58, direction: 1, laddr: LOOP6, raddr: LOOP6,
+      fields: [[I.icmp_type, 1, 129], [I.echo_seq, 2, 9], [I.bytes, 4, 64]] });
+    const icmp = events.filter((e): e is IcmpEvent => e.kind === 'icmp');
+    assert.equal(icmp[0].icmpName, 'echo-request');
+    assert.equal(icmp[0].echoId, 4660);
+    assert.equal(icmp[0].echoSequence, 1);
+    assert.equal(icmp[0].bytes, 64);
+    assert.equal(icmp[1].icmpName, 'port-unreachable');
+    assert.equal(icmp[1].echoId, undefined);
+    assert.equal(icmp[2].icmpName, 'echo-reply');
+    assert.equal(icmp[2].networkType, 'ipv6');
+    assert.equal(flows.size, 3);
+  });
+
+  it('aggregates UDP datagrams into flows and attributes flows seen before their owner', () => {
+    const { events, feed, flows } = setup();
+    const U = STRUCTS.ne_udp_pkt.fields;
+    const pkt = (dir: number, bytes: number, tsNs: number, pid = 0) =>
+      feed({ type: RecordType.UDP_PKT, size: 104, proto: 17, cookie: 99, direction: dir, laddr: LOOP4, raddr: LOOP4, lport: 5353,
+        rport: 40000, tsNs, pid, comm: pid ? 'dnsd' : '', fields: [[U.bytes, 4, bytes]] });
+    pkt(1, 40, 1000);
+    pkt(2, 120, 2000);
+    feed({ type: RecordType.SOCK_OWNER, size: 56, cookie: 99, pid: 31, tid: 31, comm: 'dnsd', cgroupId: 7 });
+    pkt(1, 41, 3000);
+    assert.equal(events.length, 0, 'packets are aggregated, not emitted one by one');
+    flows.report(4000, (e) => events.push(e));
+    const f = events[0] as FlowUpdatedEvent;
+    assert.equal(f.kind, 'flow.updated');
+    assert.equal(f.direction, 'inbound');
+    assert.deepEqual([f.bytesSent, f.bytesReceived, f.packetsSent, f.packetsReceived], [120, 81, 1, 2]);
+    assert.deepEqual(f.process, { pid: 31, tid: 31, comm: 'dnsd', cgroupId: 7 });
+    assert.equal(f.durationNs, 2000);
+    assert.equal(f.final, false);
+    events.length = 0;
+    flows.report(5000, (e) => events.push(e));
+    assert.equal(events.length, 0, 'unchanged flows are not reported again');
+  });
+
+  it('copies payload bytes out of the ring and reports truncation', () => {
+    const { events, feed } = setup();
+    const P = STRUCTS.ne_payload.fields;
+    const data = new TextEncoder().encode('GET / HTTP/1.1\r\n');
+    const padded = new Uint8Array(Math.ceil(data.length / 8) * 8);
+    padded.set(data);
+    feed({ type: RecordType.PAYLOAD, size: 112, proto: 6, direction: 2, pid: 3, comm: 'curl', tail: padded,
+      fields: [[P.fd, 4, 7], [P.orig_len, 4, 5000], [P.cap_len, 4, data.length], [P.data_dir, 1, 1], [P.truncated, 1, 1]] });
+    const e = events[0] as PayloadEvent;
+    assert.equal(e.kind, 'payload');
+    assert.equal(e.transport, 'tcp');
+    assert.equal(e.dataDirection, 'send');
+    assert.equal(e.fd, 7);
+    assert.equal(new TextDecoder().decode(e.data), 'GET / HTTP/1.1\r\n');
+    assert.equal(e.originalLength, 5000);
+    assert.equal(e.truncated, true);
+  });
+
+  it('counts and skips malformed and unknown records instead of throwing', () => {
+    const { events, feed, decoder } = setup();
+    feed({ type: RecordType.TCP_CLOSE, size: 96 }); // too short for a close
+    feed({ type: 250, size: 56 });
+    const P = STRUCTS.ne_payload.fields;
+    feed({ type: RecordType.PAYLOAD, size: 112, fields: [[P.cap_len, 4, 4096]] }); // claims bytes it lacks
+    const tiny = new Uint8Array(16);
+    decoder.record(new DataView(tiny.buffer), tiny, 0, 16);
+    assert.equal(events.length, 0);
+    assert.equal(decoder.stats.malformed, 3);
+    assert.equal(decoder.stats.unknownType, 1);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * Shared pieces of the kernel tests: a privilege gate (skip with a reason locally, fail under
+ * CI=true where these tests must run), child-process peers, and a receiver on loopback.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Receiver } from '../../../core/component';
+import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
+import { factory, type EbpfNetworkConfig } from '../../../receivers/ebpf_network';
+import { requirements } from '../../../receivers/ebpf_network/preflight';
+
+export const PEER = join(__dirname, 'fixtures', 'peer.js');
+
+/** Skips (locally) or fails (CI=true) when this machine cannot load eBPF programs. */
+export function requireKernel(ctx: Mocha.Context): void {
+  const unmet = requirements(true).filter((r) => !r.ok);
+  if (unmet.length === 0) return;
+  const why = unmet.map((r) => `${r.name}: ${r.detail}`).join('; ');
+  if (process.env.CI === 'true') throw new Error(`eBPF tests must run in CI but cannot: ${why}`);
+  ctx.skip();
+}
+
+export interface PeerLine {
+  pid: number;
+  event: string;
+  [key: string]: unknown;
+}
+
+export interface Peer {
+  child: ChildProcess;
+  lines: PeerLine[];
+  next(event: string, timeoutMs?: number): Promise<PeerLine>;
+  stop(): Promise<void>;
+}
+
+export function startPeer(args: string[]): Peer {
+  const child = spawn(process.execPath, [PEER, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: PeerLine[] = [];
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(JSON.parse(line) as PeerLine);
+    for (const w of waiters.splice(0)) w();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    lines,
+    async next(event, timeoutMs = 10000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = lines.find((l) => l.event === event);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`peer ${args.join(' ')}: no '${event}' line within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+    },
+    async stop() {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs a peer to completion and returns its lines. */
+export async function runPeer(args: string[], event: string): Promise<PeerLine> {
+  const peer = startPeer(args);
+  try {
+    return await peer.next(event);
+  } finally {
+    await peer.stop();
+  }
+}
+
+export interface RunningReceiver {
+  receiver: Receiver;
+  consumer: CollectingConsumer;
+}
+
+export function testConfig(overrides: Partial<EbpfNetworkConfig> = {}): EbpfNetworkConfig {
+  return {
+    ...factory.createDefaultConfig(),
+    flush_interval: 20,
+    poll_interval: 5,
+    flow_report_interval: 100,
+    flow_idle_timeout: 60000,
+    ring_buffer_size: 4 * 1024 * 1024,
+    ...overrides,
+  };
+}
+
+export async function startReceiver(overrides: Partial<EbpfNetworkConfig> = {}): Promise<RunningReceiver> {
+  const consumer = new CollectingConsumer();
+  const receiver = await factory.createReceiver(createTestSettings('receiver', 'ebpf_network'), testConfig(overrides), consumer);
+  await receiver.start(createTestHost());
+  return { receiver, consumer };
+}

@@ -1,0 +1,173 @@
+/** Pieces of the receiver that need no kernel: formatting, flows, config rules, preflight, mock mode. */
+import assert from 'node:assert/strict';
+import type { FlowUpdatedEvent, NetworkEvent } from '../../../core/events';
+import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
+import { factory } from '../../../receivers/ebpf_network';
+import { FlowTable, type FlowPacket } from '../../../receivers/ebpf_network/flows';
+import { icmpName } from '../../../receivers/ebpf_network/icmp-names';
+import { formatIpv4, formatIpv6 } from '../../../receivers/ebpf_network/ip-format';
+import { encodeKernelConfig } from '../../../receivers/ebpf_network/kernel-config';
+import { STRUCTS } from '../../../receivers/ebpf_network/layout';
+import {
+  explainUnmet, findCgroup2Mount, kernelRequirement, privilegeRequirement,
+} from '../../../receivers/ebpf_network/preflight';
+import { kernelConfigFrom } from '../../../receivers/ebpf_network/receiver';
+
+describe('ebpf_network address formatting', () => {
+  it('formats IPv4 from its in-memory (network order) word', () => {
+    assert.equal(formatIpv4(0x0100007f), '127.0.0.1');
+    assert.equal(formatIpv4(0xffffffff), '255.255.255.255');
+  });
+
+  it('formats IPv6 per RFC 5952', () => {
+    const v6 = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+    assert.equal(formatIpv6(v6('00000000000000000000000000000001'), 0), '::1');
+    assert.equal(formatIpv6(v6('00000000000000000000000000000000'), 0), '::');
+    assert.equal(formatIpv6(v6('20010db8000000000000000000000001'), 0), '2001:db8::1');
+    assert.equal(formatIpv6(v6('fe800000000000000000000000000000'), 0), 'fe80::');
+    assert.equal(formatIpv6(v6('20010db8000100000001000000000001'), 0), '2001:db8:1:0:1::1');
+    assert.equal(formatIpv6(v6('20010db8000000010001000100010001'), 0), '2001:db8:0:1:1:1:1:1', 'a single zero group is not compressed');
+    assert.equal(formatIpv6(v6('00000000000000000000ffffc0a80001'), 0), '::ffff:192.168.0.1');
+  });
+
+  it('names ICMP messages', () => {
+    assert.deepEqual(icmpName(false, 8, 0), { name: 'echo-request', echo: true });
+    assert.equal(icmpName(false, 3, 1).name, 'host-unreachable');
+    assert.equal(icmpName(true, 1, 4).name, 'port-unreachable');
+    assert.equal(icmpName(true, 129, 0).name, 'echo-reply');
+    assert.equal(icmpName(false, 11, 0).name, 'ttl-exceeded');
+  });
+});
+
+describe('ebpf_network flow table', () => {
+  const packet = (over: Partial<FlowPacket>): FlowPacket => ({
+    transport: 'udp', networkType: 'ipv4', cookie: 1, netnsId: 1, localAddress: '127.0.0.1', localPort: 1000,
+    remoteAddress: '127.0.0.1', remotePort: 53, remoteKey: 53, outbound: true, bytes: 10, bootNs: 0, process: undefined, ...over,
+  });
+
+  it('is bounded: the oldest flow is reported final when a new one needs room', () => {
+    const out: FlowUpdatedEvent[] = [];
+    const table = new FlowTable(2, 1e12, (ns) => ns);
+    table.add(packet({ cookie: 1 }), (e) => out.push(e));
+    table.add(packet({ cookie: 2 }), (e) => out.push(e));
+    table.add(packet({ cookie: 3 }), (e) => out.push(e));
+    assert.equal(table.size, 2);
+    assert.equal(out.length, 1);
+    assert.equal(out[0].socketCookie, 1);
+    assert.equal(out[0].final, true);
+  });
+
+  it('ends idle flows with a final report and flushes everything at shutdown', () => {
+    const out: FlowUpdatedEvent[] = [];
+    const table = new FlowTable(10, 1000, (ns) => ns);
+    table.add(packet({ cookie: 1, bootNs: 0 }), (e) => out.push(e));
+    table.add(packet({ cookie: 2, bootNs: 5000 }), (e) => out.push(e));
+    table.report(5500, (e) => out.push(e));
+    assert.deepEqual(out.map((e) => [e.socketCookie, e.final]), [[1, true], [2, false]]);
+    assert.equal(table.size, 1);
+    out.length = 0;
+    table.flushAll((e) => out.push(e));
+    assert.deepEqual(out.map((e) => [e.socketCookie, e.final]), [[2, true]]);
+    assert.equal(table.size, 0);
+  });
+
+  it('keeps one flow per peer of an unconnected socket and tells socketless packets apart by local port', () => {
+    const out: FlowUpdatedEvent[] = [];
+    const table = new FlowTable(10, 1e12, (ns) => ns);
+    table.add(packet({ remoteKey: 1, remotePort: 1 }), () => undefined);
+    table.add(packet({ remoteKey: 2, remotePort: 2 }), () => undefined);
+    table.add(packet({ cookie: 0, localPort: 7, remoteKey: 2 }), () => undefined);
+    table.add(packet({ cookie: 0, localPort: 8, remoteKey: 2 }), () => undefined);
+    table.report(1, (e) => out.push(e));
+    assert.equal(out.length, 4);
+  });
+});
+
+describe('ebpf_network config', () => {
+  const defaults = factory.createDefaultConfig();
+
+  it('rejects a ring size that is not a power of two, and a wake-up threshold that does not fit', () => {
+    const issues = factory.validate!({ ...defaults, ring_buffer_size: 3 * 1024 * 1024, wakeup_threshold_bytes: 4 * 1024 * 1024 });
+    assert.deepEqual(issues.map((i) => i.path[0]), ['ring_buffer_size', 'wakeup_threshold_bytes']);
+  });
+
+  it('rejects configs that observe nothing, with every problem at once', () => {
+    const issues = factory.validate!({
+      ...defaults, enable_ipv4: false, enable_ipv6: false, enable_tcp: false, enable_udp: false, enable_icmp: false,
+      enable_l7_capture: false, ports: [80], exclude_ports: [80], flow_idle_timeout: 1000,
+    });
+    assert.deepEqual(issues.map((i) => i.path[0]), ['enable_ipv4', 'enable_tcp', 'exclude_ports', 'flow_idle_timeout']);
+    assert.match(issues[2].message, /80/);
+  });
+
+  it('passes the options that reach the kernel through the .rodata block', () => {
+    const kernel = kernelConfigFrom({ ...defaults, ports: [80, 443], exclude_ports: [22], kernel_max_events_per_second: 1001, kernel_sampling_percentage: 25 }, 2);
+    assert.equal(kernel.excludeTgid, process.pid);
+    assert.equal(kernel.maxEventsPerSecondPerCpu, 501);
+    const bytes = encodeKernelConfig(kernel);
+    const v = new DataView(bytes.buffer);
+    const f = STRUCTS.ne_config.fields;
+    assert.equal(bytes.length, STRUCTS.ne_config.size);
+    assert.equal(v.getUint32(f.exclude_tgid, true), process.pid);
+    assert.equal(v.getUint32(f.sampling_pct, true), 25);
+    assert.equal(v.getUint32(f.max_events_per_sec_per_cpu, true), 501);
+    assert.equal(v.getUint8(f.n_ports), 2);
+    assert.equal(v.getUint16(f.ports + 2, true), 443);
+    assert.equal(v.getUint8(f.n_exclude_ports), 1);
+    assert.equal(v.getUint16(f.exclude_ports, true), 22);
+    assert.equal(v.getUint8(f.enable_payload), 1);
+    assert.equal(kernelConfigFrom({ ...defaults, exclude_self: false }, 2).excludeTgid, 0);
+  });
+});
+
+describe('ebpf_network preflight', () => {
+  it('finds the cgroup2 mount in /proc/mounts text', () => {
+    const mounts = 'tmpfs /sys/fs/cgroup tmpfs rw 0 0\ncgroup /sys/fs/cgroup/cpu cgroup rw,cpu 0 0\ncgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0\n';
+    assert.equal(findCgroup2Mount(mounts), '/sys/fs/cgroup/unified');
+    assert.equal(findCgroup2Mount('cgroup2 /sys/fs/my\\040cg cgroup2 rw 0 0'), '/sys/fs/my cg');
+    assert.equal(findCgroup2Mount('proc /proc proc rw 0 0\n'), undefined);
+  });
+
+  it('reads capabilities from CapEff', () => {
+    const bit = (n: number) => 1n << BigInt(n);
+    assert.equal(privilegeRequirement(bit(39) | bit(38) | bit(12)).ok, true);
+    assert.equal(privilegeRequirement(bit(21) | bit(12)).ok, true, 'CAP_SYS_ADMIN covers BPF and PERFMON');
+    const none = privilegeRequirement(0n);
+    assert.equal(none.ok, false);
+    assert.match(none.detail, /CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN/);
+  });
+
+  it('checks the kernel version', () => {
+    assert.equal(kernelRequirement('6.18.44-fc').ok, true);
+    assert.equal(kernelRequirement('5.12.0').ok, true);
+    assert.equal(kernelRequirement('5.4.0-150-generic').ok, false);
+  });
+
+  it('explains what is missing in one paragraph with the fixes and mock mode', () => {
+    const text = explainUnmet([privilegeRequirement(0n)]);
+    assert.ok(!text.includes('\n'), 'one paragraph');
+    assert.match(text, /CAP_BPF/);
+    assert.match(text, /setcap/);
+    assert.match(text, /TAPIO_MOCK_MODE=true/);
+  });
+});
+
+describe('ebpf_network mock mode', () => {
+  it('emits synthetic events without touching eBPF when TAPIO_MOCK_MODE=true', async () => {
+    const saved = process.env.TAPIO_MOCK_MODE;
+    process.env.TAPIO_MOCK_MODE = 'true';
+    try {
+      const consumer = new CollectingConsumer();
+      const settings = createTestSettings('receiver', 'ebpf_network');
+      const receiver = await factory.createReceiver(settings, { ...factory.createDefaultConfig(), enable_core: false, flush_interval: 20, mock_events_per_second: 2000 }, consumer);
+      await receiver.start(createTestHost());
+      const events: NetworkEvent[] = await consumer.waitFor((e) => e.length >= 50, 5000, 'mock events');
+      await receiver.shutdown();
+      assert.ok(events.some((e) => e.kind === 'connection.opened'));
+      assert.ok(settings.telemetry.get('emitted') >= 50);
+    } finally {
+      if (saved === undefined) delete process.env.TAPIO_MOCK_MODE;
+      else process.env.TAPIO_MOCK_MODE = saved;
+    }
+  });
+});
