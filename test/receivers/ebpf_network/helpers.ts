@@ -21,10 +21,17 @@ export function requireKernel(ctx: Mocha.Context): void {
   ctx.skip();
 }
 
+/** One JSON line printed by fixtures/peer.js. */
 export interface PeerLine {
   pid: number;
   event: string;
-  [key: string]: unknown;
+  port?: number;
+  localPort?: number;
+  remotePort?: number;
+  sent?: number;
+  received?: number;
+  datagrams?: number;
+  code?: string;
 }
 
 export interface Peer {

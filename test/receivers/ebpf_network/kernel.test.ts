@@ -41,12 +41,14 @@ describe('ebpf_network on the real kernel', function () {
     it(`TCP over ${label}: open and close with pids, ports, direction and exact bytes`, async () => {
       const server = startPeer(['tcp-server', listenHost, '7000']);
       try {
-        const { port, pid: serverPid } = (await server.next('listening')) as { port: number; pid: number };
+        const listening = await server.next('listening');
+        const port = listening.port!;
+        const serverPid = listening.pid;
         const client = await runPeer(['tcp-client', connectHost, String(port), '1234'], 'done');
         const served = await server.next('served');
         assert.equal(client.received, 7000);
         assert.equal(served.received, 1234);
-        const clientPort = client.localPort as number;
+        const clientPort = client.localPort!;
 
         const matches = (e: NetworkEvent, pid: number, local: number, remote: number) =>
           e.process.pid === pid && e.localPort === local && e.remotePort === remote;
@@ -123,10 +125,12 @@ describe('ebpf_network on the real kernel', function () {
     it(`UDP over ${label}: flows on both sides with pids, ports, direction and exact bytes/datagrams`, async () => {
       const server = startPeer(['udp-server', host, '300']);
       try {
-        const { port, pid: serverPid } = (await server.next('listening')) as { port: number; pid: number };
+        const listening = await server.next('listening');
+        const port = listening.port!;
+        const serverPid = listening.pid;
         const client = await runPeer(['udp-client', host, String(port), '120', '3'], 'done');
         assert.equal(client.received, 900);
-        const clientPort = client.localPort as number;
+        const clientPort = client.localPort!;
         const isClientFlow = (e: FlowUpdatedEvent) => e.transport === 'udp' && e.localPort === clientPort && e.remotePort === port;
         const isServerFlow = (e: FlowUpdatedEvent) => e.transport === 'udp' && e.localPort === port && e.remotePort === clientPort;
         const complete = (e: FlowUpdatedEvent) => e.packetsSent === 3 && e.packetsReceived === 3;
@@ -201,7 +205,7 @@ describe('ebpf_network on the real kernel', function () {
   it("excludes the observer's own traffic by default", async () => {
     const server = startPeer(['tcp-server', '127.0.0.1', '10']);
     try {
-      const { port } = (await server.next('listening')) as { port: number };
+      const port = (await server.next('listening')).port!;
       const net = await import('node:net');
       const ownPort = await new Promise<number>((resolve, reject) => {
         let local = 0;
@@ -250,9 +254,9 @@ describe('ebpf_network ring reading on the real kernel', function () {
     const rx = await startReceiver({ ring_buffer_size: 64 * 1024, wakeup_threshold_bytes: 8 * 1024, enable_tcp: false, enable_icmp: false, enable_l7_capture: false });
     const server = startPeer(['udp-server', '127.0.0.1', '16']);
     try {
-      const { port } = (await server.next('listening')) as { port: number };
+      const port = (await server.next('listening')).port!;
       const client = await runPeer(['udp-client', '127.0.0.1', String(port), '32', '1000'], 'done');
-      const clientPort = client.localPort as number;
+      const clientPort = client.localPort!;
       await rx.consumer.waitFor(
         (evs) => evs.some((e) => e.kind === 'flow.updated' && e.localPort === clientPort && e.packetsReceived === 1000),
         20000,
