@@ -10,7 +10,7 @@
  */
 
 export const FNV_OFFSET_BASIS = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+export const FNV_PRIME = 0x01000193;
 
 export const HASH_BUCKETS = 0x4000;
 export const HASH_BUCKET_MASK = HASH_BUCKETS - 1;
@@ -25,6 +25,17 @@ export function fnvWordLE(hash: number, word: number): number {
   hash = fnvByte(hash, word >>> 8);
   hash = fnvByte(hash, word >>> 16);
   return fnvByte(hash, word >>> 24);
+}
+
+/**
+ * fnvWordLE on signed int32 state, for hot paths: the state stays an int32 (no heap-number
+ * boxing between calls); convert with `>>> 0` once at the end.
+ */
+export function mixWord(hash: number, word: number): number {
+  hash = Math.imul(hash ^ (word & 0xff), FNV_PRIME);
+  hash = Math.imul(hash ^ ((word >>> 8) & 0xff), FNV_PRIME);
+  hash = Math.imul(hash ^ ((word >>> 16) & 0xff), FNV_PRIME);
+  return Math.imul(hash ^ (word >>> 24), FNV_PRIME);
 }
 
 /** Two bytes of `value`, least significant first. */

@@ -4,8 +4,12 @@
  * multiplied into any ratio set upstream) so counts can be scaled back.
  */
 import type { EventKind, NetworkEvent } from '../../core/events';
-import { HASH_BUCKETS, HASH_BUCKET_MASK, fnvWordLE, scaledThreshold, seededBasis } from './hash';
-import { NO_KEY, SamplingKeyHasher, type ConnectionKeySource } from './key';
+import * as hashing from './hash';
+import { NO_KEY as NO_KEY_BINDING, SamplingKeyHasher, type ConnectionKeySource } from './key';
+
+// Read once: under the CommonJS interop every use of an imported name is a getter call.
+const { HASH_BUCKETS, HASH_BUCKET_MASK, fnvWordLE, mixWord, scaledThreshold, seededBasis } = hashing;
+const NO_KEY = NO_KEY_BINDING;
 
 export type SamplingMode = 'per_connection' | 'per_event';
 
@@ -55,10 +59,10 @@ export class Sampler {
     if (this.threshold >= HASH_BUCKETS) return true;
     if (this.threshold === 0) return false;
     // Spans of one trace share one fate in either mode.
-    let hash = this.hasher.hashTrace(event);
-    if (hash === NO_KEY && !this.perEvent) hash = this.hasher.hashConnection(event);
-    if (hash === NO_KEY) hash = this.nextEventHash();
-    return (hash & HASH_BUCKET_MASK) < this.threshold;
+    let bucket = this.hasher.hashTrace(event, HASH_BUCKET_MASK);
+    if (bucket === NO_KEY && !this.perEvent) bucket = this.hasher.hashConnection(event, HASH_BUCKET_MASK);
+    if (bucket === NO_KEY) bucket = this.nextEventBucket();
+    return bucket < this.threshold;
   }
 
   /**
@@ -86,16 +90,16 @@ export class Sampler {
     batch.length = write;
   }
 
-  private nextEventHash(): number {
+  private nextEventBucket(): number {
     const counter = this.eventCounter++;
     // The counter, spread by a murmur3-style finalizer: FNV alone over consecutive integers
     // leaves its low bits too regular for independent per-event coins.
-    let hash = fnvWordLE(this.eventBasis, counter >>> 0);
+    let hash = mixWord(this.eventBasis | 0, counter >>> 0);
     hash ^= hash >>> 16;
     hash = Math.imul(hash, 0x85ebca6b);
     hash ^= hash >>> 13;
     hash = Math.imul(hash, 0xc2b2ae35);
     hash ^= hash >>> 16;
-    return hash >>> 0;
+    return hash & HASH_BUCKET_MASK;
   }
 }

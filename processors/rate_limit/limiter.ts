@@ -3,7 +3,8 @@
  * without a token are dropped, or in delay mode held in a bounded queue until their bucket has
  * refilled — at most max_delay, at most max_queued_events, otherwise dropped after all.
  */
-import { isL7Event, type NetworkEvent } from '../../core/events';
+import * as events from '../../core/events';
+import type { NetworkEvent } from '../../core/events';
 import type { Logger } from '../../core/logger';
 import type { ComponentTelemetry } from '../../core/telemetry';
 import type { Clock, TimerHandle } from './clock';
@@ -24,6 +25,9 @@ export interface RateLimiterOptions {
   maxDelayMs: number;
   maxQueuedEvents: number;
 }
+
+// Read once: under the CommonJS interop every use of an imported name is a getter call.
+const { isL7Event } = events;
 
 /**
  * Real timers can fire up to a millisecond before the clock reads their due time (libuv checks
