@@ -70,7 +70,11 @@ export class Collector {
     if (this.state !== 'new') throw new Error('collector already built');
     const { components, pipelines } = this.config;
     const multiPipeline = pipelines.length > 1;
+    const processorLabel = (key: string, pipeline: string): string => (multiPipeline ? `processor/${key}@${pipeline}` : `processor/${key}`);
 
+    // Components are built exporters-first, but counters read best in data-flow order.
+    for (const key of new Set(pipelines.flatMap((p) => p.receivers))) this.telemetry.forComponent(`receiver/${key}`);
+    for (const p of pipelines) for (const key of p.processors) this.telemetry.forComponent(processorLabel(key, p.name));
     for (const key of new Set(pipelines.flatMap((p) => p.exporters))) {
       const resolved = components.exporter.get(key)!;
       const label = `exporter/${key}`;
@@ -90,7 +94,7 @@ export class Collector {
       let next: FanOutTarget = this.fanOutTo(pipeline.exporters.map((key) => this.exporters.get(key)!));
       for (const key of [...pipeline.processors].reverse()) {
         const resolved = components.processor.get(key)!;
-        const label = multiPipeline ? `processor/${key}@${pipeline.name}` : `processor/${key}`;
+        const label = processorLabel(key, pipeline.name);
         const { telemetry, logger, settings } = this.settingsFor(resolved, label);
         const nextConsumer = next.consumer;
         const factory = factoryOf(resolved, 'processor');

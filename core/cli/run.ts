@@ -32,7 +32,11 @@ export async function runCollector(configPath: string): Promise<number> {
 
   await collector.start();
   logger.info(`running ${config.pipelines.length} pipeline(s): ${config.pipelines.map((p) => p.name).join(', ')}`);
+  // Components may rely on unref'd timers or native polls; the process itself stays up until
+  // a signal or a fatal error says otherwise.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   await finished;
+  clearInterval(keepAlive);
   process.stderr.write(collector.telemetry.summary() + '\n');
   return exitCode;
 }

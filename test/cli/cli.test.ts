@@ -1,0 +1,128 @@
+/**
+ * The CLI as a user runs it: a real child process of bin/network-observer.js.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '../..');
+const BIN = join(ROOT, 'bin/network-observer.js');
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'observer-cli-'));
+
+/** The 20-line processor plugin of the issue: outside the repository, plain JavaScript. */
+writeFileSync(join(dir, 'drop-pid.js'), `
+module.exports.factories = [{
+  kind: 'processor',
+  type: 'drop_pid',
+  stability: 'alpha',
+  description: 'drops every event of one process id',
+  configSchema: { type: 'object', additionalProperties: false, properties: { pid: { type: 'integer', minimum: 0 } } },
+  createDefaultConfig: () => ({ pid: 0 }),
+  createProcessor(settings, config, next) {
+    return {
+      mutatesData: false,
+      start() {},
+      shutdown() {},
+      consume(batch) {
+        const kept = batch.filter((e) => e.process.pid !== config.pid);
+        settings.telemetry.received(batch.length);
+        settings.telemetry.dropped(batch.length - kept.length);
+        return kept.length ? next.consume(kept) : undefined;
+      },
+    };
+  },
+}];
+`);
+
+writeFileSync(join(dir, 'mock.yaml'), `
+plugins: [./drop-pid.js]
+receivers:
+  ebpf_network:
+    mock_events_per_second: 400
+processors:
+  drop_pid:
+    pid: 733
+exporters:
+  stdout:
+    format: json
+service:
+  telemetry: { shutdown_timeout: 3s }
+  pipelines:
+    events: { receivers: [ebpf_network], processors: [drop_pid], exporters: [stdout] }
+`);
+
+writeFileSync(join(dir, 'bad.yaml'), `
+receivers:
+  ebpf_network:
+    enable_tcpp: true
+    ring_buffer_size: huge
+exporters:
+  stdout:
+service:
+  pipelines:
+    events: { receivers: [ebpf_network], processors: [batch], exporters: [stdout] }
+`);
+
+describe('network-observer CLI', function () {
+  this.timeout(60_000);
+
+  it('validate accepts the shipped collector.yaml', () => {
+    const r = cli(['validate', '--config', 'collector.yaml']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /collector\.yaml is valid/);
+  });
+
+  it('validate names an unknown key, a wrongly typed value and an undefined processor, exit 1, no stack', () => {
+    const r = cli(['validate', '--config', join(dir, 'bad.yaml')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /receivers::ebpf_network::enable_tcpp: unknown key/);
+    assert.match(r.stderr, /receivers::ebpf_network::ring_buffer_size: must be a size/);
+    assert.match(r.stderr, /service::pipelines::events::processors::0: references undefined processor "batch"/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('a missing config file is one clear line', () => {
+    const r = cli(['validate', '--config', join(dir, 'nope.yaml')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /config file .*nope\.yaml does not exist/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it('components lists built-in types and plugin types', () => {
+    const r = cli(['components', '--config', join(dir, 'mock.yaml')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /receivers:\n\s+ebpf_network\s+\w+/);
+    assert.match(r.stdout, /drop_pid\s+alpha\s+drops every event of one process id\s+\[plugin "\.\/drop-pid\.js"\]/);
+    assert.match(r.stdout, /exporters:[\s\S]*stdout/);
+  });
+
+  it('TAPIO_MOCK_MODE=true run prints JSON lines; SIGTERM stops it with exit 0 within 5 s and prints the counters', async () => {
+    const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'mock.yaml')], {
+      cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d; });
+    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    const deadline = Date.now() + 20_000;
+    while (stdout.split('\n').length < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, stderr);
+    assert.ok(Date.now() - signalledAt < 5000, 'stopped within 5 s');
+    const lines = stdout.split('\n').filter(Boolean);
+    assert.ok(lines.length >= 30, `got ${lines.length} lines`);
+    for (const line of lines) JSON.parse(line);
+    assert.ok(!stdout.includes('"process.pid":733'), 'the plugin dropped pid 733');
+    assert.match(stderr, /receiver\/ebpf_network: received=\d+ emitted=[1-9]/);
+    assert.match(stderr, /processor\/drop_pid: received=\d+ emitted=\d+ dropped=[1-9]/);
+  });
+});
