@@ -3,7 +3,7 @@
  * the cookie is unknown), bounded in size with least-recently-used eviction. The recency list
  * is intrusive (prev/next on the entry) so a touch on the hot path is a few pointer writes.
  */
-import type { EventHeader } from '../../core/events';
+import type { EventHeader, PayloadEvent } from '../../core/events';
 import type { ProtocolModule, ProtocolSession } from './protocol';
 
 export type ConnectionKey = number | string;
@@ -25,6 +25,8 @@ export class Connection {
   attempts = 0;
   /** Gave up detecting: the connection carries something we do not parse. */
   opaque = false;
+  /** Tiny undetected reads kept to sniff together with the next read (copies, bounded). */
+  held: PayloadEvent[] | undefined = undefined;
 
   constructor(
     readonly key: ConnectionKey,

@@ -28,6 +28,13 @@ export interface L7EngineOptions extends L7Options {
 
 /** Chunks sniffed on an unhinted connection before giving up on it. */
 export const MAX_SNIFF_CHUNKS = 16;
+/**
+ * Reads shorter than this that match nothing are kept and sniffed again joined with the next
+ * read in the same direction: clients that write a DNS-over-TCP length prefix on its own, or
+ * a request line in pieces, are still recognised.
+ */
+const HOLD_BELOW_BYTES = 32;
+const MAX_HELD = 4;
 
 const TRANSACTION_COUNTER: Record<L7Event['kind'], string> = {
   'l7.http': 'transactions_http',
@@ -178,11 +185,15 @@ export class L7Engine {
     }
     if (conn.opaque) return;
     try {
-      if (conn.session === undefined && !this.detect(conn, event)) return;
-      const session = conn.session!;
-      const ok = session.onPayload(event, this.emitFn);
-      this.countMalformed(conn);
-      if (!ok) this.dropSession(conn);
+      if (conn.session === undefined) {
+        if (!this.detect(conn, event)) return;
+        if (conn.held !== undefined) {
+          const held = conn.held;
+          conn.held = undefined;
+          for (const earlier of held) if (!this.feed(conn, earlier)) return;
+        }
+      }
+      this.feed(conn, event);
     } catch (error) {
       // A module broke its never-throw promise: lose this connection's state, not the batch.
       this.counters.session_errors++;
@@ -192,25 +203,65 @@ export class L7Engine {
     }
   }
 
+  /** Feeds one chunk to the connection's session; false when the session gave the stream up. */
+  private feed(conn: Connection, event: PayloadEvent): boolean {
+    const session = conn.session;
+    if (session === undefined) return false;
+    const ok = session.onPayload(event, this.emitFn);
+    this.countMalformed(conn);
+    if (!ok) this.dropSession(conn);
+    return ok;
+  }
+
   private detect(conn: Connection, event: PayloadEvent): boolean {
     const data = event.data;
-    if (data.length > 0) {
-      for (const module of conn.candidates) {
-        if (!module.detect(data, event)) continue;
-        conn.module = module;
-        conn.session = module.createSession(this.options);
-        conn.malformedSeen = 0;
-        this.counters[`detected_${module.name}`]++;
-        return true;
-      }
+    if (data.length > 0 && (this.tryModules(conn, data, event) || this.tryWithHeld(conn, event))) return true;
+    if (data.length > 0 && data.length < HOLD_BELOW_BYTES && data.length === event.originalLength) {
+      const held = (conn.held ??= []);
+      if (held.length >= MAX_HELD) held.shift();
+      held.push({ ...event, data: data.slice() });
     }
     conn.attempts++;
-    if (!conn.hinted && conn.attempts >= MAX_SNIFF_CHUNKS) conn.opaque = true;
+    if (!conn.hinted && conn.attempts >= MAX_SNIFF_CHUNKS) {
+      conn.opaque = true;
+      conn.held = undefined;
+    }
     return false;
+  }
+
+  private tryModules(conn: Connection, data: Uint8Array, event: PayloadEvent): boolean {
+    for (const module of conn.candidates) {
+      if (!module.detect(data, event)) continue;
+      conn.module = module;
+      conn.session = module.createSession(this.options);
+      conn.malformedSeen = 0;
+      this.counters[`detected_${module.name}`]++;
+      return true;
+    }
+    return false;
+  }
+
+  /** The held reads of this direction joined with this one, sniffed as one stream start. */
+  private tryWithHeld(conn: Connection, event: PayloadEvent): boolean {
+    const held = conn.held;
+    if (held === undefined) return false;
+    let length = event.data.length;
+    for (const h of held) if (h.dataDirection === event.dataDirection) length += h.data.length;
+    if (length === event.data.length) return false;
+    const joined = new Uint8Array(length);
+    let offset = 0;
+    for (const h of held) {
+      if (h.dataDirection !== event.dataDirection) continue;
+      joined.set(h.data, offset);
+      offset += h.data.length;
+    }
+    joined.set(event.data, offset);
+    return this.tryModules(conn, joined, event);
   }
 
   /** Back to detection: the stream changed protocol (upgrade, tunnel) or was not the one guessed. */
   private dropSession(conn: Connection): void {
+    conn.held = undefined;
     conn.session = undefined;
     conn.module = undefined;
     conn.malformedSeen = 0;
