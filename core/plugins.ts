@@ -7,7 +7,8 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { ComponentKind, Factory } from './component';
 import type { ConfigIssue } from './config/errors';
-import { compileSchema } from './config/schema-validator';
+import { compileSchema, validateAgainstSchema } from './config/schema-validator';
+import { formatIssue } from './config/errors';
 import type { ComponentRegistry } from './registry';
 
 const KINDS: readonly ComponentKind[] = ['receiver', 'processor', 'exporter'];
@@ -18,7 +19,7 @@ const CREATE_METHOD: Record<ComponentKind, string> = {
 };
 
 function resolveSpecifier(specifier: string, baseDir: string): string {
-  if (specifier.startsWith('.') || isAbsolute(specifier)) return resolvePath(baseDir, specifier);
+  if (specifier.startsWith('.') || isAbsolute(specifier)) return require.resolve(resolvePath(baseDir, specifier));
   return require.resolve(specifier, { paths: [baseDir, process.cwd()] });
 }
 
@@ -57,6 +58,16 @@ export function checkFactoryShape(value: unknown): string[] {
     } catch (error) {
       problems.push(`configSchema is not a valid JSON Schema: ${(error as Error).message}`);
     }
+    // A default config that fails the factory's own schema is the plugin's bug, not the user's.
+    if (!problems.length) {
+      try {
+        for (const p of validateAgainstSchema(f.configSchema as Record<string, unknown>, (f.createDefaultConfig as () => unknown)())) {
+          problems.push(`its default config does not pass its own schema: ${formatIssue({ path: p.path, message: p.message })}`);
+        }
+      } catch (error) {
+        problems.push(`createDefaultConfig threw: ${(error as Error).message}`);
+      }
+    }
   }
   return problems;
 }
@@ -67,15 +78,19 @@ export function loadPlugins(specifiers: readonly string[], baseDir: string, regi
   specifiers.forEach((specifier, index) => {
     const path = ['plugins', index];
     const label = `plugin "${specifier}"`;
+    let resolved: string;
+    try {
+      resolved = resolveSpecifier(specifier, baseDir);
+    } catch {
+      issues.push({ path, message: `${label} cannot be found (looked relative to ${baseDir} and in node_modules); check the path or install the package` });
+      return;
+    }
     let moduleExports: unknown;
     try {
-      moduleExports = require(resolveSpecifier(specifier, baseDir));
+      moduleExports = require(resolved);
     } catch (error) {
-      const e = error as NodeJS.ErrnoException;
-      const reason = e.code === 'MODULE_NOT_FOUND' && e.message.includes(specifier.replace(/^\.\//, ''))
-        ? `cannot be found (looked relative to ${baseDir} and in node_modules); check the path or install the package`
-        : `failed to load: ${e.message.split('\n')[0]}`;
-      issues.push({ path, message: `${label} ${reason}` });
+      // Includes a dependency of the plugin that is not installed: the message names it.
+      issues.push({ path, message: `${label} failed to load: ${(error as Error).message.split('\n')[0]}` });
       return;
     }
     const factories = exportedFactories(moduleExports);

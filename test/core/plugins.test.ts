@@ -103,3 +103,25 @@ describe('plugins', () => {
     assert.match(issues[0], /processor type "test_tag" is already registered by builtin/);
   });
 });
+
+describe('plugin failures that are the plugin author\'s', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'observer-plugins-'));
+  writeFileSync(join(dir, 'needs-dep.js'), "require('surely-not-installed-dependency'); module.exports.factories = [];");
+  writeFileSync(join(dir, 'bad-default.js'), UPPERCASE_PLUGIN.replace('createDefaultConfig: () => ({ only_pid: 0 })', "createDefaultConfig: () => ({ only_pid: 'zero' })"));
+
+  it('names the missing dependency of a plugin, not the plugin, as what cannot be found', () => {
+    const issues = pluginIssues(dir, pipelineWith('./needs-dep.js'));
+    assert.match(issues[0], /^plugins::0: plugin "\.\/needs-dep\.js" failed to load: Cannot find module 'surely-not-installed-dependency'/);
+  });
+
+  it('blames the plugin when its default config fails its own schema', () => {
+    const issues = pluginIssues(dir, pipelineWith('./bad-default.js'));
+    assert.match(issues[0], /^plugins::0: plugin "\.\/bad-default\.js" factory #0 \(uppercase_comm\): its default config does not pass its own schema: only_pid: must be an integer$/);
+  });
+
+  it('resolves a relative plugin path without its extension', () => {
+    writeFileSync(join(dir, 'plain.js'), UPPERCASE_PLUGIN);
+    const { registry } = loadConfigText(pipelineWith('./plain'), 'test.yaml', dir, { builtins: testFactories });
+    assert.ok(registry.lookup('processor', 'uppercase_comm'));
+  });
+});
