@@ -1,9 +1,9 @@
 /**
  * `network-observer doctor`: what this machine lacks to run the observer, and how to fix it.
- * The runtime's own checks (Node.js, config, privileges) are here; the eBPF receiver adds its
- * kernel checks (BTF, libbpf, a trial load and attach of every program).
+ * The runtime's own checks (Node.js, config) are here; the eBPF receiver adds its kernel checks
+ * (kernel version, BTF, privileges, cgroup2, libbpf, a trial load and attach of every program).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UserFacingError } from '../config/errors';
 import { loadConfigFile } from '../config/load';
@@ -13,15 +13,6 @@ export interface DoctorCheck {
   ok: boolean;
   detail: string;
   fix?: string;
-}
-
-const CAPABILITIES: Record<string, number> = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 };
-
-/** Effective capabilities of this process, from /proc/self/status (CapEff is a hex bit mask). */
-export function effectiveCapabilities(status = readFileSync('/proc/self/status', 'utf8')): Set<string> {
-  const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-  const mask = match ? BigInt(`0x${match[1]}`) : 0n;
-  return new Set(Object.entries(CAPABILITIES).filter(([, bit]) => (mask >> BigInt(bit)) & 1n).map(([name]) => name));
 }
 
 export function runtimeChecks(configPath: string): DoctorCheck[] {
@@ -40,17 +31,6 @@ export function runtimeChecks(configPath: string): DoctorCheck[] {
     const detail = error instanceof ConfigError || error instanceof UserFacingError ? error.message : (error as Error).message;
     checks.push({ name: 'config', ok: false, detail, fix: `run \`network-observer validate --config ${configPath}\` and fix what it lists` });
   }
-  const caps = effectiveCapabilities();
-  const isRoot = process.getuid?.() === 0;
-  const hasBpf = caps.has('CAP_BPF') || caps.has('CAP_SYS_ADMIN');
-  const hasPerfmon = caps.has('CAP_PERFMON') || caps.has('CAP_SYS_ADMIN');
-  const hasNetAdmin = caps.has('CAP_NET_ADMIN');
-  checks.push({
-    name: 'privileges',
-    ok: hasBpf && hasPerfmon && hasNetAdmin,
-    detail: `${isRoot ? 'root' : `uid ${process.getuid?.()}`}; effective capabilities: ${[...caps].sort().join(', ') || 'none'}`,
-    fix: 'run as root, or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (e.g. `setcap cap_bpf,cap_perfmon,cap_net_admin+ep $(which node)` or the container securityContext); for development without eBPF set TAPIO_MOCK_MODE=true',
-  });
   return checks;
 }
 
