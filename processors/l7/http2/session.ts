@@ -5,13 +5,22 @@
  */
 import type { EventHeader, GrpcCallEvent, PayloadEvent, TraceContext } from '../../../core/events';
 import type { Emit, L7Options, ProtocolSession } from '../protocol';
-import {
+import * as frames from './frames';
+import type { FrameSink } from './frames';
+import * as hpack from './hpack/decoder';
+import type { HeaderSink } from './hpack/decoder';
+import * as grpc from './grpc';
+import * as traceContext from './trace-context';
+
+// Module-local bindings for the per-frame and per-field paths: under tsx (how the collector
+// runs TypeScript) every access to an imported binding is a getter call.
+const {
   CLIENT_PREFACE,
+  FLAG_ACK,
   FLAG_END_HEADERS,
   FLAG_END_STREAM,
   FLAG_PADDED,
   FLAG_PRIORITY,
-  FLAG_ACK,
   FRAME_CONTINUATION,
   FRAME_DATA,
   FRAME_GOAWAY,
@@ -19,28 +28,14 @@ import {
   FRAME_PUSH_PROMISE,
   FRAME_RST_STREAM,
   FRAME_SETTINGS,
-  FrameReader,
   SETTINGS_HEADER_TABLE_SIZE,
   h2ErrorName,
   isPlausibleFrameChain,
   prefaceMatchLength,
-  type FrameSink,
-} from './frames';
-import {
-  DECODE_ERROR,
-  H_AUTHORITY,
-  H_CONTENT_TYPE,
-  H_GRPC_STATUS,
-  H_HOST,
-  H_METHOD,
-  H_PATH,
-  H_STATUS,
-  H_TRACEPARENT,
-  HpackDecoder,
-  type HeaderSink,
-} from './hpack/decoder';
-import { grpcStatusName, isGrpcContentType, parseGrpcStatus, rpcMethodOf } from './grpc';
-import { parseTraceparent } from './trace-context';
+} = frames;
+const { grpcStatusName, isGrpcContentType, parseGrpcStatus, rpcMethodOf } = grpc;
+const { parseTraceparent } = traceContext;
+const { DECODE_ERROR, H_AUTHORITY, H_CONTENT_TYPE, H_GRPC_STATUS, H_HOST, H_METHOD, H_PATH, H_STATUS, H_TRACEPARENT } = hpack;
 
 /** Streams tracked per connection; beyond it the oldest is emitted with errorType 'evicted'. */
 export const MAX_TRACKED_STREAMS = 512;
@@ -77,8 +72,8 @@ class Stream {
 }
 
 class Direction implements FrameSink {
-  readonly reader: FrameReader;
-  readonly decoder: HpackDecoder;
+  readonly reader: frames.FrameReader;
+  readonly decoder: hpack.HpackDecoder;
   /** Bytes of the client preface matched so far; -1 once the direction is past (or without) it. */
   prefaceMatched = 0;
   /** Header blocks seen (decoded or lost); the first one decides whether HPACK starts degraded. */
@@ -98,8 +93,8 @@ class Direction implements FrameSink {
     private readonly session: Http2Session,
     readonly maxBlockBytes: number,
   ) {
-    this.reader = new FrameReader(this, maxBlockBytes, STRICT_FRAMES);
-    this.decoder = new HpackDecoder({ maxHeaderListSize: MAX_HEADER_LIST_SIZE });
+    this.reader = new frames.FrameReader(this, maxBlockBytes, STRICT_FRAMES);
+    this.decoder = new hpack.HpackDecoder({ maxHeaderListSize: MAX_HEADER_LIST_SIZE });
   }
 
   onFrame(type: number, flags: number, streamId: number, length: number, payload: Uint8Array, start: number, end: number, intact: boolean): void {

@@ -36,6 +36,8 @@ export function plausibleRecordHeader(b: Uint8Array, o: number): boolean {
   return length > 0 || type === CONTENT_APPLICATION_DATA;
 }
 
+const EMPTY = new Uint8Array(0);
+
 const STATE_HEADER = 0;
 const STATE_BODY = 1;
 const STATE_DEAD = 2;
@@ -58,7 +60,7 @@ export class TlsRecordReader {
   private alertBytes = 0;
   private alertFill = 0;
   // Handshake message reassembly across records and chunks.
-  private message = new Uint8Array(0);
+  private message = EMPTY;
   private messageFill = 0;
   /** Total length of the message being assembled (header included), 0 when unknown yet. */
   private messageLength = 0;
@@ -80,7 +82,7 @@ export class TlsRecordReader {
   /** Stop parsing handshake contents (e.g. once they are encrypted, or no longer needed). */
   stopHandshake(): void {
     this.handshakeBroken = true;
-    this.message = new Uint8Array(0);
+    if (this.message.length > 0) this.message = EMPTY;
     this.messageFill = 0;
     this.messageLength = 0;
   }
@@ -155,7 +157,7 @@ export class TlsRecordReader {
   private die(reason: string): void {
     this.state = STATE_DEAD;
     this.deathReason = reason;
-    this.message = new Uint8Array(0);
+    this.message = EMPTY;
   }
 
   private handshakeBytes(data: Uint8Array, start: number, end: number): void {

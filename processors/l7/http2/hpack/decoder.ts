@@ -15,8 +15,13 @@
  * see `insert`) is harmless for the same reason: the encoder never references an entry it has
  * evicted, and the newer entries keep their indices.
  */
-import { huffmanDecode, huffmanMaxDecodedLength } from './huffman';
-import { STATIC_TABLE, STATIC_TABLE_LENGTH } from './static-table';
+import * as huffman from './huffman';
+import * as staticTable from './static-table';
+
+// Module-local bindings for the hot path: under tsx (how the collector runs TypeScript) every
+// access to an imported binding is a getter call, which showed up in profiles.
+const { huffmanDecode, huffmanMaxDecodedLength } = huffman;
+const { STATIC_TABLE, STATIC_TABLE_LENGTH } = staticTable;
 
 /** Header names the HTTP/2 session cares about, as small integers so hot paths compare numbers. */
 export const H_OTHER = 0;
