@@ -103,6 +103,19 @@ describe('network-observer CLI', function () {
     assert.match(r.stdout, /exporters:[\s\S]*stdout/);
   });
 
+  it('doctor reports every check with a verdict, and its exit code says whether all passed', () => {
+    const r = cli(['doctor']);
+    assert.match(r.stdout, /^ ok   node\.js/m);
+    assert.match(r.stdout, /ebpf: kernel BTF/);
+    if (process.getuid?.() === 0) {
+      assert.equal(r.status, 0, r.stdout);
+      assert.match(r.stdout, /ok\s+ebpf: program on_tcp_state\s+loads and attaches/);
+    } else {
+      assert.equal(r.status, 1);
+      assert.match(r.stdout, /FAIL\s+ebpf: privileges/);
+    }
+  });
+
   it('TAPIO_MOCK_MODE=true run prints JSON lines; SIGTERM stops it with exit 0 within 5 s and prints the counters', async () => {
     const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'mock.yaml')], {
       cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, stdio: ['ignore', 'pipe', 'pipe'],
