@@ -5,7 +5,7 @@
  */
 import type { ConnectionClosedEvent, L7Event, NetworkEvent, PayloadEvent } from '../../core/events';
 import { Connection, ConnectionTable, connectionKey } from './connections';
-import type { ProtocolName } from './modules';
+import { PROTOCOL_NAMES, type ProtocolName } from './modules';
 import type { Emit, L7Options, ProtocolModule } from './protocol';
 
 export type PortMode = 'hint' | 'restrict';
@@ -84,7 +84,7 @@ export class L7Engine {
   ) {
     this.modules = available.filter((m) => options.protocols.includes(m.name));
     this.ports = portsByProtocol(options);
-    for (const name of ['http1', 'http2', 'dns', 'tls'] as const) {
+    for (const name of PROTOCOL_NAMES) {
       this.counters[`detected_${name}`] = 0;
       this.counters[`malformed_${name}`] = 0;
     }

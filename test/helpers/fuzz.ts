@@ -1,3 +1,6 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
 /**
  * Deterministic fuzzing helpers shared by the protocol parser tests. A seeded PRNG keeps every
  * run identical, so a failure found once is reproduced by re-running the suite.
@@ -126,9 +129,24 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Heap in use after a best-effort GC (run node with --expose-gc for a precise figure). */
+let collect: (() => void) | undefined;
+
+/** A full garbage collection, exposed at run time so the suite needs no node flags. */
+export function forceGc(): void {
+  if (collect === undefined) {
+    const exposed = (globalThis as { gc?: () => void }).gc;
+    if (exposed) {
+      collect = exposed;
+    } else {
+      v8.setFlagsFromString('--expose-gc');
+      collect = vm.runInNewContext('gc') as () => void;
+    }
+  }
+  collect();
+}
+
+/** Heap in use after a full GC: for asserting that state stays bounded. */
 export function heapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) gc();
+  forceGc();
   return process.memoryUsage().heapUsed;
 }

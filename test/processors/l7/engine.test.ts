@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DnsTransactionEvent, HttpTransactionEvent, NetworkEvent, PayloadEvent } from '../../../core/events';
 import { L7Engine, MAX_SNIFF_CHUNKS, type L7EngineOptions } from '../../../processors/l7/engine';
 import { ALL_MODULES } from '../../../processors/l7/modules';
@@ -210,5 +212,44 @@ describe('l7 engine', () => {
     const e = engine({ protocols: ['dns'] });
     assert.deepEqual(e.activeProtocols, ['dns']);
     assert.equal(ofKind(e.process([get('/a', 1), ok(2)]), 'l7.http').length, 0);
+  });
+});
+
+interface AnyFixture {
+  connections: Array<{ transport?: 'tcp' | 'udp'; chunks: Array<{ dir: 'c2s' | 's2c'; t?: number; tUs?: number; data: string }> }>;
+}
+
+/** Every connection of a recorded fixture (any of the l7 recorders' formats), client side, on `port`. */
+function fixtureEvents(path: string, port: number): PayloadEvent[] {
+  const fixture = JSON.parse(readFileSync(join(__dirname, '../../fixtures/l7', `${path}.json`), 'utf8')) as AnyFixture;
+  const out: PayloadEvent[] = [];
+  fixture.connections.forEach((conn, i) => {
+    const self: Endpoint = { ...CLIENT, port: 42000 + i, cookie: 9000 + port + i };
+    const peer: Endpoint = { ...SERVER, port };
+    for (const chunk of conn.chunks) {
+      const data = new Uint8Array(Buffer.from(chunk.data, 'base64'));
+      out.push(payload(self, peer, chunk.dir === 'c2s' ? 'send' : 'recv', data, 1_000_000 + (chunk.t ?? chunk.tUs ?? 0), { transport: conn.transport ?? 'tcp' }));
+    }
+  });
+  return out.sort((a, b) => a.timeUs - b.timeUs);
+}
+
+describe('l7 engine with every protocol module', () => {
+  it('hands HTTP/2 and TLS streams on arbitrary ports to their modules, next to HTTP/1 and DNS', () => {
+    const e = engine();
+    assert.deepEqual(e.activeProtocols, ['tls', 'http2', 'http1', 'dns']);
+    const out = e.process([
+      ...fixtureEvents('http2/h2c-curl', 18081),
+      ...fixtureEvents('tls/curl-https', 18443),
+      ...fixtureEvents('http1/curl-keepalive', 18080),
+      ...fixtureEvents('dns/tcp-keepopen', 15353),
+    ]);
+    out.push(...e.flush(9e15));
+    assert.ok(ofKind(out, 'l7.grpc').length >= 2, 'h2c requests');
+    assert.equal(ofKind(out, 'l7.tls').length, 1);
+    assert.equal(ofKind(out, 'l7.tls')[0].serverName, 'curl.example.test');
+    assert.equal(ofKind(out, 'l7.http').length, 4);
+    assert.equal(ofKind(out, 'l7.dns').length, 3);
+    for (const name of ['http1', 'http2', 'dns', 'tls']) assert.ok(e.counters[`detected_${name}`] >= 1, name);
   });
 });
