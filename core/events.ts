@@ -39,6 +39,8 @@ export interface K8sMetadata {
   ownerName?: string;
   serviceName?: string;
   labels?: Readonly<Record<string, string>>;
+  /** Pod annotations the k8s_attributes processor was configured to copy. */
+  annotations?: Readonly<Record<string, string>>;
 }
 
 export interface EventHeader {
@@ -61,6 +63,11 @@ export interface EventHeader {
   netnsId: number;
   /** Filled by k8s enrichment when the process belongs to a pod. */
   k8s?: K8sMetadata;
+  /**
+   * The remote side's pod or service when its address is a known pod IP or Service cluster IP
+   * (k8s_attributes with enrich_peer). Shared between events: replace it, never mutate it.
+   */
+  peerK8s?: K8sMetadata;
   /**
    * Probability with which this event was kept by samplers upstream (1 when unsampled),
    * so counts can be scaled back by 1/ratio.
