@@ -8,6 +8,8 @@ export class StringPool {
   private readonly ids = new Map<string, number>();
   private strings: string[] = [];
   private refs = new Int32Array(256);
+  /** Per id: how many table entries use it as their LOCAL address (see usedAsLocal). */
+  private localUses = new Int32Array(256);
   private readonly freeIds: number[] = [];
 
   /** The id of `text`, or -1 when it is not pooled (then no connection can refer to it). */
@@ -28,9 +30,13 @@ export class StringPool {
       const grown = new Int32Array(this.refs.length * 2);
       grown.set(this.refs);
       this.refs = grown;
+      const uses = new Int32Array(this.refs.length);
+      uses.set(this.localUses);
+      this.localUses = uses;
     }
     this.strings[id] = text;
     this.refs[id] = 1;
+    this.localUses[id] = 0;
     this.ids.set(text, id);
     return id;
   }
@@ -45,6 +51,20 @@ export class StringPool {
     this.ids.delete(this.strings[id]);
     this.strings[id] = '';
     this.freeIds.push(id);
+  }
+
+  /** Counts (or, with -1, uncounts) a use of `id` as some entry's local address. */
+  addLocalUse(id: number, delta: number): void {
+    this.localUses[id] += delta;
+  }
+
+  /**
+   * True when some entry has this address as its local address. A connection can only have its
+   * other end on this host when its remote address is local here, so peer pairing checks this
+   * before spending a table lookup on the mirrored tuple.
+   */
+  usedAsLocal(id: number): boolean {
+    return this.localUses[id] > 0;
   }
 
   value(id: number): string {

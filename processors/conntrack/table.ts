@@ -1,17 +1,28 @@
 /**
- * The connection table: a hash table with chaining plus per-kind LRU lists, laid out as
- * parallel typed arrays indexed by slot number.
+ * The connection table: a hash table with chaining plus per-kind LRU lists, stored as
+ * fixed-size records in three typed arrays indexed by slot number.
  *
  * Why hand-rolled instead of Map<string, object>: a Map entry with a string key and an object
  * with a dozen numeric fields costs 400+ bytes per connection on V8 (boxed doubles, the key
- * string, the Map's own entry) and allocates a key string per lookup. Here a connection is about
- * 170 bytes of typed-array slots, a lookup hashes five integers, and nothing on the hot path
- * allocates. Addresses and process names are interned ids (see StringPool).
+ * string, the Map's own entry) and allocates a key string per lookup. Here a connection is 164
+ * bytes of typed arrays, a lookup hashes five integers, and nothing on the hot path allocates.
+ * Addresses and process names are interned ids (see StringPool).
+ *
+ * Records, not one array per field: a lookup or update touches one slot at a random place in a
+ * table bigger than the CPU cache, so the fields it needs must share cache lines. The key and
+ * the list links and flags of a slot fill exactly one 32-byte run of `keys`; counters and times
+ * are 96 bytes of `f64`; process ids, series and small enums are 32 bytes of `i32`.
  *
  * Lists: each slot is on exactly one doubly linked list — TCP, UDP, ICMP (live entries) or CLOSED
- * (tombstones of recently closed connections) — or on the free list. Touching a slot moves it to
- * the tail of its list, and the touch time only grows, so every list is ordered by last activity:
- * timeouts expire from the head, and the least recently used live entry is the oldest list head.
+ * (tombstones of recently closed connections, in close order) — or on the free list.
+ *
+ * LRU by second chance (CLOCK): touching a slot records the time and sets a "referenced" bit in
+ * the key word the lookup just read, instead of moving the slot to the tail, which would chase
+ * its two neighbours and the tail through three more cache misses on every event. Eviction takes
+ * the head of a list; a referenced head gets its bit cleared and goes to the tail (its second
+ * chance); the first unreferenced head is the victim. That is the classic approximation of LRU
+ * (as in the kernel's page cache): an entry used since it was last passed over is never evicted
+ * before one that was not.
  */
 
 export const LIST_TCP = 0;
@@ -19,77 +30,88 @@ export const LIST_UDP = 1;
 export const LIST_ICMP = 2;
 export const LIST_CLOSED = 3;
 const LIST_FREE = 255;
-const NIL = -1;
+export const NIL = -1;
 
 export const TRANSPORT_TCP = 0;
 export const TRANSPORT_UDP = 1;
 export const TRANSPORT_ICMP = 2;
 
-/** Slot flags. */
+// keys: 8 int32 per slot.
+export const K_STRIDE = 8;
+const K_NETNS = 0;
+const K_LOCAL = 1;
+const K_REMOTE = 2;
+/** localPort << 16 | remotePort (as int32); for ICMP echo flows the echo id << 16. */
+const K_PORTS = 3;
+/**
+ * transport | list << 8 | referenced bit (16) | flags << 24. Flags live here, in the word every
+ * lookup has just read, so checking them costs no further cache line.
+ */
+const K_KIND = 4;
+const REFERENCED = 1 << 16;
+const KEEP_ON_APPEND = 0xff | REFERENCED | (0xff << 24);
+const K_HNEXT = 5;
+const K_PREV = 6;
+const K_NEXT = 7;
+
+// f64: 12 float64 per slot. Counters are cumulative over the entry's life.
+export const F_STRIDE = 12;
+export const F_BYTES_SENT = 0;
+export const F_BYTES_RECEIVED = 1;
+export const F_PACKETS_SENT = 2;
+export const F_PACKETS_RECEIVED = 3;
+export const F_RETRANSMITS = 4;
+export const F_SRTT_US = 5;
+/** Start of the connection or flow, epoch microseconds (event time). */
+export const F_START_US = 6;
+/** Latest event time seen, epoch microseconds. */
+export const F_LAST_EVENT_US = 7;
+/** Last activity on the table's clock, milliseconds; orders the lists. */
+export const F_LAST_SEEN_MS = 8;
+export const F_COOKIE = 9;
+export const F_CGROUP = 10;
+export const F_PEER_CGROUP = 11;
+
+// i32: 8 int32 per slot.
+export const I_STRIDE = 8;
+export const I_PID = 0;
+export const I_TID = 1;
+/** Pooled id of the process name, -1 when unknown. */
+export const I_COMM = 2;
+export const I_PEER_PID = 3;
+export const I_PEER_TID = 4;
+export const I_PEER_COMM = 5;
+/** Metric series, -1 when metrics are off. */
+export const I_SERIES = 6;
+/** networkType (bit 0) | direction << 1 (2 bits) | close reason << 4 (4 bits). */
+export const I_META = 7;
+
+/** Slot flags (in the key record). */
 export const FLAG_SAW_OPEN = 1;
-/** startUs is a real start time (open seen, or the receiver told the age), not first sight. */
+/** F_START_US is a real start time (open seen, or the receiver told the age), not first sight. */
 export const FLAG_START_KNOWN = 2;
 export const FLAG_HAS_PEER = 4;
+export const FLAG_K8S = 8;
+/** I_PID is set: events need not look at the process record again. */
+export const FLAG_PID_KNOWN = 16;
 
 export class ConnTable {
-  /** Slots allocated in the arrays below. */
+  /** Slots allocated. */
   capacity = 0;
   /** Slots ever handed out (slots below this are in use or on the free list). */
   private used = 0;
   private freeHead = NIL;
   private mask = 0;
-
-  // Key.
-  netns = new Uint32Array(0);
-  localId = new Int32Array(0);
-  remoteId = new Int32Array(0);
-  /** localPort << 16 | remotePort; for ICMP echo flows the echo id << 16. */
-  ports = new Uint32Array(0);
-  transport = new Uint8Array(0);
-
-  // Structure.
   private buckets = new Int32Array(0);
-  private hnext = new Int32Array(0);
-  prev = new Int32Array(0);
-  next = new Int32Array(0);
-  list = new Uint8Array(0);
+
+  /** Replaced when the table grows: read these after any insert, never cache them across one. */
+  keys = new Int32Array(0);
+  f64 = new Float64Array(0);
+  i32 = new Int32Array(0);
+
   readonly heads = new Int32Array([NIL, NIL, NIL, NIL]);
   readonly tails = new Int32Array([NIL, NIL, NIL, NIL]);
   readonly counts = new Int32Array(4);
-
-  // Counters and times. Counters are cumulative over the entry's life.
-  bytesSent = new Float64Array(0);
-  bytesReceived = new Float64Array(0);
-  packetsSent = new Float64Array(0);
-  packetsReceived = new Float64Array(0);
-  retransmits = new Float64Array(0);
-  srttUs = new Float64Array(0);
-  /** Start of the connection or flow, epoch microseconds (event time). */
-  startUs = new Float64Array(0);
-  /** Latest event time seen, epoch microseconds. */
-  lastEventUs = new Float64Array(0);
-  /** Last activity on the table's clock, milliseconds; orders the lists. */
-  lastSeenMs = new Float64Array(0);
-  cookie = new Float64Array(0);
-  cgroupId = new Float64Array(0);
-  peerCgroupId = new Float64Array(0);
-
-  // Process and attributes.
-  pid = new Int32Array(0);
-  tid = new Int32Array(0);
-  commId = new Int32Array(0);
-  peerPid = new Int32Array(0);
-  peerTid = new Int32Array(0);
-  peerCommId = new Int32Array(0);
-  /** Metric series id, -1 when metrics are off. */
-  series = new Int32Array(0);
-  /** 0 ipv4, 1 ipv6. */
-  networkType = new Uint8Array(0);
-  /** 0 unknown, 1 inbound, 2 outbound. */
-  direction = new Uint8Array(0);
-  /** Close reason code of a tombstone. */
-  reason = new Uint8Array(0);
-  flags = new Uint8Array(0);
 
   constructor(readonly limit: number, initialCapacity = 1024) {
     if (!(limit >= 1)) throw new Error(`connection table limit must be at least 1, got ${limit}`);
@@ -101,29 +123,34 @@ export class ConnTable {
     return this.counts[LIST_TCP] + this.counts[LIST_UDP] + this.counts[LIST_ICMP];
   }
 
+  /** `netns` and `ports` may be uint32; they are compared as int32. */
   find(netns: number, localId: number, remoteId: number, ports: number, transport: number): number {
+    netns |= 0;
+    ports |= 0;
+    const keys = this.keys;
     let slot = this.buckets[hash(netns, localId, remoteId, ports, transport) & this.mask];
     while (slot !== NIL) {
+      const o = slot * K_STRIDE;
       if (
-        this.ports[slot] === ports &&
-        this.remoteId[slot] === remoteId &&
-        this.localId[slot] === localId &&
-        this.netns[slot] === netns &&
-        this.transport[slot] === transport
+        keys[o + K_PORTS] === ports &&
+        keys[o + K_REMOTE] === remoteId &&
+        keys[o + K_LOCAL] === localId &&
+        keys[o + K_NETNS] === netns &&
+        (keys[o + K_KIND] & 0xff) === transport
       ) return slot;
-      slot = this.hnext[slot];
+      slot = keys[o + K_HNEXT];
     }
     return NIL;
   }
 
   /**
-   * A fresh slot for a key the caller has checked is absent, appended to `list` with zeroed
-   * fields. Throws when the table is at its limit: the caller evicts first.
+   * A fresh slot for a key the caller has checked is absent, appended to `list`, its fields
+   * zeroed (ids -1). Throws when the table is at its limit: the caller evicts first.
    */
   insert(netns: number, localId: number, remoteId: number, ports: number, transport: number, list: number, nowMs: number): number {
     let slot = this.freeHead;
     if (slot !== NIL) {
-      this.freeHead = this.next[slot];
+      this.freeHead = this.keys[slot * K_STRIDE + K_NEXT];
     } else {
       if (this.used === this.capacity) {
         if (this.capacity >= this.limit) throw new Error(`connection table full (${this.limit} slots)`);
@@ -131,146 +158,198 @@ export class ConnTable {
       }
       slot = this.used++;
     }
-    this.netns[slot] = netns;
-    this.localId[slot] = localId;
-    this.remoteId[slot] = remoteId;
-    this.ports[slot] = ports;
-    this.transport[slot] = transport;
+    netns |= 0;
+    ports |= 0;
+    const keys = this.keys;
+    const o = slot * K_STRIDE;
+    keys[o + K_NETNS] = netns;
+    keys[o + K_LOCAL] = localId;
+    keys[o + K_REMOTE] = remoteId;
+    keys[o + K_PORTS] = ports;
+    keys[o + K_KIND] = transport & 0xff;
     const b = hash(netns, localId, remoteId, ports, transport) & this.mask;
-    this.hnext[slot] = this.buckets[b];
+    keys[o + K_HNEXT] = this.buckets[b];
     this.buckets[b] = slot;
 
-    this.bytesSent[slot] = 0;
-    this.bytesReceived[slot] = 0;
-    this.packetsSent[slot] = 0;
-    this.packetsReceived[slot] = 0;
-    this.retransmits[slot] = 0;
-    this.srttUs[slot] = 0;
-    this.startUs[slot] = 0;
-    this.lastEventUs[slot] = 0;
-    this.cookie[slot] = 0;
-    this.cgroupId[slot] = 0;
-    this.peerCgroupId[slot] = 0;
-    this.pid[slot] = 0;
-    this.tid[slot] = 0;
-    this.commId[slot] = NIL;
-    this.peerPid[slot] = 0;
-    this.peerTid[slot] = 0;
-    this.peerCommId[slot] = NIL;
-    this.series[slot] = NIL;
-    this.networkType[slot] = 0;
-    this.direction[slot] = 0;
-    this.reason[slot] = 0;
-    this.flags[slot] = 0;
-
-    this.lastSeenMs[slot] = nowMs;
+    this.f64.fill(0, slot * F_STRIDE, slot * F_STRIDE + F_STRIDE);
+    this.f64[slot * F_STRIDE + F_LAST_SEEN_MS] = nowMs;
+    const i = slot * I_STRIDE;
+    const i32 = this.i32;
+    i32[i + I_PID] = 0;
+    i32[i + I_TID] = 0;
+    i32[i + I_COMM] = NIL;
+    i32[i + I_PEER_PID] = 0;
+    i32[i + I_PEER_TID] = 0;
+    i32[i + I_PEER_COMM] = NIL;
+    i32[i + I_SERIES] = NIL;
+    i32[i + I_META] = 0;
     this.append(slot, list);
     return slot;
   }
 
   /** Unlinks a slot from the hash and its list and frees it. The caller releases pooled ids first. */
   remove(slot: number): void {
-    const b = hash(this.netns[slot], this.localId[slot], this.remoteId[slot], this.ports[slot], this.transport[slot]) & this.mask;
+    const keys = this.keys;
+    const o = slot * K_STRIDE;
+    const b = hash(keys[o + K_NETNS], keys[o + K_LOCAL], keys[o + K_REMOTE], keys[o + K_PORTS], keys[o + K_KIND] & 0xff) & this.mask;
     let cur = this.buckets[b];
     if (cur === slot) {
-      this.buckets[b] = this.hnext[slot];
+      this.buckets[b] = keys[o + K_HNEXT];
     } else {
-      while (cur !== NIL && this.hnext[cur] !== slot) cur = this.hnext[cur];
-      if (cur !== NIL) this.hnext[cur] = this.hnext[slot];
+      while (cur !== NIL && keys[cur * K_STRIDE + K_HNEXT] !== slot) cur = keys[cur * K_STRIDE + K_HNEXT];
+      if (cur !== NIL) keys[cur * K_STRIDE + K_HNEXT] = keys[o + K_HNEXT];
     }
     this.unlink(slot);
-    this.list[slot] = LIST_FREE;
-    this.next[slot] = this.freeHead;
+    keys[o + K_KIND] = (keys[o + K_KIND] & 0xff) | (LIST_FREE << 8);
+    keys[o + K_NEXT] = this.freeHead;
     this.freeHead = slot;
   }
 
-  /** Marks activity: the slot becomes the most recently used of its list. */
+  /** Marks activity: records the time and gives the slot a second chance against eviction. */
   touch(slot: number, nowMs: number): void {
-    this.lastSeenMs[slot] = nowMs;
-    const list = this.list[slot];
-    if (this.tails[list] === slot) return;
-    this.unlink(slot);
-    this.append(slot, list);
+    this.f64[slot * F_STRIDE + F_LAST_SEEN_MS] = nowMs;
+    this.keys[slot * K_STRIDE + K_KIND] |= REFERENCED;
+  }
+
+  /**
+   * The eviction candidate of a list: its first head not referenced since it was last passed
+   * over. Referenced heads lose the bit and move to the tail on the way. NIL for an empty list.
+   */
+  evictionCandidate(list: number): number {
+    const keys = this.keys;
+    for (;;) {
+      const head = this.heads[list];
+      if (head === NIL) return NIL;
+      const k = head * K_STRIDE + K_KIND;
+      if ((keys[k] & REFERENCED) === 0) return head;
+      keys[k] &= ~REFERENCED;
+      if (this.tails[list] === head) return head;
+      this.unlink(head);
+      this.append(head, list);
+    }
   }
 
   /** Moves a slot to the tail of another list (e.g. live -> CLOSED). */
   moveTo(slot: number, list: number, nowMs: number): void {
-    this.lastSeenMs[slot] = nowMs;
+    this.f64[slot * F_STRIDE + F_LAST_SEEN_MS] = nowMs;
     this.unlink(slot);
     this.append(slot, list);
   }
 
+  list(slot: number): number {
+    return (this.keys[slot * K_STRIDE + K_KIND] >>> 8) & 0xff;
+  }
+
   isLive(slot: number): boolean {
-    return this.list[slot] <= LIST_ICMP;
+    return ((this.keys[slot * K_STRIDE + K_KIND] >>> 8) & 0xff) <= LIST_ICMP;
+  }
+
+  transport(slot: number): number {
+    return this.keys[slot * K_STRIDE + K_KIND] & 0xff;
+  }
+
+  netns(slot: number): number {
+    return this.keys[slot * K_STRIDE + K_NETNS] >>> 0;
+  }
+
+  localId(slot: number): number {
+    return this.keys[slot * K_STRIDE + K_LOCAL];
+  }
+
+  remoteId(slot: number): number {
+    return this.keys[slot * K_STRIDE + K_REMOTE];
+  }
+
+  ports(slot: number): number {
+    return this.keys[slot * K_STRIDE + K_PORTS] >>> 0;
+  }
+
+  next(slot: number): number {
+    return this.keys[slot * K_STRIDE + K_NEXT];
+  }
+
+  lastSeenMs(slot: number): number {
+    return this.f64[slot * F_STRIDE + F_LAST_SEEN_MS];
+  }
+
+  flags(slot: number): number {
+    return this.keys[slot * K_STRIDE + K_KIND] >>> 24;
+  }
+
+  addFlags(slot: number, flags: number): void {
+    this.keys[slot * K_STRIDE + K_KIND] |= flags << 24;
+  }
+
+  networkType(slot: number): number {
+    return this.i32[slot * I_STRIDE + I_META] & 1;
+  }
+
+  direction(slot: number): number {
+    return (this.i32[slot * I_STRIDE + I_META] >>> 1) & 3;
+  }
+
+  reason(slot: number): number {
+    return (this.i32[slot * I_STRIDE + I_META] >>> 4) & 15;
+  }
+
+  setNetworkTypeAndDirection(slot: number, networkType: number, direction: number): void {
+    const i = slot * I_STRIDE + I_META;
+    this.i32[i] = (this.i32[i] & ~7) | (networkType & 1) | ((direction & 3) << 1);
+  }
+
+  setReason(slot: number, reason: number): void {
+    const i = slot * I_STRIDE + I_META;
+    this.i32[i] = (this.i32[i] & ~0xf0) | ((reason & 15) << 4);
   }
 
   /** Slots of a list from least to most recently used; safe against removing the current slot. */
   *slots(list: number): IterableIterator<number> {
     let slot = this.heads[list];
     while (slot !== NIL) {
-      const following = this.next[slot];
+      const following = this.keys[slot * K_STRIDE + K_NEXT];
       yield slot;
       slot = following;
     }
   }
 
   private append(slot: number, list: number): void {
-    this.list[slot] = list;
+    const keys = this.keys;
+    const o = slot * K_STRIDE;
+    keys[o + K_KIND] = (keys[o + K_KIND] & KEEP_ON_APPEND) | (list << 8);
     const tail = this.tails[list];
-    this.prev[slot] = tail;
-    this.next[slot] = NIL;
+    keys[o + K_PREV] = tail;
+    keys[o + K_NEXT] = NIL;
     if (tail === NIL) this.heads[list] = slot;
-    else this.next[tail] = slot;
+    else keys[tail * K_STRIDE + K_NEXT] = slot;
     this.tails[list] = slot;
     this.counts[list]++;
   }
 
   private unlink(slot: number): void {
-    const list = this.list[slot];
-    const p = this.prev[slot];
-    const n = this.next[slot];
+    const keys = this.keys;
+    const o = slot * K_STRIDE;
+    const list = (keys[o + K_KIND] >>> 8) & 0xff;
+    const p = keys[o + K_PREV];
+    const n = keys[o + K_NEXT];
     if (p === NIL) this.heads[list] = n;
-    else this.next[p] = n;
+    else keys[p * K_STRIDE + K_NEXT] = n;
     if (n === NIL) this.tails[list] = p;
-    else this.prev[n] = p;
+    else keys[n * K_STRIDE + K_PREV] = p;
     this.counts[list]--;
   }
 
   private grow(capacity: number): void {
     const old = this.capacity;
-    this.netns = resizeU32(this.netns, capacity);
-    this.localId = resizeI32(this.localId, capacity);
-    this.remoteId = resizeI32(this.remoteId, capacity);
-    this.ports = resizeU32(this.ports, capacity);
-    this.transport = resizeU8(this.transport, capacity);
-    this.hnext = resizeI32(this.hnext, capacity);
-    this.prev = resizeI32(this.prev, capacity);
-    this.next = resizeI32(this.next, capacity);
-    this.list = resizeU8(this.list, capacity);
-    this.bytesSent = resizeF64(this.bytesSent, capacity);
-    this.bytesReceived = resizeF64(this.bytesReceived, capacity);
-    this.packetsSent = resizeF64(this.packetsSent, capacity);
-    this.packetsReceived = resizeF64(this.packetsReceived, capacity);
-    this.retransmits = resizeF64(this.retransmits, capacity);
-    this.srttUs = resizeF64(this.srttUs, capacity);
-    this.startUs = resizeF64(this.startUs, capacity);
-    this.lastEventUs = resizeF64(this.lastEventUs, capacity);
-    this.lastSeenMs = resizeF64(this.lastSeenMs, capacity);
-    this.cookie = resizeF64(this.cookie, capacity);
-    this.cgroupId = resizeF64(this.cgroupId, capacity);
-    this.peerCgroupId = resizeF64(this.peerCgroupId, capacity);
-    this.pid = resizeI32(this.pid, capacity);
-    this.tid = resizeI32(this.tid, capacity);
-    this.commId = resizeI32(this.commId, capacity);
-    this.peerPid = resizeI32(this.peerPid, capacity);
-    this.peerTid = resizeI32(this.peerTid, capacity);
-    this.peerCommId = resizeI32(this.peerCommId, capacity);
-    this.series = resizeI32(this.series, capacity);
-    this.networkType = resizeU8(this.networkType, capacity);
-    this.direction = resizeU8(this.direction, capacity);
-    this.reason = resizeU8(this.reason, capacity);
-    this.flags = resizeU8(this.flags, capacity);
-    this.list.fill(LIST_FREE, old);
+    const keys = new Int32Array(capacity * K_STRIDE);
+    keys.set(this.keys);
+    for (let slot = old; slot < capacity; slot++) keys[slot * K_STRIDE + K_KIND] = LIST_FREE << 8;
+    this.keys = keys;
+    const f64 = new Float64Array(capacity * F_STRIDE);
+    f64.set(this.f64);
+    this.f64 = f64;
+    const i32 = new Int32Array(capacity * I_STRIDE);
+    i32.set(this.i32);
+    this.i32 = i32;
     this.capacity = capacity;
 
     // One bucket per slot keeps chains short (load factor <= 1) for 4 bytes a slot.
@@ -280,16 +359,17 @@ export class ConnTable {
       this.buckets = new Int32Array(buckets).fill(NIL);
       this.mask = buckets - 1;
       for (let slot = 0; slot < this.used; slot++) {
-        if (this.list[slot] === LIST_FREE) continue;
-        const b = hash(this.netns[slot], this.localId[slot], this.remoteId[slot], this.ports[slot], this.transport[slot]) & this.mask;
-        this.hnext[slot] = this.buckets[b];
+        const o = slot * K_STRIDE;
+        if (((keys[o + K_KIND] >>> 8) & 0xff) === LIST_FREE) continue;
+        const b = hash(keys[o + K_NETNS], keys[o + K_LOCAL], keys[o + K_REMOTE], keys[o + K_PORTS], keys[o + K_KIND] & 0xff) & this.mask;
+        keys[o + K_HNEXT] = this.buckets[b];
         this.buckets[b] = slot;
       }
     }
   }
 }
 
-/** murmur3-style mixing of the five key words; inlined by V8. */
+/** murmur3-style mixing of the five key words (all int32). */
 function hash(netns: number, localId: number, remoteId: number, ports: number, transport: number): number {
   let h = Math.imul(netns ^ 0x9e3779b9, 0x85ebca6b);
   h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
@@ -305,25 +385,4 @@ function hash(netns: number, localId: number, remoteId: number, ports: number, t
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-function resizeF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(n);
-  b.set(a.subarray(0, Math.min(a.length, n)));
-  return b;
-}
-function resizeI32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(n);
-  b.set(a.subarray(0, Math.min(a.length, n)));
-  return b;
-}
-function resizeU32(a: Uint32Array, n: number): Uint32Array<ArrayBuffer> {
-  const b = new Uint32Array(n);
-  b.set(a.subarray(0, Math.min(a.length, n)));
-  return b;
-}
-function resizeU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(n);
-  b.set(a.subarray(0, Math.min(a.length, n)));
-  return b;
 }
