@@ -3,6 +3,7 @@
  * TLS handshakes (ClientHello + ServerHello, JA4 included) per second, on one core.
  *
  *   npx tsx bench/l7-h2.bench.ts [--seconds 2] [--calls 2000] [--only grpc|tls]
+ *   node --expose-gc -r tsx/cjs bench/l7-h2.bench.ts   (adds the heap held per connection)
  *
  * gRPC workload: real bytes, recorded at start-up. A node:http2 client makes --calls unary gRPC
  * calls (content-type application/grpc, 5-byte length-prefixed messages, grpc-status in
@@ -156,6 +157,33 @@ async function benchGrpc(): Promise<void> {
   if (calls !== CALLS || grpcOk !== CALLS) throw new Error(`sanity check failed: ${calls} calls, ${grpcOk} complete, expected ${CALLS}`);
   console.log(`gRPC over HTTP/2: ${chunks.length} chunks, ${(bytes / 1024).toFixed(0)} KiB per replay of ${CALLS} calls`);
   measure('calls parsed + correlated (request, response, trailers)', 'calls', CALLS, round);
+  memoryPerConnection(asClient);
+}
+
+/**
+ * Heap held by an established HTTP/2 session between calls: sessions that have seen the start
+ * of the recorded channel (preface, SETTINGS, the first calls and answers), kept alive.
+ */
+function memoryPerConnection(events: PayloadEvent[]): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) {
+    console.log('  (run with node --expose-gc -r tsx/cjs to measure heap per connection)');
+    return;
+  }
+  const prefix = events.slice(0, 12);
+  const n = 5_000;
+  const kept: unknown[] = [];
+  gc();
+  const before = process.memoryUsage();
+  for (let i = 0; i < n; i++) {
+    const session = http2Protocol.createSession(OPTIONS);
+    for (const e of prefix) session.onPayload(e, () => undefined);
+    kept.push(session);
+  }
+  gc();
+  const after = process.memoryUsage();
+  const perSession = (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / n;
+  console.log(`  ${'heap per established HTTP/2 connection (both HPACK tables)'.padEnd(58)} ${(perSession / 1024).toFixed(1).padStart(12)} KiB  (${kept.length} sessions)`);
 }
 
 function benchTls(): void {

@@ -174,7 +174,11 @@ export class FrameReader {
           this.keepFill += n;
           this.consumed += n;
           i += n;
-          if (this.keepFill === this.keepLength) this.deliver(this.keepBuffer, 0, this.keepLength);
+          if (this.keepFill === this.keepLength) {
+            this.deliver(this.keepBuffer, 0, this.keepLength);
+            // Large split header blocks are rare: do not keep their buffer for the connection's life.
+            if (this.keepBuffer.length > 16 * 1024) this.keepBuffer = new Uint8Array(0);
+          }
         }
       } else {
         const n = Math.min(this.length - this.consumed, available);

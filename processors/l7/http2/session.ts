@@ -3,14 +3,15 @@
  * decoders (one per direction, each with its own dynamic table), and the table of open streams
  * that joins a request's HEADERS to its response and trailers.
  */
-import type { EventHeader, GrpcCallEvent, PayloadEvent, TraceContext } from '../../../core/events';
+import type { GrpcCallEvent, PayloadEvent, TraceContext } from '../../../core/events';
+import { snapshotOf, type ConnectionSnapshot } from '../event-header';
 import type { Emit, L7Options, ProtocolSession } from '../protocol';
 import * as frames from './frames';
 import type { FrameSink } from './frames';
 import * as hpack from './hpack/decoder';
 import type { HeaderSink } from './hpack/decoder';
 import * as grpc from './grpc';
-import * as traceContext from './trace-context';
+import * as traceContext from '../traceparent';
 
 // Module-local bindings for the per-frame and per-field paths: under tsx (how the collector
 // runs TypeScript) every access to an imported binding is a getter call.
@@ -60,14 +61,13 @@ class Stream {
   grpcStatus = -1;
   requestBytes = 0;
   responseBytes = 0;
-  requestEnded = false;
   /** Request headers could not be decoded (lost block); fields stay empty. */
   headersLost = false;
 
   constructor(
     readonly id: number,
     readonly startUs: number,
-    readonly header: EventHeader,
+    readonly header: ConnectionSnapshot,
   ) {}
 }
 
@@ -333,7 +333,6 @@ export class Http2Session implements ProtocolSession {
     if (flags & FLAG_PADDED) size = end > start ? Math.max(0, length - 1 - payload[start]) : 0;
     if (dir.index === this.clientDir) {
       stream.requestBytes += size;
-      if (flags & FLAG_END_STREAM) stream.requestEnded = true;
     } else {
       stream.responseBytes += size;
       if (flags & FLAG_END_STREAM) this.complete(stream, this.nowUs(), undefined);
@@ -434,7 +433,6 @@ export class Http2Session implements ProtocolSession {
         stream.headersLost = lost;
         if (!lost) this.fillRequest(stream);
       }
-      if (endStream) stream.requestEnded = true;
       return;
     }
     const stream = this.streams.get(streamId);
@@ -456,7 +454,7 @@ export class Http2Session implements ProtocolSession {
       this.complete(oldest, this.nowUs(), 'evicted');
     }
     const event = this.current as PayloadEvent;
-    const stream = new Stream(streamId, event.timeUs, snapshotHeader(event));
+    const stream = new Stream(streamId, event.timeUs, snapshotOf(event));
     this.streams.set(streamId, stream);
     return stream;
   }
@@ -560,23 +558,4 @@ function utf8IfNeeded(value: string): string {
     if (value.charCodeAt(i) > 0x7f) return Buffer.from(value, 'latin1').toString('utf8');
   }
   return value;
-}
-
-function snapshotHeader(event: PayloadEvent): EventHeader {
-  const h: EventHeader = {
-    timeUs: event.timeUs,
-    process: event.process,
-    transport: event.transport,
-    networkType: event.networkType,
-    localAddress: event.localAddress,
-    localPort: event.localPort,
-    remoteAddress: event.remoteAddress,
-    remotePort: event.remotePort,
-    direction: event.direction,
-    socketCookie: event.socketCookie,
-    netnsId: event.netnsId,
-  };
-  if (event.k8s) h.k8s = event.k8s;
-  if (event.sampleRatio !== undefined) h.sampleRatio = event.sampleRatio;
-  return h;
 }

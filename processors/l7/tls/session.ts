@@ -4,7 +4,8 @@
  * alert, or the server's first encrypted record) ends the part of the handshake that is
  * visible without keys. Nothing is decrypted.
  */
-import type { EventHeader, PayloadEvent, TlsHandshakeEvent } from '../../../core/events';
+import type { PayloadEvent, TlsHandshakeEvent } from '../../../core/events';
+import { snapshotOf, type ConnectionSnapshot } from '../event-header';
 import type { Emit, L7Options, ProtocolSession } from '../protocol';
 import { parseClientHello, parseServerHello, type ClientHello, type ServerHello } from './hello';
 import { ja4 } from './ja4';
@@ -60,7 +61,7 @@ export class TlsSession implements ProtocolSession {
   private clientHello: ClientHello | undefined;
   private helloRetry = false;
   private startUs = 0;
-  private header: EventHeader | undefined;
+  private header: ConnectionSnapshot | undefined;
   private current: PayloadEvent | undefined;
   private emitFn: Emit | undefined;
 
@@ -91,11 +92,21 @@ export class TlsSession implements ProtocolSession {
       if (this.state === STATE_CLIENT_HELLO) this.finish(undefined, event.timeUs, 'malformed');
       return true;
     }
-    if (dir.reader.handshakeLost && this.state !== STATE_DONE && this.awaitsHandshakeFrom(dir)) {
+    if (dir.reader.handshakeLost && this.awaitsHandshakeFrom(dir)) {
       // The hello we waited for was cut by the capture.
       this.malformed++;
-      if (this.state === STATE_CLIENT_HELLO) this.finish(undefined, event.timeUs, 'malformed');
-      else this.state = STATE_DONE;
+      if (this.state === STATE_WAITING && startsClientHello(event.data)) {
+        // Its contents are lost, but not when and which way it went: the ServerHello can
+        // still complete the event (without the client's offers and JA4).
+        this.clientDir = dir.index;
+        this.startUs = event.timeUs;
+        this.header = snapshotOf(event);
+        this.state = STATE_CLIENT_HELLO;
+      } else if (this.state === STATE_CLIENT_HELLO) {
+        this.finish(undefined, event.timeUs, 'malformed');
+      } else {
+        this.state = STATE_DONE;
+      }
     }
     return true;
   }
@@ -133,7 +144,7 @@ export class TlsSession implements ProtocolSession {
       this.clientHello = hello;
       this.clientDir = dir.index;
       this.startUs = now;
-      this.header = snapshotHeader(this.current as PayloadEvent);
+      this.header = snapshotOf(this.current as PayloadEvent);
       this.state = STATE_CLIENT_HELLO;
       return;
     }
@@ -176,14 +187,15 @@ export class TlsSession implements ProtocolSession {
   }
 
   private finish(server: ServerHello | undefined, endUs: number, errorType: string | undefined): void {
+    const started = this.state === STATE_CLIENT_HELLO;
     this.state = STATE_DONE;
     for (const d of this.dirs) d.reader.stopHandshake();
     const emit = this.emitFn;
     const current = this.current;
-    const header = this.header ?? (current ? snapshotHeader(current) : undefined);
+    const header = this.header ?? (current ? snapshotOf(current) : undefined);
     if (!emit || !header) return;
     const client = this.clientHello;
-    const startUs = client ? this.startUs : endUs;
+    const startUs = started ? this.startUs : endUs;
     const event: TlsHandshakeEvent = {
       kind: 'l7.tls',
       timeUs: startUs,
@@ -218,28 +230,14 @@ export class TlsSession implements ProtocolSession {
   }
 }
 
+/** The chunk starts with a handshake record whose first message is a ClientHello. */
+function startsClientHello(data: Uint8Array): boolean {
+  return data.length > 5 && data[0] === 22 && data[5] === HANDSHAKE_CLIENT_HELLO;
+}
+
 function offeredVersions(hello: ClientHello): string[] {
   if (hello.supportedVersions.length === 0) return [tlsVersionName(hello.legacyVersion)];
   const out: string[] = [];
   for (const v of hello.supportedVersions) if (!isGrease(v)) out.push(tlsVersionName(v));
   return out;
-}
-
-function snapshotHeader(event: PayloadEvent): EventHeader {
-  const h: EventHeader = {
-    timeUs: event.timeUs,
-    process: event.process,
-    transport: event.transport,
-    networkType: event.networkType,
-    localAddress: event.localAddress,
-    localPort: event.localPort,
-    remoteAddress: event.remoteAddress,
-    remotePort: event.remotePort,
-    direction: event.direction,
-    socketCookie: event.socketCookie,
-    netnsId: event.netnsId,
-  };
-  if (event.k8s) h.k8s = event.k8s;
-  if (event.sampleRatio !== undefined) h.sampleRatio = event.sampleRatio;
-  return h;
 }

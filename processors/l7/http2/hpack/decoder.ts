@@ -252,10 +252,17 @@ export class HpackDecoder {
         sink(code, name, value);
       }
     }
+    this.releaseScratch();
     return DECODE_OK;
   }
 
+  /** A huge literal grew the scratch buffer: do not keep that for the life of the connection. */
+  private releaseScratch(): void {
+    if (this.scratch.length > 4096) this.scratch = new Uint8Array(256);
+  }
+
   private fail(reason: string): number {
+    this.releaseScratch();
     this.errors++;
     this.lastError = reason;
     this.resetDegraded();
