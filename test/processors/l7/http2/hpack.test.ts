@@ -106,6 +106,15 @@ describe('HPACK Huffman code (RFC 7541 Appendix B)', () => {
 });
 
 describe('HPACK decoder (RFC 7541 Appendix C)', () => {
+  it('C.1 integer representation (5-bit prefix, as in table size updates)', () => {
+    const d = full();
+    assert.equal(decode(d, hex('2a')).status, DECODE_OK); // C.1.1: 10
+    assert.equal(d.tableMaxSize, 10);
+    assert.equal(decode(d, hex('3f9a0a')).status, DECODE_OK); // C.1.2: 1337
+    assert.equal(d.tableMaxSize, 1337);
+    assert.equal(decode(d, hex('3f9a')).status, DECODE_ERROR, 'continuation byte missing');
+  });
+
   it('C.2.1 literal with indexing', () => {
     const d = full();
     const r = decode(d, hex('400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572'));
