@@ -7,6 +7,7 @@
 import type { Factory } from './component';
 import { factory as ebpfNetwork } from '../receivers/ebpf_network';
 import { factory as l7 } from '../processors/l7';
+import { factory as conntrack } from '../processors/conntrack';
 import { factory as probabilisticSampler } from '../processors/probabilistic_sampler';
 import { factory as rateLimit } from '../processors/rate_limit';
 import { factory as stdoutExporter } from '../exporters/stdout';
@@ -15,6 +16,7 @@ import { factory as otlpHttpExporter } from '../exporters/otlp_http';
 export function builtinFactories(): Factory[] {
   return [
     ebpfNetwork,
+    conntrack,
     l7,
     probabilisticSampler,
     rateLimit,

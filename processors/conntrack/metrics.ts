@@ -101,60 +101,44 @@ const OWNER_ATTRIBUTE: Readonly<Record<string, string>> = {
   CronJob: ATTR_K8S_CRONJOB_NAME,
 };
 
-/** Reads one attribute from an event header: '' (absent) or its value. */
-interface Picker {
-  /** Part of the series key; '' when the attribute is absent. */
-  key(h: EventHeader): string;
-  /** Sets the attribute on `attrs` when present. */
-  apply(h: EventHeader, attrs: Attributes): void;
+/** Sets one configured attribute on `attrs` from an event header, when present. */
+function applyAttribute(choice: MetricAttributeChoice, h: EventHeader, attrs: Attributes): void {
+  const v = attributeKey(CHOICE_CODE.get(choice)!, h);
+  if (v === '' || v === undefined || v === null) return;
+  if (choice === 'k8s.owner') {
+    const name = OWNER_ATTRIBUTE[h.k8s!.ownerKind!];
+    if (name) attrs[name] = h.k8s!.ownerName!;
+    return;
+  }
+  const numeric = choice === ATTR_NETWORK_PEER_PORT || choice === ATTR_NETWORK_LOCAL_PORT || choice === ATTR_PROCESS_PID;
+  attrs[choice] = numeric ? Number(v) : v;
 }
 
-function stringPicker(name: string, read: (h: EventHeader) => string | undefined): Picker {
-  return {
-    key: (h) => read(h) ?? '',
-    apply(h, attrs) {
-      const v = read(h);
-      if (v) attrs[name] = v;
-    },
-  };
-}
+const CHOICE_CODE = new Map<MetricAttributeChoice, number>(METRIC_ATTRIBUTE_CHOICES.map((c, i) => [c, i]));
 
-function numberPicker(name: string, read: (h: EventHeader) => number): Picker {
-  return {
-    key: (h) => {
-      const v = read(h);
-      return v > 0 ? String(v) : '';
-    },
-    apply(h, attrs) {
-      const v = read(h);
-      if (v > 0) attrs[name] = v;
-    },
-  };
-}
-
-function pickerFor(choice: MetricAttributeChoice): Picker {
-  switch (choice) {
-    case ATTR_NETWORK_TRANSPORT: return stringPicker(choice, (h) => h.transport);
-    case ATTR_NETWORK_TYPE: return stringPicker(choice, (h) => h.networkType);
-    case ATTR_NO_DIRECTION: return stringPicker(choice, (h) => h.direction);
-    case ATTR_NETWORK_PEER_ADDRESS: return stringPicker(choice, (h) => h.remoteAddress);
-    case ATTR_NETWORK_PEER_PORT: return numberPicker(choice, (h) => h.remotePort);
-    case ATTR_NETWORK_LOCAL_ADDRESS: return stringPicker(choice, (h) => h.localAddress);
-    case ATTR_NETWORK_LOCAL_PORT: return numberPicker(choice, (h) => h.localPort);
-    case ATTR_PROCESS_EXECUTABLE_NAME: return stringPicker(choice, (h) => h.process?.comm);
-    case ATTR_PROCESS_PID: return numberPicker(choice, (h) => h.process?.pid ?? 0);
-    case ATTR_K8S_NAMESPACE_NAME: return stringPicker(choice, (h) => h.k8s?.namespace);
-    case ATTR_K8S_POD_NAME: return stringPicker(choice, (h) => h.k8s?.podName);
-    case ATTR_K8S_CONTAINER_NAME: return stringPicker(choice, (h) => h.k8s?.containerName);
-    case ATTR_K8S_NODE_NAME: return stringPicker(choice, (h) => h.k8s?.nodeName);
-    case ATTR_CONTAINER_ID: return stringPicker(choice, (h) => h.k8s?.containerId);
-    case 'k8s.owner': return {
-      key: (h) => (h.k8s?.ownerKind && h.k8s.ownerName ? `${h.k8s.ownerKind}/${h.k8s.ownerName}` : ''),
-      apply(h, attrs) {
-        const name = h.k8s?.ownerKind ? OWNER_ATTRIBUTE[h.k8s.ownerKind] : undefined;
-        if (name && h.k8s?.ownerName) attrs[name] = h.k8s.ownerName;
-      },
-    };
+/**
+ * The configured attribute `code` (index in METRIC_ATTRIBUTE_CHOICES) of an event as a string,
+ * '' when absent. One switch instead of a closure per attribute: this runs for every new table
+ * entry, and a call site shared by many closures cannot be inlined.
+ */
+function attributeKey(code: number, h: EventHeader): string {
+  switch (code) {
+    case 0: return h.transport;
+    case 1: return h.networkType;
+    case 2: return h.direction;
+    case 3: return h.remoteAddress;
+    case 4: return h.remotePort > 0 ? String(h.remotePort) : '';
+    case 5: return h.localAddress;
+    case 6: return h.localPort > 0 ? String(h.localPort) : '';
+    case 7: return h.process ? h.process.comm : '';
+    case 8: return h.process && h.process.pid > 0 ? String(h.process.pid) : '';
+    case 9: return h.k8s?.namespace ?? '';
+    case 10: return h.k8s?.podName ?? '';
+    case 11: return h.k8s?.containerName ?? '';
+    case 12: return h.k8s?.nodeName ?? '';
+    case 13: return h.k8s?.containerId ?? '';
+    case 14: return h.k8s?.ownerKind && h.k8s.ownerName && OWNER_ATTRIBUTE[h.k8s.ownerKind] ? `${h.k8s.ownerKind}/${h.k8s.ownerName}` : '';
+    default: return '';
   }
 }
 
@@ -186,7 +170,7 @@ export interface ConntrackMetricsOptions {
 }
 
 export class ConntrackMetrics {
-  private readonly pickers: Picker[];
+  private readonly codes: Int8Array;
   private readonly byKey = new Map<string, number>();
   private readonly base: Attributes[] = [];
   private readonly transmit: Attributes[] = [];
@@ -213,7 +197,7 @@ export class ConntrackMetrics {
     private readonly telemetry: ComponentTelemetry,
     readActive: () => ActiveCounts,
   ) {
-    this.pickers = options.attributes.map(pickerFor);
+    this.codes = Int8Array.from(options.attributes.map((a) => CHOICE_CODE.get(a)!));
     this.addSeries({ [ATTR_OTEL_METRIC_OVERFLOW]: true });
 
     const active = meter.createObservableUpDownCounter(METRIC_NO_CONNECTION_ACTIVE, {
@@ -273,9 +257,9 @@ export class ConntrackMetrics {
 
   /** The series for an entry whose first event is `h`. */
   seriesFor(h: EventHeader): number {
-    const pickers = this.pickers;
+    const codes = this.codes;
     let key = '';
-    for (let i = 0; i < pickers.length; i++) key += pickers[i].key(h) + '\u0001';
+    for (let i = 0; i < codes.length; i++) key += attributeKey(codes[i], h) + '\u0001';
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
     if (this.count - 1 >= this.options.maxSeries) {
@@ -283,7 +267,7 @@ export class ConntrackMetrics {
       return OVERFLOW_SERIES;
     }
     const attrs: Attributes = {};
-    for (let i = 0; i < pickers.length; i++) pickers[i].apply(h, attrs);
+    for (const choice of this.options.attributes) applyAttribute(choice, h, attrs);
     const id = this.addSeries(attrs);
     this.byKey.set(key, id);
     return id;
