@@ -1,0 +1,114 @@
+/**
+ * End to end on the real kernel: ebpf_network receiver -> conntrack -> collector, with real
+ * child processes talking over loopback. One TCP connection must come out as one closed event
+ * per endpoint, each naming its own process and the other end's, with exact byte counts.
+ * Runs as root (CI=true must run it); skips with the reason elsewhere.
+ */
+import assert from 'node:assert/strict';
+import type { Processor } from '../../../core/component';
+import type { ConnectionClosedEvent, FlowUpdatedEvent, NetworkEvent } from '../../../core/events';
+import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
+import { factory as conntrackFactory } from '../../../processors/conntrack';
+import { factory as receiverFactory } from '../../../receivers/ebpf_network';
+import { requireKernel, runPeer, startPeer, testConfig } from '../../receivers/ebpf_network/helpers';
+import { config } from './helpers';
+
+describe('conntrack end to end with the ebpf_network receiver on loopback', function () {
+  this.timeout(40_000);
+
+  async function pipeline(overrides: Parameters<typeof config>[0] = {}) {
+    delete process.env.TAPIO_MOCK_MODE;
+    const out = new CollectingConsumer();
+    const conntrack: Processor = await conntrackFactory.createProcessor(createTestSettings('processor', 'conntrack'), config(overrides), out);
+    const host = createTestHost();
+    await conntrack.start(host);
+    const receiver = await receiverFactory.createReceiver(createTestSettings('receiver', 'ebpf_network'), testConfig(), conntrack);
+    await receiver.start(host);
+    return {
+      out,
+      async stop() {
+        await receiver.shutdown();
+        await conntrack.shutdown();
+      },
+    };
+  }
+
+  it('one TCP connection: a closed event per endpoint with both pids and exact bytes', async function () {
+    requireKernel(this);
+    const p = await pipeline();
+    const server = startPeer(['tcp-server', '127.0.0.1', '7000']);
+    try {
+      const listening = await server.next('listening');
+      const port = listening.port!;
+      const serverPid = listening.pid;
+      const client = await runPeer(['tcp-client', '127.0.0.1', String(port), '1234'], 'done');
+      await server.next('served');
+      const clientPort = client.localPort!;
+      const ours = (e: NetworkEvent): e is ConnectionClosedEvent =>
+        e.kind === 'connection.closed' &&
+        ((e.localPort === clientPort && e.remotePort === port) || (e.localPort === port && e.remotePort === clientPort));
+      const events = await p.out.waitFor((evs) => evs.filter(ours).length >= 2, 15_000, 'both endpoints closed');
+      // Give late duplicates a moment to show up if the table failed to drop them.
+      await new Promise((r) => setTimeout(r, 300));
+      const closes = p.out.events.filter(ours);
+      assert.equal(closes.length, 2, `one closed event per endpoint, got ${closes.length}`);
+
+      const fromClient = closes.find((e) => e.localPort === clientPort)!;
+      assert.equal(fromClient.process.pid, client.pid);
+      assert.equal(fromClient.process.comm, 'netobs-client');
+      assert.equal(fromClient.peerProcess?.pid, serverPid, "the client's close names the server");
+      assert.equal(fromClient.peerProcess?.comm, 'netobs-server');
+      assert.equal(fromClient.direction, 'outbound');
+      assert.equal(fromClient.bytesSent, 1234);
+      assert.equal(fromClient.bytesReceived, 7000);
+      assert.equal(fromClient.closeReason, 'fin');
+      assert.ok(fromClient.durationNs > 0 && fromClient.durationNs < 15e9);
+
+      const fromServer = closes.find((e) => e.localPort === port)!;
+      assert.equal(fromServer.process.pid, serverPid);
+      assert.equal(fromServer.peerProcess?.pid, client.pid, "the server's close names the client");
+      assert.equal(fromServer.direction, 'inbound');
+      assert.equal(fromServer.bytesSent, 7000);
+      assert.equal(fromServer.bytesReceived, 1234);
+
+      const opens = events.filter((e) => e.kind === 'connection.opened' && (e.localPort === clientPort || e.localPort === port) && (e.remotePort === port || e.remotePort === clientPort));
+      assert.equal(opens.length, 2, 'both opened events passed on once');
+    } finally {
+      await server.stop();
+      await p.stop();
+    }
+  });
+
+  it("UDP: the receiver's cumulative flow reports (flow_counters: cumulative) total exactly, ends paired", async function () {
+    requireKernel(this);
+    const p = await pipeline({ flow_counters: 'cumulative' });
+    const server = startPeer(['udp-server', '127.0.0.1', '300']);
+    let port = 0;
+    let clientPort = 0;
+    let serverPid = 0;
+    let clientPid = 0;
+    try {
+      const listening = await server.next('listening');
+      port = listening.port!;
+      serverPid = listening.pid;
+      const client = await runPeer(['udp-client', '127.0.0.1', String(port), '120', '3'], 'done');
+      clientPort = client.localPort!;
+      clientPid = client.pid;
+      // Let the receiver report the flows (every 100 ms in the test config) before shutdown.
+      await new Promise((r) => setTimeout(r, 600));
+    } finally {
+      await server.stop();
+      await p.stop();
+    }
+    const finals = p.out.events.filter((e): e is FlowUpdatedEvent => e.kind === 'flow.updated' && e.final &&
+      ((e.localPort === clientPort && e.remotePort === port) || (e.localPort === port && e.remotePort === clientPort)));
+    const fromClient = finals.find((e) => e.localPort === clientPort);
+    const fromServer = finals.find((e) => e.localPort === port);
+    assert.ok(fromClient && fromServer, `final flow updates for both ends, got ${finals.length}`);
+    assert.deepEqual([fromClient.bytesSent, fromClient.bytesReceived, fromClient.packetsSent, fromClient.packetsReceived], [360, 900, 3, 3]);
+    assert.deepEqual([fromServer.bytesSent, fromServer.bytesReceived, fromServer.packetsSent, fromServer.packetsReceived], [900, 360, 3, 3]);
+    assert.equal(fromClient.process.pid, clientPid);
+    assert.equal(fromClient.peerProcess?.pid, serverPid);
+    assert.equal(fromServer.peerProcess?.pid, clientPid);
+  });
+});
