@@ -4,9 +4,13 @@
  * timeouts, and the hand-off of `payload` chunks to protocol sessions.
  */
 import type { ConnectionClosedEvent, L7Event, NetworkEvent, PayloadEvent } from '../../core/events';
-import { Connection, ConnectionTable, connectionKey } from './connections';
+import * as connections from './connections';
+import type { Connection } from './connections';
 import { PROTOCOL_NAMES, type ProtocolName } from './modules';
 import type { Emit, L7Options, ProtocolModule } from './protocol';
+
+// Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
+const { Connection: ConnectionEntry, ConnectionTable, connectionKey } = connections;
 
 export type PortMode = 'hint' | 'restrict';
 
@@ -177,7 +181,7 @@ export class L7Engine {
           this.closeConnection(oldest, event.timeUs, 'session_evicted');
         }
       }
-      conn = new Connection(key, order.candidates, order.hinted, event.timeUs);
+      conn = new ConnectionEntry(key, order.candidates, order.hinted, event.timeUs);
       this.table.add(conn);
     } else {
       this.table.touch(conn);

@@ -37,25 +37,9 @@ export function snapshotOf(event: PayloadEvent): ConnectionSnapshot {
   };
 }
 
-/**
- * The EventHeader of an L7 event. Optional fields are only set when present so events compare
- * and serialize like hand-written ones.
- */
-export function headerFrom(s: ConnectionSnapshot, timeUs: number): EventHeader {
-  const header: EventHeader = {
-    timeUs,
-    process: s.process,
-    transport: s.transport,
-    networkType: s.networkType,
-    localAddress: s.localAddress,
-    localPort: s.localPort,
-    remoteAddress: s.remoteAddress,
-    remotePort: s.remotePort,
-    direction: s.direction,
-    socketCookie: s.socketCookie,
-    netnsId: s.netnsId,
-  };
-  if (s.k8s !== undefined) header.k8s = s.k8s;
-  if (s.sampleRatio !== undefined) header.sampleRatio = s.sampleRatio;
-  return header;
+/** Copies the optional header fields (Kubernetes metadata, sample ratio) when present. */
+export function withOptionalHeader<T extends EventHeader>(event: T, s: ConnectionSnapshot): T {
+  if (s.k8s !== undefined) event.k8s = s.k8s;
+  if (s.sampleRatio !== undefined) event.sampleRatio = s.sampleRatio;
+  return event;
 }

@@ -4,23 +4,29 @@
  * application's own traces. Shared by the HTTP/1 parser and the gRPC metadata parser.
  */
 import type { TraceContext } from '../../core/events';
-import { latin1 } from './bytes';
+import * as bytes from './bytes';
+
+// Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
+const { latin1 } = bytes;
+
+// Lowercase hex digit values by byte, -1 for anything else (the spec forbids uppercase).
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0x30; c <= 0x39; c++) HEX[c] = c - 0x30;
+for (let c = 0x61; c <= 0x66; c++) HEX[c] = c - 0x61 + 10;
 
 function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  return -1;
+  return HEX[c];
 }
 
 /** Checks [start, start+len) is lowercase hex; returns true when any digit is non-zero. */
 function hexNonZero(data: Uint8Array, start: number, len: number): boolean | undefined {
-  let nonZero = false;
+  let any = 0;
   for (let i = start; i < start + len; i++) {
-    const v = hexValue(data[i]);
+    const v = HEX[data[i]];
     if (v < 0) return undefined;
-    if (v !== 0) nonZero = true;
+    any |= v;
   }
-  return nonZero;
+  return any !== 0;
 }
 
 /** Parses a traceparent value held in data[start, end); undefined when invalid. */

@@ -4,8 +4,12 @@
  * captured bytes and tolerates a message cut short by capture truncation (`truncated`).
  */
 import type { DnsAnswer } from '../../../core/events';
-import { nameEnd, readName, skipName } from './names';
-import { rdataText, typeName } from './records';
+import * as names from './names';
+import * as records from './records';
+
+// Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
+const { nameCursor, readName, skipName } = names;
+const { rdataText, typeName } = records;
 
 export const DNS_HEADER_BYTES = 12;
 /** Answers kept per response; a larger answer section is still walked for framing. */
@@ -25,13 +29,12 @@ export class DnsMessage {
   answers: DnsAnswer[] = [];
 }
 
-export const enum ParseResult {
-  Ok = 0,
-  /** Header or question unusable: not a DNS message we can report. */
-  Malformed = 1,
-  /** Header and question fine, but the records section is corrupt (counted, still reported). */
-  BadRecords = 2,
-}
+export const PARSE_OK = 0;
+/** Header or question unusable: not a DNS message we can report. */
+export const PARSE_MALFORMED = 1;
+/** Header and question fine, but the records section is corrupt (counted, still reported). */
+export const PARSE_BAD_RECORDS = 2;
+export type ParseResult = typeof PARSE_OK | typeof PARSE_MALFORMED | typeof PARSE_BAD_RECORDS;
 
 function u16(data: Uint8Array, pos: number): number {
   return (data[pos] << 8) | data[pos + 1];
@@ -81,7 +84,7 @@ export function parseDnsMessage(
   wantAnswers: boolean,
   truncated: boolean,
 ): ParseResult {
-  if (end - start < DNS_HEADER_BYTES) return ParseResult.Malformed;
+  if (end - start < DNS_HEADER_BYTES) return PARSE_MALFORMED;
   msg.id = u16(data, start);
   const flags = u16(data, start + 2);
   msg.isResponse = (flags & 0x8000) !== 0;
@@ -96,40 +99,41 @@ export function parseDnsMessage(
     // Legal (e.g. some NOTIFY/UPDATE replies) but nothing to report a transaction about.
     msg.questionName = '';
     msg.questionType = 0;
-    return msg.isResponse ? ParseResult.Ok : ParseResult.Malformed;
+    return msg.isResponse ? PARSE_OK : PARSE_MALFORMED;
   }
   const name = readName(data, start, end, start + DNS_HEADER_BYTES);
-  if (name === undefined) return ParseResult.Malformed;
-  let pos = nameEnd;
-  if (pos + 4 > end) return ParseResult.Malformed;
+  if (name === undefined) return PARSE_MALFORMED;
+  let pos = nameCursor.end;
+  if (pos + 4 > end) return PARSE_MALFORMED;
   msg.questionName = name;
   msg.questionType = u16(data, pos);
   pos += 4;
   // Further questions (never seen in practice) are skipped.
   for (let i = 1; i < qd; i++) {
     pos = skipName(data, end, pos);
-    if (pos < 0 || pos + 4 > end) return truncated ? ParseResult.Ok : ParseResult.BadRecords;
+    if (pos < 0 || pos + 4 > end) return truncated ? PARSE_OK : PARSE_BAD_RECORDS;
     pos += 4;
   }
   // A query's records (EDNS options) carry nothing this observer reports.
-  if (!msg.isResponse) return ParseResult.Ok;
+  if (!msg.isResponse) return PARSE_OK;
 
   const records = Math.min(an + ns + ar, MAX_RECORDS);
   let answers: DnsAnswer[] | undefined;
   for (let i = 0; i < records; i++) {
     const recordStart = pos;
     const afterName = skipName(data, end, pos);
-    if (afterName < 0 || afterName + 10 > end) return truncated ? ParseResult.Ok : ParseResult.BadRecords;
+    if (afterName < 0 || afterName + 10 > end) return truncated ? PARSE_OK : PARSE_BAD_RECORDS;
     const type = u16(data, afterName);
     const ttl = ((data[afterName + 4] << 24) >>> 0) + ((data[afterName + 5] << 16) | (data[afterName + 6] << 8) | data[afterName + 7]);
     const rdlength = u16(data, afterName + 8);
     const rdata = afterName + 10;
-    if (rdata + rdlength > end) return truncated ? ParseResult.Ok : ParseResult.BadRecords;
+    if (rdata + rdlength > end) return truncated ? PARSE_OK : PARSE_BAD_RECORDS;
     if (i < an) {
       if (wantAnswers && (answers === undefined || answers.length < MAX_ANSWERS)) {
-        const rrName = readName(data, start, end, recordStart);
+        // Answers almost always name the question by a pointer to it: reuse that string.
+        const rrName = data[recordStart] === 0xc0 && data[recordStart + 1] === DNS_HEADER_BYTES ? name : readName(data, start, end, recordStart);
         const text = rdataText(data, start, type, rdata, rdlength);
-        if (rrName === undefined || text === undefined) return ParseResult.BadRecords;
+        if (rrName === undefined || text === undefined) return PARSE_BAD_RECORDS;
         answers ??= [];
         answers.push({ name: rrName, type: typeName(type), ttl, data: text });
         msg.answers = answers;
@@ -140,7 +144,7 @@ export function parseDnsMessage(
     }
     pos = rdata + rdlength;
   }
-  return ParseResult.Ok;
+  return PARSE_OK;
 }
 
 const EMPTY_ANSWERS: DnsAnswer[] = [];

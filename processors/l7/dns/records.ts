@@ -1,6 +1,10 @@
 /** DNS type and response-code names, and RDATA in presentation format (as dig prints it). */
-import { latin1 } from '../bytes';
-import { nameEnd, readName } from './names';
+import * as bytes from '../bytes';
+import * as names from './names';
+
+// Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
+const { latin1 } = bytes;
+const { nameCursor, readName } = names;
 
 const TYPE_NAMES: Record<number, string> = {
   1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 10: 'NULL', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT',
@@ -130,7 +134,7 @@ export function rdataText(
     case 12: // PTR
     case 39: { // DNAME
       const name = readName(data, msgStart, end, pos);
-      return name !== undefined && nameEnd === end ? name : undefined;
+      return name !== undefined && nameCursor.end === end ? name : undefined;
     }
     case 15: { // MX: preference, exchange
       if (rdlength < 3) return undefined;
@@ -148,9 +152,9 @@ export function rdataText(
     case 6: { // SOA: mname rname serial refresh retry expire minimum
       const mname = readName(data, msgStart, end, pos);
       if (mname === undefined) return undefined;
-      const rname = readName(data, msgStart, end, nameEnd);
-      if (rname === undefined || nameEnd + 20 !== end) return undefined;
-      const p = nameEnd;
+      const rname = readName(data, msgStart, end, nameCursor.end);
+      if (rname === undefined || nameCursor.end + 20 !== end) return undefined;
+      const p = nameCursor.end;
       return `${mname} ${rname} ${u32(data, p)} ${u32(data, p + 4)} ${u32(data, p + 8)} ${u32(data, p + 12)} ${u32(data, p + 16)}`;
     }
     case 64: // SVCB

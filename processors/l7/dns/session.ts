@@ -6,11 +6,18 @@
  * A UDP server socket is one session for all its clients, hence the peer in the key.
  */
 import type { DnsTransactionEvent, ObservedSide, PayloadEvent } from '../../../core/events';
-import { CappedBuffer } from '../bytes';
-import { headerFrom, snapshotOf, type ConnectionSnapshot } from '../event-header';
+import * as bytes from '../bytes';
+import * as eventHeader from '../event-header';
+import type { ConnectionSnapshot } from '../event-header';
 import type { Emit, L7Options, ProtocolSession } from '../protocol';
-import { DnsMessage, looksLikeDns, parseDnsMessage, ParseResult } from './message';
-import { rcodeName, typeName } from './records';
+import * as message from './message';
+import * as records from './records';
+
+// Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
+const { CappedBuffer } = bytes;
+const { snapshotOf, withOptionalHeader } = eventHeader;
+const { DnsMessage, looksLikeDns, parseDnsMessage, PARSE_MALFORMED, PARSE_BAD_RECORDS } = message;
+const { rcodeName, typeName } = records;
 
 /** Outstanding queries per socket; beyond it the oldest is given up. */
 const MAX_PENDING = 4096;
@@ -44,7 +51,7 @@ class TcpFramer {
   gap = false;
   /** The framing was lost in bytes that were not captured. */
   lost = false;
-  readonly buf: CappedBuffer;
+  readonly buf: bytes.CappedBuffer;
 
   constructor(cap: number) {
     this.buf = new CappedBuffer(Math.min(cap, MAX_TCP_MESSAGE), 512);
@@ -195,12 +202,12 @@ export class DnsSession implements ProtocolSession {
 
   private onMessage(event: PayloadEvent, data: Uint8Array, start: number, end: number, truncated: boolean, emit: Emit): void {
     const result = parseDnsMessage(data, start, end, msg, true, truncated);
-    if (result === ParseResult.Malformed) {
+    if (result === PARSE_MALFORMED) {
       this.malformed++;
       if (!this.parsedAny) this.notDns = true;
       return;
     }
-    if (result === ParseResult.BadRecords) this.malformed++;
+    if (result === PARSE_BAD_RECORDS) this.malformed++;
     this.parsedAny = true;
     if (msg.questionName === '') return;
     const key = msg.id * 65536 + event.remotePort;
@@ -285,17 +292,30 @@ export class DnsSession implements ProtocolSession {
   }
 
   private toEvent(q: PendingQuery, endUs: number, errorType: string | undefined): DnsTransactionEvent {
-    const event = headerFrom(q.snapshot, q.startUs) as DnsTransactionEvent;
-    event.kind = 'l7.dns';
-    event.side = q.side;
-    event.startUs = q.startUs;
-    event.endUs = endUs > q.startUs ? endUs : q.startUs;
+    const c = q.snapshot;
+    const event: DnsTransactionEvent = {
+      kind: 'l7.dns',
+      timeUs: q.startUs,
+      process: c.process,
+      transport: c.transport,
+      networkType: c.networkType,
+      localAddress: c.localAddress,
+      localPort: c.localPort,
+      remoteAddress: c.remoteAddress,
+      remotePort: c.remotePort,
+      direction: c.direction,
+      socketCookie: c.socketCookie,
+      netnsId: c.netnsId,
+      side: q.side,
+      startUs: q.startUs,
+      endUs: endUs > q.startUs ? endUs : q.startUs,
+      transactionId: q.id,
+      questionName: q.questionName,
+      questionType: typeName(q.questionType),
+      responseCode: '',
+      answers: [],
+    };
     if (errorType !== undefined) event.errorType = errorType;
-    event.transactionId = q.id;
-    event.questionName = q.questionName;
-    event.questionType = typeName(q.questionType);
-    event.responseCode = '';
-    event.answers = [];
-    return event;
+    return withOptionalHeader(event, c);
   }
 }

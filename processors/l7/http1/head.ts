@@ -5,14 +5,44 @@
  * (Authorization and Cookie in particular are never read).
  */
 import type { TraceContext } from '../../../core/events';
-import { latin1 } from '../bytes';
-import { parseTraceparentBytes } from '../traceparent';
-import { isStatusLineStart, knownMethodAt, methodTokenLength } from './methods';
+import * as bytes from '../bytes';
+import * as traceparent from '../traceparent';
+import * as methods from './methods';
+
+// Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
+const { latin1 } = bytes;
+const { parseTraceparentBytes } = traceparent;
+const { isStatusLineStart, knownMethodAt, methodTokenLength } = methods;
 
 export const CONTENT_LENGTH_NONE = -1;
 export const CONTENT_LENGTH_INVALID = -2;
 
-/** Reused scratch result of `parseHead`; copy what you keep. */
+/** Remembers the last bytes decoded and their string, to skip decoding a repeated value. */
+export class StringCache {
+  private bytes = new Uint8Array(0);
+  private text = '';
+
+  get(data: Uint8Array, start: number, end: number): string {
+    const n = end - start;
+    const bytes = this.bytes;
+    if (n === bytes.length) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (data[start + i] !== bytes[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.text;
+    }
+    this.text = latin1(data, start, end);
+    // Long values are not worth comparing byte by byte next time.
+    if (n <= 256) this.bytes = data.slice(start, end);
+    return this.text;
+  }
+}
+
+/** Scratch result of `parseHead`, reused per session; copy what you keep. */
 export class HeadInfo {
   isRequest = false;
   method = '';
@@ -30,6 +60,9 @@ export class HeadInfo {
   host: string | undefined = undefined;
   userAgent: string | undefined = undefined;
   traceContext: TraceContext | undefined = undefined;
+  /** Host and User-Agent repeat on a connection: decode them once. */
+  readonly hostCache = new StringCache();
+  readonly userAgentCache = new StringCache();
 
   reset(): void {
     this.isRequest = false;
@@ -48,15 +81,14 @@ export class HeadInfo {
   }
 }
 
-export const enum HeadResult {
-  Ok = 0,
-  /** Not a well-formed head: count it and resynchronise. */
-  Malformed = 1,
-}
+/** `parseHead` results below zero; zero and above is the index just past the head. */
+export const HEAD_INCOMPLETE = -1;
+export const HEAD_MALFORMED = -2;
 
 /**
  * Index just past the blank line ending a head that starts at `start`, searching from `from`;
- * -1 when not in [from, end). Accepts CRLF and bare LF line ends, as real parsers do.
+ * -1 when not in [from, end). Accepts CRLF and bare LF line ends, as real parsers do. Used
+ * on buffered heads, where each read only searches the bytes it added.
  */
 export function findHeadEnd(data: Uint8Array, start: number, from: number, end: number): number {
   let i = from < start ? start : from;
@@ -99,9 +131,10 @@ const CHUNKED = bytesOf('chunked');
 const MAX_CONTENT_LENGTH = Number.MAX_SAFE_INTEGER;
 
 /**
- * Parses the head in data[start, end). `end` is just past the blank line, or, for a head cut
- * short by capture truncation (`partial`), the end of the captured bytes: then only complete
- * lines are used.
+ * Parses the message head starting at `start`, in one pass: the head ends at the first empty
+ * line before `end`. Returns the index just past that line, HEAD_INCOMPLETE when `end` comes
+ * first, or HEAD_MALFORMED. With `partial` (the bytes after `end` were not captured), running
+ * out of bytes ends the head at `end` and its incomplete last line is ignored.
  */
 export function parseHead(
   data: Uint8Array,
@@ -110,78 +143,88 @@ export function parseHead(
   info: HeadInfo,
   captureQuery: boolean,
   partial: boolean,
-): HeadResult {
+): number {
   info.reset();
   const firstLf = lineEnd(data, start, end);
-  if (firstLf < 0) return HeadResult.Malformed;
+  if (firstLf < 0) return partial ? HEAD_MALFORMED : HEAD_INCOMPLETE;
   const firstEnd = contentEnd(data, start, firstLf);
-  if (!parseStartLine(data, start, firstEnd, info, captureQuery)) return HeadResult.Malformed;
+  if (!parseStartLine(data, start, firstEnd, info, captureQuery)) return HEAD_MALFORMED;
 
   let pos = firstLf + 1;
-  while (pos < end) {
-    const lf = lineEnd(data, pos, end);
-    if (lf < 0) {
-      // Only a truncated head may end without a newline; its last line is incomplete.
-      return partial ? HeadResult.Ok : HeadResult.Malformed;
-    }
-    const le = contentEnd(data, pos, lf);
-    if (le === pos) break; // the blank line
+  for (;;) {
+    if (pos >= end) return partial ? end : HEAD_INCOMPLETE;
     const first = data[pos];
+    // The blank line ending the head: CRLF or a bare LF.
+    if (first === 0x0a) return pos + 1;
+    if (first === 0x0d) {
+      if (pos + 1 >= end) return partial ? end : HEAD_INCOMPLETE;
+      if (data[pos + 1] === 0x0a) return pos + 2;
+      return HEAD_MALFORMED;
+    }
     if (first === 0x20 || first === 0x09) {
       // obs-fold continuation of a header we do not keep.
+      const lf = lineEnd(data, pos, end);
+      if (lf < 0) return partial ? end : HEAD_INCOMPLETE;
       pos = lf + 1;
       continue;
     }
-    let colon = -1;
-    for (let i = pos; i < le; i++) {
-      const c = data[i];
-      if (c === 0x3a) {
-        colon = i;
-        break;
-      }
+    // One pass per line: the name up to the colon, then the value up to the line feed.
+    let colon = pos;
+    for (; colon < end; colon++) {
+      const c = data[colon];
+      if (c === 0x3a) break;
       // Header names are tokens: whitespace or controls before the colon is not HTTP.
-      if (c <= 0x20 || c >= 0x7f) return HeadResult.Malformed;
+      if (c <= 0x20 || c >= 0x7f) return HEAD_MALFORMED;
     }
-    if (colon <= pos) return HeadResult.Malformed;
+    if (colon >= end) return partial ? end : HEAD_INCOMPLETE;
+    if (colon === pos) return HEAD_MALFORMED;
+    const lf = lineEnd(data, colon + 1, end);
+    if (lf < 0) return partial ? end : HEAD_INCOMPLETE;
     const nameLen = colon - pos;
-    let vs = colon + 1;
-    let ve = le;
-    while (vs < ve && (data[vs] === 0x20 || data[vs] === 0x09)) vs++;
-    while (ve > vs && (data[ve - 1] === 0x20 || data[ve - 1] === 0x09)) ve--;
-    switch (nameLen) {
-      case 4:
-        if (nameIs(data, pos, H_HOST)) info.host = latin1(data, vs, ve);
-        break;
-      case 10:
-        if (nameIs(data, pos, H_USER_AGENT)) info.userAgent = latin1(data, vs, ve);
-        break;
-      case 11:
-        if (nameIs(data, pos, H_TRACEPARENT)) info.traceContext = parseTraceparentBytes(data, vs, ve);
-        break;
-      case 14:
-        if (nameIs(data, pos, H_CONTENT_LENGTH)) {
-          const value = parseContentLength(data, vs, ve);
-          // Differing repeated Content-Length values make the framing ambiguous (RFC 9112 6.3).
-          if (value < 0 || (info.contentLength >= 0 && info.contentLength !== value)) {
-            info.contentLength = CONTENT_LENGTH_INVALID;
-          } else if (info.contentLength !== CONTENT_LENGTH_INVALID) {
-            info.contentLength = value;
-          }
-        }
-        break;
-      case 17:
-        if (nameIs(data, pos, H_TRANSFER_ENCODING)) {
-          const chunked = endsWithChunked(data, vs, ve);
-          info.chunked = chunked;
-          info.otherTransferCoding = !chunked;
-        }
-        break;
-      default:
-        break;
+    if (nameLen === 4 || nameLen === 10 || nameLen === 11 || nameLen === 14 || nameLen === 17) {
+      let vs = colon + 1;
+      let ve = contentEnd(data, vs, lf);
+      while (vs < ve && (data[vs] === 0x20 || data[vs] === 0x09)) vs++;
+      while (ve > vs && (data[ve - 1] === 0x20 || data[ve - 1] === 0x09)) ve--;
+      headerField(data, pos, nameLen, vs, ve, info);
     }
     pos = lf + 1;
   }
-  return HeadResult.Ok;
+}
+
+/** The named header fields we report or need for framing; all others are never read. */
+function headerField(data: Uint8Array, pos: number, nameLen: number, vs: number, ve: number, info: HeadInfo): void {
+  switch (nameLen) {
+    case 4:
+      if (nameIs(data, pos, H_HOST)) info.host = info.hostCache.get(data, vs, ve);
+      break;
+    case 10:
+      if (nameIs(data, pos, H_USER_AGENT)) info.userAgent = info.userAgentCache.get(data, vs, ve);
+      break;
+    case 11:
+      if (nameIs(data, pos, H_TRACEPARENT)) info.traceContext = parseTraceparentBytes(data, vs, ve);
+      break;
+    case 14:
+      if (nameIs(data, pos, H_CONTENT_LENGTH)) {
+        const value = parseContentLength(data, vs, ve);
+        // Differing repeated Content-Length values make the framing ambiguous (RFC 9112 6.3).
+        if (value < 0 || (info.contentLength >= 0 && info.contentLength !== value)) {
+          info.contentLength = CONTENT_LENGTH_INVALID;
+        } else if (info.contentLength !== CONTENT_LENGTH_INVALID) {
+          info.contentLength = value;
+        }
+      }
+      break;
+    case 17:
+      if (nameIs(data, pos, H_TRANSFER_ENCODING)) {
+        const chunked = endsWithChunked(data, vs, ve);
+        info.chunked = chunked;
+        info.otherTransferCoding = !chunked;
+      }
+      break;
+    default:
+      break;
+  }
 }
 
 function parseStartLine(data: Uint8Array, start: number, end: number, info: HeadInfo, captureQuery: boolean): boolean {

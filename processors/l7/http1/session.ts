@@ -9,11 +9,18 @@
  * that starts with a request or status line.
  */
 import type { HttpTransactionEvent, ObservedSide, PayloadEvent, TraceContext } from '../../../core/events';
-import { CappedBuffer, indexOfByte } from '../bytes';
-import { headerFrom, snapshotOf, type ConnectionSnapshot } from '../event-header';
+import * as bytes from '../bytes';
+import * as eventHeader from '../event-header';
+import type { ConnectionSnapshot } from '../event-header';
 import type { Emit, L7Options, ProtocolSession } from '../protocol';
-import { CONTENT_LENGTH_INVALID, findHeadEnd, HeadInfo, HeadResult, parseHead } from './head';
-import { isMessageStartPrefix, isRequestLineStart, isStatusLineStart, methodTokenLength } from './methods';
+import * as headModule from './head';
+import * as methods from './methods';
+
+// Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
+const { CappedBuffer, indexOfByte } = bytes;
+const { snapshotOf, withOptionalHeader } = eventHeader;
+const { CONTENT_LENGTH_INVALID, findHeadEnd, HEAD_INCOMPLETE, HeadInfo, parseHead } = headModule;
+const { isMessageStartPrefix, isRequestLineStart, isStatusLineStart, methodTokenLength } = methods;
 
 const enum State {
   /** Before the first message start in this direction; skips silently. */
@@ -58,7 +65,7 @@ class Transaction {
 
 class Direction {
   state = State.Start;
-  readonly buf: CappedBuffer;
+  readonly buf: bytes.CappedBuffer;
   /** Bytes left in a Content-Length body or a chunk (or of the CRLF after a chunk). */
   remaining = 0;
   /** Time of the syscall holding the first byte of the message head being read. */
@@ -223,6 +230,7 @@ export class Http1Session implements ProtocolSession {
 
   private readHead(s: Direction, isRequest: boolean, event: PayloadEvent, pos: number, captured: number, total: number): number {
     const data = event.data;
+    const captureQuery = this.options.captureQuery;
     if (s.buf.length === 0) {
       if (pos >= captured) {
         // The next message starts in bytes that were not captured.
@@ -230,14 +238,19 @@ export class Http1Session implements ProtocolSession {
         return total;
       }
       s.headStartUs = event.timeUs;
-      const end = findHeadEnd(data, pos, pos, captured);
+      // Fast path: the whole head is in this read, parsed in one pass without copying.
+      const end = parseHead(data, pos, captured, head, captureQuery, false);
       if (end >= 0) {
-        this.onHead(s, isRequest, event, data, pos, end, false);
+        this.onHead(s, isRequest, event, end, false);
         return end;
+      }
+      if (end !== HEAD_INCOMPLETE) {
+        this.onHead(s, isRequest, event, end, false);
+        return total;
       }
       if (captured < total) {
         // The head runs on into bytes that were not captured: keep what we have, then resync.
-        this.onHead(s, isRequest, event, data, pos, captured, true);
+        this.onHead(s, isRequest, event, parseHead(data, pos, captured, head, captureQuery, true), true);
         this.loseSync(s, isRequest, event.timeUs);
         return total;
       }
@@ -245,26 +258,26 @@ export class Http1Session implements ProtocolSession {
       return total;
     }
     const before = s.buf.length;
-    if (pos >= captured || !s.buf.append(data, pos, captured)) {
-      if (pos >= captured) {
-        this.onHead(s, isRequest, event, s.buf.data, 0, s.buf.length, true);
-        this.loseSync(s, isRequest, event.timeUs);
-      } else {
-        this.headTooLarge(s, isRequest, event.timeUs);
-      }
+    if (pos >= captured) {
+      this.onHead(s, isRequest, event, parseHead(s.buf.data, 0, s.buf.length, head, captureQuery, true), true);
+      this.loseSync(s, isRequest, event.timeUs);
       return total;
     }
+    if (!s.buf.append(data, pos, captured)) {
+      this.headTooLarge(s, isRequest, event.timeUs);
+      return total;
+    }
+    // Only the bytes this read added are searched, so a head arriving byte by byte stays linear.
     const buffered = s.buf.data;
     const end = findHeadEnd(buffered, 0, before > 2 ? before - 2 : 0, s.buf.length);
     if (end >= 0) {
-      this.onHead(s, isRequest, event, buffered, 0, end, false);
+      this.onHead(s, isRequest, event, parseHead(buffered, 0, end, head, captureQuery, false), false);
       s.buf.clear();
       return pos + (end - before);
     }
     if (captured < total) {
-      this.onHead(s, isRequest, event, buffered, 0, s.buf.length, true);
+      this.onHead(s, isRequest, event, parseHead(buffered, 0, s.buf.length, head, captureQuery, true), true);
       this.loseSync(s, isRequest, event.timeUs);
-      return total;
     }
     return total;
   }
@@ -275,17 +288,9 @@ export class Http1Session implements ProtocolSession {
     this.loseSync(s, isRequest, nowUs);
   }
 
-  private onHead(
-    s: Direction,
-    isRequest: boolean,
-    event: PayloadEvent,
-    data: Uint8Array,
-    start: number,
-    end: number,
-    partial: boolean,
-  ): void {
-    const result = parseHead(data, start, end, head, this.options.captureQuery, partial);
-    if (result !== HeadResult.Ok || head.isRequest !== isRequest) {
+  /** Acts on a head `parseHead` just filled into `head` (result: its end, or an error). */
+  private onHead(s: Direction, isRequest: boolean, event: PayloadEvent, result: number, partial: boolean): void {
+    if (result < 0 || head.isRequest !== isRequest) {
       this.malformed++;
       if (!this.parsedAny) this.notHttp = true;
       this.loseSync(s, isRequest, event.timeUs);
@@ -559,23 +564,37 @@ export class Http1Session implements ProtocolSession {
   }
 
   private toEvent(txn: Transaction, endUs: number, errorType: string | undefined): HttpTransactionEvent {
-    const event = headerFrom(txn.snapshot, txn.startUs) as HttpTransactionEvent;
-    event.kind = 'l7.http';
-    event.side = txn.side;
-    event.startUs = txn.startUs;
-    event.endUs = endUs > txn.startUs ? endUs : txn.startUs;
-    if (txn.traceContext !== undefined) event.traceContext = txn.traceContext;
-    if (errorType !== undefined) event.errorType = errorType;
-    event.method = txn.method;
-    event.path = txn.path;
+    const c = txn.snapshot;
+    // One literal with every required field: a single allocation and one stable object shape.
+    const event: HttpTransactionEvent = {
+      kind: 'l7.http',
+      timeUs: txn.startUs,
+      process: c.process,
+      transport: c.transport,
+      networkType: c.networkType,
+      localAddress: c.localAddress,
+      localPort: c.localPort,
+      remoteAddress: c.remoteAddress,
+      remotePort: c.remotePort,
+      direction: c.direction,
+      socketCookie: c.socketCookie,
+      netnsId: c.netnsId,
+      side: txn.side,
+      startUs: txn.startUs,
+      endUs: endUs > txn.startUs ? endUs : txn.startUs,
+      method: txn.method,
+      path: txn.path,
+      httpVersion: txn.version,
+      statusCode: txn.statusCode,
+      requestBodySize: txn.requestBodySize,
+      responseBodySize: txn.responseBodySize,
+    };
     if (txn.query !== undefined) event.query = txn.query;
     if (txn.host !== undefined) event.host = txn.host;
     if (txn.userAgent !== undefined) event.userAgent = txn.userAgent;
-    event.httpVersion = txn.version;
-    event.statusCode = txn.statusCode;
-    event.requestBodySize = txn.requestBodySize;
-    event.responseBodySize = txn.responseBodySize;
-    return event;
+    if (txn.traceContext !== undefined) event.traceContext = txn.traceContext;
+    if (errorType !== undefined) event.errorType = errorType;
+    return withOptionalHeader(event, c);
   }
 }
 

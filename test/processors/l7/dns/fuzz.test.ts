@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { L7Event, PayloadEvent } from '../../../../core/events';
 import { dnsProtocol } from '../../../../processors/l7/dns';
-import { DnsMessage, looksLikeDns, parseDnsMessage, ParseResult } from '../../../../processors/l7/dns/message';
+import { DnsMessage, looksLikeDns, parseDnsMessage, PARSE_BAD_RECORDS, PARSE_MALFORMED, PARSE_OK } from '../../../../processors/l7/dns/message';
 import type { L7Options } from '../../../../processors/l7/protocol';
 import { Fuzzer, heapUsed } from '../../../helpers/fuzz';
 import { checkL7Event } from '../checks';
@@ -54,14 +54,14 @@ describe('l7 dns fuzz', function () {
       looksLikeDns(input, 0, input.length);
       const result = parseDnsMessage(input, 0, input.length, msg, true, f.bool(0.2));
       results[result]++;
-      if (result !== ParseResult.Malformed) {
+      if (result !== PARSE_MALFORMED) {
         assert.ok(msg.answers.length <= 32);
         assert.ok(msg.questionName.length <= 4 * 255);
       }
     }
-    assert.ok(results[ParseResult.Ok] > 10_000, `ok ${results[0]}`);
-    assert.ok(results[ParseResult.Malformed] > 10_000, `malformed ${results[1]}`);
-    assert.ok(results[ParseResult.BadRecords] > 1_000, `bad records ${results[2]}`);
+    assert.ok(results[PARSE_OK] > 10_000, `ok ${results[0]}`);
+    assert.ok(results[PARSE_MALFORMED] > 10_000, `malformed ${results[1]}`);
+    assert.ok(results[PARSE_BAD_RECORDS] > 1_000, `bad records ${results[2]}`);
   });
 
   it(`session survives ${SESSION_INPUTS} datagrams and TCP reads with bounded memory`, () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DnsMessage, looksLikeDns, parseDnsMessage, ParseResult } from '../../../../processors/l7/dns/message';
+import { DnsMessage, looksLikeDns, parseDnsMessage, PARSE_BAD_RECORDS, PARSE_MALFORMED, PARSE_OK, type ParseResult } from '../../../../processors/l7/dns/message';
 import { readName } from '../../../../processors/l7/dns/names';
 import { ipv6Text, rcodeName, typeName } from '../../../../processors/l7/dns/records';
 import { enc } from '../payloads';
@@ -24,7 +24,7 @@ describe('l7 dns message', () => {
       ],
     });
     const { result, msg } = parse(bytes);
-    assert.equal(result, ParseResult.Ok);
+    assert.equal(result, PARSE_OK);
     assert.equal(msg.id, 0xbeef);
     assert.equal(msg.isResponse, true);
     assert.equal(msg.questionName, 'www.example.com');
@@ -50,7 +50,7 @@ describe('l7 dns message', () => {
       ],
     });
     const { result, msg } = parse(bytes);
-    assert.equal(result, ParseResult.Ok);
+    assert.equal(result, PARSE_OK);
     assert.deepEqual(msg.answers.map((a) => [a.type, a.data]), [
       ['TXT', '"a \\"b\\"" "c\\\\d"'],
       ['MX', '10 mail.x.test'],
@@ -80,7 +80,7 @@ describe('l7 dns message', () => {
     self[answerAt] = 0xc0;
     self[answerAt + 1] = answerAt;
     assert.equal(readName(self, 0, self.length, answerAt), undefined);
-    assert.equal(parse(self).result, ParseResult.BadRecords);
+    assert.equal(parse(self).result, PARSE_BAD_RECORDS);
 
     // Two pointers pointing at each other.
     const pair = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 14, 0xc0, 12]);
@@ -95,7 +95,7 @@ describe('l7 dns message', () => {
   it('caps names at 255 octets', () => {
     const long = Array.from({ length: 5 }, () => 'x'.repeat(63)).join('.');
     const bytes = dnsMessage({ id: 4, questions: [{ name: long, type: A }] });
-    assert.equal(parse(bytes).result, ParseResult.Malformed);
+    assert.equal(parse(bytes).result, PARSE_MALFORMED);
   });
 
   it('escapes label bytes that are not printable', () => {
@@ -113,9 +113,9 @@ describe('l7 dns message', () => {
     });
     const cut = full.subarray(0, full.length - 20);
     const partial = parse(cut, true);
-    assert.equal(partial.result, ParseResult.Ok);
+    assert.equal(partial.result, PARSE_OK);
     assert.equal(partial.msg.answers.length, 9);
-    assert.equal(parse(cut, false).result, ParseResult.BadRecords, 'the same bytes are corrupt when nothing was cut');
+    assert.equal(parse(cut, false).result, PARSE_BAD_RECORDS, 'the same bytes are corrupt when nothing was cut');
   });
 
   it('recognises a DNS header and question, and nothing else', () => {
