@@ -39,6 +39,8 @@ export const MAX_SNIFF_CHUNKS = 16;
  */
 const HOLD_BELOW_BYTES = 32;
 const MAX_HELD = 4;
+/** Bit in the candidate-order cache key separating UDP orders from TCP ones. */
+const UDP_ORDER = 1 << 16;
 
 const TRANSACTION_COUNTER: Record<L7Event['kind'], string> = {
   'l7.http': 'transactions_http',
@@ -325,18 +327,23 @@ export class L7Engine {
   }
 
   private orderFor(event: PayloadEvent): { candidates: ProtocolModule[]; hinted: boolean } {
-    let mask = 0;
+    // Of the protocols here only DNS runs over UDP; other modules never see datagrams, which
+    // also keeps a datagram from passing for, say, a run of HTTP/2 frames.
+    const udp = event.transport === 'udp';
+    let mask = udp ? UDP_ORDER : 0;
     for (let i = 0; i < this.modules.length; i++) {
+      if (udp && this.modules[i].name !== 'dns') continue;
       const ports = this.ports[this.modules[i].name];
       if (ports.has(event.localPort) || ports.has(event.remotePort)) mask |= 1 << i;
     }
     let order = this.orders.get(mask);
     if (order === undefined) {
-      const hinted = this.modules.filter((_, i) => (mask & (1 << i)) !== 0);
-      const rest = this.modules.filter((_, i) => (mask & (1 << i)) === 0);
+      const usable = this.modules.filter((m) => !udp || m.name === 'dns');
+      const hinted = usable.filter((m) => (mask & (1 << this.modules.indexOf(m))) !== 0);
+      const rest = usable.filter((m) => (mask & (1 << this.modules.indexOf(m))) === 0);
       order = {
         candidates: this.options.portMode === 'restrict' ? hinted : [...hinted, ...rest],
-        hinted: mask !== 0,
+        hinted: (mask & ~UDP_ORDER) !== 0,
       };
       this.orders.set(mask, order);
     }

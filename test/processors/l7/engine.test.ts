@@ -208,6 +208,12 @@ describe('l7 engine', () => {
     assert.equal(e.counters.malformed_http1, 1);
   });
 
+  it('looks only for DNS in UDP datagrams', () => {
+    const e = engine();
+    e.process([payload(DNS_CLIENT, DNS_SERVER, 'send', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', 1, { transport: 'udp' })]);
+    assert.equal(e.counters.detected_http1, 0);
+  });
+
   it('runs only the enabled protocols', () => {
     const e = engine({ protocols: ['dns'] });
     assert.deepEqual(e.activeProtocols, ['dns']);
