@@ -158,7 +158,7 @@ export function rdataText(
       return `${mname} ${rname} ${u32(data, p)} ${u32(data, p + 4)} ${u32(data, p + 8)} ${u32(data, p + 12)} ${u32(data, p + 16)}`;
     }
     case 64: // SVCB
-    case 65: { // HTTPS: priority target (parameters summarised by their count of bytes)
+    case 65: { // HTTPS: priority and target; the SvcParams are not decoded
       if (rdlength < 3) return undefined;
       const target = readName(data, msgStart, end, pos + 2);
       return target !== undefined ? `${u16(data, pos)} ${target}` : undefined;
