@@ -11,7 +11,7 @@
  * opened, 25 % closed, 50 % flow.updated. Events are plain object literals, as a receiver builds
  * them, created before timing starts. Measured three ways: the tracker alone (the table), the
  * processor's consume() in batches of 1,024 without metrics, and with metrics (default
- * attribute set; 1,024 peer addresses, so the series cap of 1,000 overflows as it would).
+ * attribute set; 1,024 peer addresses, so the default series cap of 300 overflows as it would).
  *
  * Memory: heapUsed + arrayBuffers (the typed arrays live outside the JS heap) after global.gc(),
  * before and after opening 65,536 connections whose events are then dropped, divided by 65,536.

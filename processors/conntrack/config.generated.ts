@@ -69,7 +69,7 @@ export interface ConntrackProcessorConfig {
       | 'k8s.owner'
     )[];
     /**
-     * Most distinct attribute sets; entries beyond it are counted in one series with otel.metric.overflow=true (and in the metric_series_overflow telemetry counter).
+     * Most distinct attribute sets; entries beyond it are counted in one series with otel.metric.overflow=true (and in the metric_series_overflow telemetry counter). The closed counter multiplies this by up to 6 close reasons: 300 keeps it under the OpenTelemetry SDK's default limit of 2000 series per instrument.
      */
     max_series?: number;
   };

@@ -62,7 +62,7 @@ export const factory: ProcessorFactory<ConntrackConfig> = {
       metrics: {
         enabled: true,
         attributes: [...DEFAULT_METRIC_ATTRIBUTES],
-        max_series: 1000,
+        max_series: 300,
       },
     };
   },

@@ -44,12 +44,15 @@ const K_REMOTE = 2;
 /** localPort << 16 | remotePort (as int32); for ICMP echo flows the echo id << 16. */
 const K_PORTS = 3;
 /**
- * transport | list << 8 | referenced bit (16) | flags << 24. Flags live here, in the word every
- * lookup has just read, so checking them costs no further cache line.
+ * transport | list << 8 | referenced bit (16) | close reason << 17 (4 bits) | flags << 24.
+ * Flags and reason live here, in the word every lookup has just read, so reading or setting
+ * them costs no further cache line.
  */
 const K_KIND = 4;
 const REFERENCED = 1 << 16;
-const KEEP_ON_APPEND = 0xff | REFERENCED | (0xff << 24);
+const REASON_SHIFT = 17;
+const REASON_MASK = 15 << REASON_SHIFT;
+const KEEP_ON_APPEND = 0xff | REFERENCED | REASON_MASK | (0xff << 24);
 const K_HNEXT = 5;
 const K_PREV = 6;
 const K_NEXT = 7;
@@ -83,7 +86,7 @@ export const I_PEER_TID = 4;
 export const I_PEER_COMM = 5;
 /** Metric series, -1 when metrics are off. */
 export const I_SERIES = 6;
-/** networkType (bit 0) | direction << 1 (2 bits) | close reason << 4 (4 bits). */
+/** networkType (bit 0) | direction << 1 (2 bits). */
 export const I_META = 7;
 
 /** Slot flags (in the key record). */
@@ -289,7 +292,7 @@ export class ConnTable {
   }
 
   reason(slot: number): number {
-    return (this.i32[slot * I_STRIDE + I_META] >>> 4) & 15;
+    return (this.keys[slot * K_STRIDE + K_KIND] & REASON_MASK) >>> REASON_SHIFT;
   }
 
   setNetworkTypeAndDirection(slot: number, networkType: number, direction: number): void {
@@ -298,8 +301,8 @@ export class ConnTable {
   }
 
   setReason(slot: number, reason: number): void {
-    const i = slot * I_STRIDE + I_META;
-    this.i32[i] = (this.i32[i] & ~0xf0) | ((reason & 15) << 4);
+    const k = slot * K_STRIDE + K_KIND;
+    this.keys[k] = (this.keys[k] & ~REASON_MASK) | ((reason & 15) << REASON_SHIFT);
   }
 
   /** Slots of a list from least to most recently used; safe against removing the current slot. */

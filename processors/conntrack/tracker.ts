@@ -310,11 +310,10 @@ export class ConnTracker {
       return;
     }
     t.setReason(s, reason);
+    // A slot created as a tombstone (close without open) is already at the CLOSED tail.
     if (t.list(s) !== LIST_CLOSED) {
       this.makeRoomClosed();
       t.moveTo(s, LIST_CLOSED, this.nowMs);
-    } else {
-      t.touch(s, this.nowMs);
     }
   }
 
