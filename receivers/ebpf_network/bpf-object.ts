@@ -16,7 +16,7 @@ import {
 export const DEFAULT_OBJECT_PATH = join(__dirname, '..', '..', 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
-export type ProgramGroup = 'tcp' | 'owner' | 'packet' | 'socket_create' | 'payload';
+export type ProgramGroup = 'tcp' | 'owner' | 'packet' | 'socket_create' | 'payload' | 'bench';
 
 export interface ProgramSpec {
   name: string;
@@ -35,6 +35,7 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_sock_create', group: 'socket_create', cgroup: true },
   { name: 'on_egress', group: 'packet', cgroup: true },
   { name: 'on_ingress', group: 'packet', cgroup: true },
+  { name: 'bench_burst', group: 'bench', cgroup: false },
 ];
 
 export function groupsFor(config: KernelConfig): Set<ProgramGroup> {
@@ -46,6 +47,7 @@ export function groupsFor(config: KernelConfig): Set<ProgramGroup> {
     groups.add('socket_create');
   }
   if (config.enablePayload) groups.add('payload');
+  if (config.benchTid) groups.add('bench');
   return groups;
 }
 

@@ -4,13 +4,28 @@ const V4_CACHE_MAX = 8192;
 const v4Cache = new Map<number, string>();
 
 /** `a` is the address as it sits in memory (network order) read as a little-endian u32. */
+// The two most recent addresses short-circuit the map: a record's local address is usually the
+// previous record's too.
+let lastA = -1;
+let lastAText = '';
+let lastB = -1;
+let lastBText = '';
+
 export function formatIpv4(raw: number): string {
-  let s = v4Cache.get(raw);
+  // `| 0` keeps the key a small integer (no heap-number hashing) for addresses >= 128.0.0.0.
+  const key = raw | 0;
+  if (key === lastA) return lastAText;
+  if (key === lastB) return lastBText;
+  let s = v4Cache.get(key);
   if (s === undefined) {
     s = `${raw & 0xff}.${(raw >>> 8) & 0xff}.${(raw >>> 16) & 0xff}.${raw >>> 24}`;
     if (v4Cache.size >= V4_CACHE_MAX) v4Cache.clear();
-    v4Cache.set(raw, s);
+    v4Cache.set(key, s);
   }
+  lastB = lastA;
+  lastBText = lastAText;
+  lastA = key;
+  lastAText = s;
   return s;
 }
 

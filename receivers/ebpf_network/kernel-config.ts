@@ -22,6 +22,12 @@ export interface KernelConfig {
   ports: readonly number[];
   /** Never traffic with one of these ports. */
   excludePorts: readonly number[];
+  /** Benchmarks only: thread whose syscalls emit synthetic records (0 = off). */
+  benchTid?: number;
+  /** Benchmarks only: records per syscall of benchTid (at most 256). */
+  benchBurst?: number;
+  /** Benchmarks only: the syscall number that triggers a burst. */
+  benchSyscall?: number;
 }
 
 export function encodeKernelConfig(c: KernelConfig): Uint8Array {
@@ -46,5 +52,8 @@ export function encodeKernelConfig(c: KernelConfig): Uint8Array {
   v.setUint8(f.n_exclude_ports, c.excludePorts.length);
   c.ports.forEach((p, i) => v.setUint16(f.ports + 2 * i, p, true));
   c.excludePorts.forEach((p, i) => v.setUint16(f.exclude_ports + 2 * i, p, true));
+  v.setUint32(f.bench_tid, c.benchTid ?? 0, true);
+  v.setUint32(f.bench_burst, Math.min(256, c.benchBurst ?? 0), true);
+  v.setUint32(f.bench_syscall, c.benchSyscall ?? 0, true);
   return bytes;
 }

@@ -2,16 +2,14 @@
  * The running ebpf_network receiver: loads the kernel side, reads the ring in place, decodes
  * records into typed events and hands them to the pipeline in batches.
  *
- * Reading is driven by two things: a poll handle on the ring fd (the kernel wakes it only when
- * wakeup_threshold_bytes are pending) and a timer every poll_interval (bounds latency when the
- * threshold is not reached). After a wake-up the poll handle is disarmed and re-armed only by
- * the timer, after a full drain: level-triggered polling on a busy ring would otherwise wake
- * the event loop for every few records. Work per turn is capped (max_records_per_turn) and
- * continues on setImmediate so the loop is never starved. When the pipeline pushes back
+ * Reading is driven by two things: kernel wake-ups (the kernel side asks for one only when a
+ * record crosses wakeup_threshold_bytes pending; see wakeup.ts for why they are edge-triggered)
+ * and a timer every poll_interval that bounds latency when the threshold is not reached.
+ * Work per turn is capped (max_records_per_turn); a large turn continues on setImmediate, so a
+ * busy ring is drained continuously without ever starving the event loop. When the pipeline pushes back
  * (a batch is still being consumed and the next one is full) reading pauses and the kernel
  * ring absorbs the burst; what it cannot absorb is counted as ring_lost.
  */
-import koffi, { type node as koffiNode } from 'koffi';
 import type { Consumer, ComponentSettings, Host, Receiver } from '../../core/component';
 import { UserFacingError } from '../../core/config/errors';
 import type { NetworkEvent } from '../../core/events';
@@ -24,6 +22,7 @@ import type { KernelConfig } from './kernel-config';
 import { libbpf } from './native/libbpf';
 import { explainUnmet, findCgroup2Mount, MOCK_HINT, requirements } from './preflight';
 import { RingReader } from './ring-reader';
+import { RingWakeup } from './wakeup';
 import { startMockSource, type MockSource } from './mock-source';
 
 export type EbpfNetworkConfig = Required<EbpfNetworkReceiverConfig>;
@@ -40,6 +39,8 @@ export interface ReceiverInternals {
 const STATS_CACHE_MS = 1000;
 const LOSS_CHECK_MS = 5000;
 const SHUTDOWN_DRAIN_ROUNDS = 64;
+/** Records per drain above which the reader keeps draining every loop turn. */
+const BUSY_TURN_RECORDS = 1024;
 
 /** Receivers running in this process, so `doctor` can show their kernel counters. */
 export const runningReceivers = new Set<EbpfNetworkReceiver>();
@@ -75,8 +76,7 @@ export class EbpfNetworkReceiver implements Receiver {
   private decoder: EventDecoder | undefined;
   private flows: FlowTable | undefined;
   private clock: BootClock | undefined;
-  private poll: koffiNode.PollHandle | undefined;
-  private pollArmed = false;
+  private wakeup: RingWakeup | undefined;
   private timers: NodeJS.Timeout[] = [];
   private immediate: NodeJS.Immediate | undefined;
   private host: Host | undefined;
@@ -177,9 +177,7 @@ export class EbpfNetworkReceiver implements Receiver {
     this.decoder.latencyProbe = this.internals.latencyProbe;
     this.registerGauges();
 
-    this.poll = koffi.node.poll(this.object.ringFd, { readable: true }, () => this.onWake());
-    this.poll.unref();
-    this.pollArmed = true;
+    this.wakeup = new RingWakeup(this.object.ringFd, () => this.drain());
     this.timers.push(setInterval(() => this.tick(), config.poll_interval).unref());
     this.timers.push(setInterval(() => this.reportFlows(), config.flow_report_interval).unref());
     settings.logger.info(`attached ${this.object.attached.length} eBPF programs: ${this.object.attached.join(', ')}`);
@@ -212,20 +210,9 @@ export class EbpfNetworkReceiver implements Receiver {
     return this.statsCache?.stats ?? { records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0 };
   }
 
-  private onWake(): void {
-    // Disarmed until the next tick: see the module comment.
-    this.poll?.stop();
-    this.pollArmed = false;
-    this.drain();
-  }
-
   private tick(): void {
     this.drain();
     if (this.state !== 'running') return;
-    if (!this.pollArmed && this.immediate === undefined && this.poll) {
-      this.poll.start({ readable: true }, () => this.onWake());
-      this.pollArmed = true;
-    }
     this.flushIfDue();
     this.checkLoss();
   }
@@ -244,7 +231,9 @@ export class EbpfNetworkReceiver implements Receiver {
       return;
     }
     this.settings.telemetry.received(n);
-    if (n >= this.config.max_records_per_turn && !this.blocked()) {
+    // A full turn, or a large one, means the kernel is producing fast: keep draining on the
+    // next loop turn instead of waiting for the timer, or the ring overflows between ticks.
+    if (n >= Math.min(this.config.max_records_per_turn, BUSY_TURN_RECORDS) && !this.blocked()) {
       this.immediate = setImmediate(this.drainTurn);
     }
   }
@@ -333,9 +322,8 @@ export class EbpfNetworkReceiver implements Receiver {
   }
 
   private releaseKernel(): void {
-    this.poll?.close();
-    this.poll = undefined;
-    this.pollArmed = false;
+    this.wakeup?.close();
+    this.wakeup = undefined;
     this.ring?.close();
     this.ring = undefined;
     this.statsCache = this.object ? { at: Infinity, stats: this.safeStats() } : this.statsCache;

@@ -19,6 +19,10 @@ export interface Libc {
   clockGettime(clockId: number, ts: BigInt64Array): number;
   vsnprintf(buf: Buffer, size: number, fmt: Pointer, args: Pointer): number;
   getpid(): number;
+  epollCreate1(flags: number): number;
+  /** `event` is a struct epoll_event (12 bytes, packed on x86-64; 16 elsewhere). */
+  epollCtl(epfd: number, op: number, fd: number, event: Uint8Array | null): number;
+  epollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number;
 }
 
 export const PROT_READ = 0x1;
@@ -32,6 +36,12 @@ export const O_CLOEXEC = 0o2000000;
 export const SC_PAGESIZE = 30;
 export const CLOCK_REALTIME = 0;
 export const CLOCK_BOOTTIME = 7;
+export const EPOLL_CLOEXEC = 0o2000000;
+export const EPOLL_CTL_ADD = 1;
+export const EPOLLIN = 0x001;
+export const EPOLLET = 0x80000000;
+/** sizeof(struct epoll_event): packed (12) on x86-64, naturally aligned (16) elsewhere. */
+export const EPOLL_EVENT_SIZE = process.arch === 'x64' || process.arch === 'ia32' ? 12 : 16;
 
 let cached: Libc | undefined;
 
@@ -48,6 +58,9 @@ export function libc(): Libc {
   const clockGettime = lib.func('int clock_gettime(int clk, int64_t *ts)');
   const vsnprintf = lib.func('int vsnprintf(uint8_t *buf, size_t size, void *fmt, void *args)');
   const getpid = lib.func('int getpid(void)');
+  const epollCreate1 = lib.func('int epoll_create1(int flags)');
+  const epollCtl = lib.func('int epoll_ctl(int epfd, int op, int fd, uint8_t *event)');
+  const epollWait = lib.func('int epoll_wait(int epfd, uint8_t *events, int maxevents, int timeout)');
   cached = {
     mmap: (addr, length, prot, flags, fd, offset) => mmap(addr, length, prot, flags, fd, offset) as Pointer,
     munmap: (addr, length) => munmap(addr, length) as number,
@@ -59,6 +72,9 @@ export function libc(): Libc {
     clockGettime: (clockId, ts) => clockGettime(clockId, ts) as number,
     vsnprintf: (buf, size, fmt, args) => vsnprintf(buf, size, fmt, args) as number,
     getpid: () => getpid() as number,
+    epollCreate1: (flags) => epollCreate1(flags) as number,
+    epollCtl: (epfd, op, fd, event) => epollCtl(epfd, op, fd, event) as number,
+    epollWait: (epfd, events, maxEvents, timeoutMs) => epollWait(epfd, events, maxEvents, timeoutMs) as number,
   };
   return cached;
 }
