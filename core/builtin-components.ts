@@ -8,6 +8,7 @@ import type { Factory } from './component';
 import { factory as ebpfNetwork } from '../receivers/ebpf_network';
 import { factory as l7 } from '../processors/l7';
 import { factory as conntrack } from '../processors/conntrack';
+import { factory as k8sAttributes } from '../processors/k8s_attributes';
 import { factory as probabilisticSampler } from '../processors/probabilistic_sampler';
 import { factory as rateLimit } from '../processors/rate_limit';
 import { factory as stdoutExporter } from '../exporters/stdout';
@@ -18,6 +19,7 @@ export function builtinFactories(): Factory[] {
     ebpfNetwork,
     conntrack,
     l7,
+    k8sAttributes,
     probabilisticSampler,
     rateLimit,
     stdoutExporter,
