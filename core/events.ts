@@ -120,10 +120,9 @@ export interface ConnectionFailedEvent extends EventHeader {
 }
 
 /**
- * A UDP or ICMP flow's counters since it was first seen (cumulative).
- * Contract with processors/conntrack: a receiver's flow.updated is an observation whose counts
- * are DELTAS since its previous event for the flow; conntrack accumulates them and emits the
- * cumulative flow.updated described here.
+ * A UDP or ICMP flow's counters since it was first seen (cumulative), as the ebpf_network
+ * receiver reports them and conntrack re-emits them. conntrack can also read per-packet deltas
+ * from other receivers (its `flow_counters: delta` option).
  */
 export interface FlowUpdatedEvent extends EventHeader {
   kind: 'flow.updated';

@@ -57,7 +57,7 @@ export const factory: ProcessorFactory<ConntrackConfig> = {
       udp_idle_timeout: 30_000,
       icmp_idle_timeout: 30_000,
       closed_retention: 10_000,
-      flow_counters: 'delta',
+      flow_counters: 'cumulative',
       emit_lifecycle_events: true,
       metrics: {
         enabled: true,

@@ -14,10 +14,10 @@
  *   a connection already closed (or evicted / timed out) is dropped (counted `duplicate`/`late`).
  * - `connection.failed`: passed on; ends the entry its connect() may have opened with reason
  *   refused/timeout/reset/unknown so opened and closed stay balanced.
- * - `flow.updated` (UDP, ICMP): an OBSERVATION. By default (flow_counters: delta) its byte and
- *   packet counts are DELTAS since the receiver's previous event for that flow (per packet, per
- *   call or per report — any grouping works); with flow_counters: cumulative they are totals
- *   and the growth is taken. The table keeps the cumulative totals either way. Input flow events
+ * - `flow.updated` (UDP, ICMP): an OBSERVATION. By default (flow_counters: cumulative, what
+ *   ebpf_network sends) its counts are totals since the flow began and the growth is taken; with
+ *   flow_counters: delta they are DELTAS since the receiver's previous event for that flow (per
+ *   packet, per call or per report — any grouping works). The table keeps the cumulative totals either way. Input flow events
  *   are absorbed; the table emits cumulative `flow.updated` every flush interval and a final one
  *   when the flow ends (idle timeout, eviction, shutdown, or an input event with final=true).
  * - `icmp`: passed on. Echo requests/replies also build an ICMP flow per echo id (localPort =

@@ -9,7 +9,7 @@ describe('conntrack config', () => {
     assert.equal(c.connection_timeout, 300_000);
     assert.equal(c.cleanup_interval, 30_000);
     assert.equal(c.flush_interval, 10_000);
-    assert.equal(c.flow_counters, 'delta');
+    assert.equal(c.flow_counters, 'cumulative', 'what ebpf_network sends');
     assert.deepEqual(c.metrics.attributes, [
       'network.transport', 'network.type', 'network_observer.direction', 'network.peer.address', 'process.executable.name', 'k8s.owner',
     ]);

@@ -234,7 +234,7 @@ describe('conntrack state machine', () => {
     const DNS_CLIENT = { pid: 30, comm: 'dig', local: '127.0.0.1', localPort: 5353, remote: '127.0.0.53', remotePort: 53, direction: 'outbound' as const };
 
     it('adds up delta observations and emits cumulative counters, final on the last', async () => {
-      const h = await harness();
+      const h = await harness({ flow_counters: 'delta' });
       await h.feed(flow(DNS_CLIENT, { bytesSent: 40, packetsSent: 1 }), flow(DNS_CLIENT, { bytesReceived: 90, packetsReceived: 1 }));
       await h.feed(flow(DNS_CLIENT, { bytesSent: 40, packetsSent: 1, final: true }));
       const out = h.out('flow.updated');
