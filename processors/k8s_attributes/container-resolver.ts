@@ -118,7 +118,9 @@ export class ContainerResolver {
     const root = this.options.cgroupRoot;
     if (!root) return 0;
     const path = unifiedPath(procCgroupText);
-    if (path === undefined) return 0;
+    // Seen from inside another cgroup namespace, paths are relative to ours ('/../..'): the
+    // host tree cannot be addressed with them, so the check is skipped (the walk still maps ids).
+    if (path === undefined || path.includes('/..')) return 0;
     const st = statSync(join(root, path), { bigint: true, throwIfNoEntry: false });
     if (!st || st.ino > BigInt(Number.MAX_SAFE_INTEGER)) return 0;
     return Number(st.ino);

@@ -114,6 +114,7 @@ export function toPodRecord(pod: PodObject, options: PodRecordOptions): PodRecor
     }
   }
   const labels = meta.labels ?? {};
+  const extractedLabels = pick(labels, options.labels);
   const refs = meta.ownerReferences ?? [];
   const ref = refs.find((r) => r.controller) ?? refs[0];
   return {
@@ -123,8 +124,8 @@ export function toPodRecord(pod: PodObject, options: PodRecordOptions): PodRecor
     nodeName: pod.spec?.nodeName ?? '',
     hostNetwork: pod.spec?.hostNetwork === true,
     ips,
-    labels: options.keepAllLabels ? Object.freeze({ ...labels }) : (pick(labels, options.labels) ?? EMPTY),
-    extractedLabels: pick(labels, options.labels),
+    labels: options.keepAllLabels ? Object.freeze({ ...labels }) : (extractedLabels ?? EMPTY),
+    extractedLabels,
     extractedAnnotations: pick(meta.annotations, options.annotations),
     controller: ref?.kind && ref.name ? { kind: ref.kind, name: ref.name } : undefined,
     containers,

@@ -135,6 +135,15 @@ describe('k8s_attributes container resolver on a host tree', () => {
     assert.equal(r.walker!.truncated, 4);
   });
 
+  it('trusts /proc paths relative to another cgroup namespace without addressing the host tree with them', () => {
+    const r = resolver();
+    host.addCgroup(`/kubepods/pod${UID_A}/${CID_A}`);
+    host.addProcess(700, '/unrelated');
+    writeFileSync(join(host.proc, '700', 'cgroup'), `0::/../../kubepods/pod${UID_A}/${CID_A}\n`);
+    assert.deepEqual(r.resolve(700, 4242), { containerId: CID_A, podUid: UID_A });
+    assert.equal(r.byCgroup.size, 0, 'not verified, so not remembered by cgroup id');
+  });
+
   it('works without a cgroup2 mount (pids only)', () => {
     const r = new ContainerResolver({ procPath: host.proc, cgroupRoot: undefined, cacheSize: 16 });
     host.addProcess(600, `/kubepods/pod${UID_A}/${CID_A}`, [`4:memory:/kubepods/pod${UID_A}/${CID_A}`]);
