@@ -157,6 +157,10 @@ export interface OtlpHttpExporterConfig {
    */
   service_name?: string;
   /**
+   * Also put the attributes the semantic conventions mark Opt-In on spans: network.local.address/port, client.port, http.request.body.size and http.response.body.size. Off by default, as the conventions ask (and each attribute costs export throughput).
+   */
+  opt_in_attributes?: boolean;
+  /**
    * On shutdown, how long queued data may take to be delivered (retries included) before what is left is dropped and counted.
    */
   shutdown_timeout?: number;

@@ -139,7 +139,7 @@ export class OtlpHttpExporter implements Exporter {
     );
 
     const scope = { name: INSTRUMENTATION_SCOPE_NAME, version: OBSERVER_VERSION };
-    this.spans = config.signals.traces ? new SpanMapper({ resource: this.resource, scope }) : undefined;
+    this.spans = config.signals.traces ? new SpanMapper({ resource: this.resource, scope, optIn: config.opt_in_attributes }) : undefined;
     this.logKinds = new Set(config.signals.logs ? config.logs.event_kinds : []);
     if (config.signals.logs) {
       const sink: LogRecordProcessor = {

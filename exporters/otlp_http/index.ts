@@ -45,6 +45,7 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
       logs: { event_kinds: ['connection.opened', 'connection.closed', 'connection.failed', 'icmp'] },
       metrics: { temporality: 'cumulative', export_interval: 60_000 },
       service_name: 'network-observer',
+      opt_in_attributes: false,
       shutdown_timeout: 5_000,
     };
   },

@@ -6,7 +6,7 @@
  * Hot path (one call per exported event): attributes are written into one object literal per
  * event with constant keys; no intermediate arrays or spreads.
  */
-import type { Attributes } from '@opentelemetry/api';
+import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_CLIENT_PORT,
@@ -46,24 +46,40 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
   RPC_SYSTEM_NAME_VALUE_GRPC,
 } from '@opentelemetry/semantic-conventions';
-import * as sc from '../../core/semconv';
+import * as semconv from '../../core/semconv';
 import type {
   ConnectionClosedEvent,
-  ConnectionFailedEvent,
-  ConnectionOpenedEvent,
   ConnectionUpdatedEvent,
   DnsTransactionEvent,
   EventHeader,
-  FlowUpdatedEvent,
   GrpcCallEvent,
   HttpTransactionEvent,
-  IcmpEvent,
   K8sMetadata,
   L7Event,
   NetworkEvent,
-  PayloadEvent,
   TlsHandshakeEvent,
 } from '../../core/events';
+
+/**
+ * Attribute objects are instances of an empty class rather than `{}`: V8 turns a `{}` into a
+ * slow hash map once ~16 properties are added by keyed stores (`out[ATTR_X] = v`), and our spans
+ * carry 15-25 attributes. Constructor-made objects get in-object slack and stay fast, which made
+ * mapping ~3x and the OTLP serializers' walk over the attributes several times faster.
+ * Serializers only enumerate own properties, so the prototype is invisible to them.
+ */
+/**
+ * The project's names as plain properties: a module namespace compiled to CommonJS (tsx, esbuild)
+ * reads every export through a getter call, measurable at one access per attribute per event.
+ */
+const sc = { ...semconv };
+
+class AttributeBag {
+  [key: string]: AttributeValue | undefined;
+}
+
+export function newAttributes(): Attributes {
+  return new AttributeBag();
+}
 
 /** Methods the HTTP semantic conventions know; anything else is reported as `_OTHER`. */
 const KNOWN_HTTP_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE', 'QUERY']);
@@ -112,20 +128,21 @@ export function addK8sAttributes(k8s: K8sMetadata, out: Attributes): void {
 }
 
 /**
- * What every event carries: transport, addresses, process and Kubernetes identity.
- * `detailed` adds the identifiers only useful when debugging (netns, cgroup, thread).
+ * The attributes every event may carry besides its network tuple: process, socket and
+ * Kubernetes identity. `detailed` adds identifiers only useful when debugging (thread, netns,
+ * cgroup). Added after the per-kind object literal (see below), so they stay few keyed stores.
  */
-export function addHeaderAttributes(event: EventHeader, out: Attributes, detailed: boolean): void {
-  out[ATTR_NETWORK_TRANSPORT] = event.transport;
-  out[ATTR_NETWORK_TYPE] = event.networkType;
-  out[ATTR_NETWORK_LOCAL_ADDRESS] = event.localAddress;
-  out[ATTR_NETWORK_LOCAL_PORT] = event.localPort;
-  out[ATTR_NETWORK_PEER_ADDRESS] = event.remoteAddress;
-  out[ATTR_NETWORK_PEER_PORT] = event.remotePort;
+export function addIdentityAttributes(event: EventHeader, out: Attributes, detailed: boolean): void {
   const proc = event.process;
   if (proc.pid > 0) out[sc.ATTR_PROCESS_PID] = proc.pid;
   if (proc.comm) out[sc.ATTR_PROCESS_EXECUTABLE_NAME] = proc.comm;
   if (event.socketCookie) out[sc.ATTR_NO_SOCKET_COOKIE] = event.socketCookie;
+  addContextAttributes(event, out, detailed);
+}
+
+/** Debugging identifiers (when `detailed`), the sampling ratio and Kubernetes metadata. */
+function addContextAttributes(event: EventHeader, out: Attributes, detailed: boolean): void {
+  const proc = event.process;
   if (detailed) {
     if (proc.tid > 0) out[sc.ATTR_THREAD_ID] = proc.tid;
     if (proc.cgroupId) out[sc.ATTR_NO_CGROUP_ID] = proc.cgroupId;
@@ -136,6 +153,8 @@ export function addHeaderAttributes(event: EventHeader, out: Attributes, detaile
 }
 
 // ---- L7 ---------------------------------------------------------------------------------------
+// network.protocol.name is set only where it is not `http` (DNS): the HTTP and RPC conventions
+// require it only for other protocols, and every attribute costs on the export hot path.
 
 /** `host`, `host:port`, `[v6]:port` -> [host, port or 0]. */
 export function splitHostPort(value: string): [string, number] {
@@ -155,29 +174,75 @@ export function splitHostPort(value: string): [string, number] {
   return [value.slice(0, colon), port];
 }
 
+/** Host headers, :authority and SNI repeat endlessly; split each distinct value once. */
+const hostCache = new Map<string, [string, number]>();
+const HOST_CACHE_MAX = 4096;
+function splitHostPortCached(value: string): [string, number] {
+  let split = hostCache.get(value);
+  if (split === undefined) {
+    split = splitHostPort(value);
+    // Bounded: a flood of distinct names resets the cache instead of growing it.
+    if (hostCache.size >= HOST_CACHE_MAX) hostCache.clear();
+    hostCache.set(value, split);
+  }
+  return split;
+}
+
 /**
- * server.* and client.* per semconv: the server is the local end on a SERVER span and the remote
- * end on a CLIENT span. A logical name (Host header, :authority, SNI) wins over the IP address.
+ * What every L7 span starts with, in one order for all kinds (so every attribute object shares
+ * one hidden-class prefix and the stores below stay monomorphic): the network tuple, server.*
+ * per semconv (the local end on a SERVER span, the remote end on a CLIENT span; a logical name
+ * from the Host header, :authority or SNI wins over the IP address), client.address on SERVER
+ * spans, and the observed process.
  */
-function addServerClient(event: L7Event, logicalHost: string | undefined, out: Attributes): void {
+function l7Base(event: L7Event, logicalHost: string | undefined): Attributes {
   const serverSide = event.side === 'server';
   let address = serverSide ? event.localAddress : event.remoteAddress;
   let port = serverSide ? event.localPort : event.remotePort;
   if (logicalHost) {
-    const [host, hostPort] = splitHostPort(logicalHost);
-    if (host) address = host;
-    if (hostPort) port = hostPort;
+    const split = splitHostPortCached(logicalHost);
+    if (split[0]) address = split[0];
+    if (split[1]) port = split[1];
   }
+  const out = newAttributes();
+  out[ATTR_NETWORK_TRANSPORT] = event.transport;
+  out[ATTR_NETWORK_TYPE] = event.networkType;
+  out[ATTR_NETWORK_PEER_ADDRESS] = event.remoteAddress;
+  out[ATTR_NETWORK_PEER_PORT] = event.remotePort;
   out[ATTR_SERVER_ADDRESS] = address;
   out[ATTR_SERVER_PORT] = port;
-  if (serverSide) {
-    out[ATTR_CLIENT_ADDRESS] = event.remoteAddress;
-    out[ATTR_CLIENT_PORT] = event.remotePort;
+  if (serverSide) out[ATTR_CLIENT_ADDRESS] = event.remoteAddress;
+  const proc = event.process;
+  if (proc.pid > 0) out[sc.ATTR_PROCESS_PID] = proc.pid;
+  if (proc.comm) out[sc.ATTR_PROCESS_EXECUTABLE_NAME] = proc.comm;
+  if (event.socketCookie) out[sc.ATTR_NO_SOCKET_COOKIE] = event.socketCookie;
+  return out;
+}
+
+/**
+ * The attributes the semantic conventions mark Opt-In (instrumentations should not emit them by
+ * default): the local end of the socket, client.port, HTTP body sizes.
+ */
+function addOptInAttributes(event: L7Event, out: Attributes): void {
+  out[ATTR_NETWORK_LOCAL_ADDRESS] = event.localAddress;
+  out[ATTR_NETWORK_LOCAL_PORT] = event.localPort;
+  if (event.side === 'server') out[ATTR_CLIENT_PORT] = event.remotePort;
+  if (event.kind === 'l7.http') {
+    out[sc.ATTR_HTTP_REQUEST_BODY_SIZE] = event.requestBodySize;
+    if (event.statusCode > 0) out[sc.ATTR_HTTP_RESPONSE_BODY_SIZE] = event.responseBodySize;
   }
+}
+
+/** A semconv method name: the known ones as is (case-normalized), anything else `_OTHER`. */
+export function httpMethod(method: string): string {
+  if (KNOWN_HTTP_METHODS.has(method)) return method;
+  const upper = method.toUpperCase();
+  return KNOWN_HTTP_METHODS.has(upper) ? upper : '_OTHER';
 }
 
 /** `HTTP/1.1` or `1.1` -> `1.1`; HTTP/2 -> `2`. */
 export function httpProtocolVersion(version: string): string {
+  if (version === '1.1' || version === 'HTTP/1.1') return '1.1';
   const v = version.startsWith('HTTP/') ? version.slice(5) : version;
   return v === '2.0' ? '2' : v === '3.0' ? '3' : v;
 }
@@ -211,51 +276,45 @@ export function l7ErrorType(event: L7Event): string | undefined {
   }
 }
 
-function addHttpAttributes(event: HttpTransactionEvent, out: Attributes): void {
-  const method = event.method.toUpperCase();
-  if (KNOWN_HTTP_METHODS.has(method)) {
-    out[ATTR_HTTP_REQUEST_METHOD] = method;
-  } else {
-    out[ATTR_HTTP_REQUEST_METHOD] = '_OTHER';
-    out[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = event.method;
-  }
+function httpAttributes(event: HttpTransactionEvent): Attributes {
+  const method = httpMethod(event.method);
+  const out = l7Base(event, event.host);
+  out[ATTR_HTTP_REQUEST_METHOD] = method;
   out[ATTR_URL_PATH] = event.path;
-  if (event.query) out[ATTR_URL_QUERY] = event.query;
   // Only plaintext HTTP is parsed from payloads; TLS traffic yields l7.tls handshakes instead.
   out[ATTR_URL_SCHEME] = 'http';
+  if (method === '_OTHER') out[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = event.method;
+  if (event.query) out[ATTR_URL_QUERY] = event.query;
   if (event.statusCode > 0) out[ATTR_HTTP_RESPONSE_STATUS_CODE] = event.statusCode;
-  out[ATTR_NETWORK_PROTOCOL_NAME] = 'http';
   if (event.httpVersion) out[ATTR_NETWORK_PROTOCOL_VERSION] = httpProtocolVersion(event.httpVersion);
   if (event.userAgent) out[ATTR_USER_AGENT_ORIGINAL] = event.userAgent;
-  out[sc.ATTR_HTTP_REQUEST_BODY_SIZE] = event.requestBodySize;
-  if (event.statusCode > 0) out[sc.ATTR_HTTP_RESPONSE_BODY_SIZE] = event.responseBodySize;
-  addServerClient(event, event.host, out);
+  return out;
 }
 
-function addGrpcAttributes(event: GrpcCallEvent, out: Attributes): void {
+function grpcAttributes(event: GrpcCallEvent): Attributes {
+  let out: Attributes;
   if (event.isGrpc) {
+    out = l7Base(event, event.authority);
     out[ATTR_RPC_SYSTEM_NAME] = RPC_SYSTEM_NAME_VALUE_GRPC;
     out[ATTR_RPC_METHOD] = grpcMethod(event);
+    out[ATTR_NETWORK_PROTOCOL_VERSION] = '2';
+    out[sc.ATTR_NO_HTTP2_STREAM_ID] = event.streamId;
     if (event.grpcStatusCode >= 0) {
       out[ATTR_RPC_STATUS_CODE] = event.grpcStatusName ?? String(event.grpcStatusCode);
       out[sc.ATTR_NO_GRPC_STATUS_CODE_NUMBER] = event.grpcStatusCode;
     }
   } else {
-    const method = event.method.toUpperCase();
-    if (KNOWN_HTTP_METHODS.has(method)) {
-      out[ATTR_HTTP_REQUEST_METHOD] = method;
-    } else {
-      out[ATTR_HTTP_REQUEST_METHOD] = '_OTHER';
-      out[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = event.method;
-    }
+    const method = httpMethod(event.method);
+    out = l7Base(event, event.authority);
+    out[ATTR_HTTP_REQUEST_METHOD] = method;
     out[ATTR_URL_PATH] = event.path;
     out[ATTR_URL_SCHEME] = 'http';
+    out[ATTR_NETWORK_PROTOCOL_VERSION] = '2';
+    out[sc.ATTR_NO_HTTP2_STREAM_ID] = event.streamId;
+    if (method === '_OTHER') out[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = event.method;
   }
   if (event.httpStatusCode > 0) out[ATTR_HTTP_RESPONSE_STATUS_CODE] = event.httpStatusCode;
-  out[ATTR_NETWORK_PROTOCOL_NAME] = 'http';
-  out[ATTR_NETWORK_PROTOCOL_VERSION] = '2';
-  out[sc.ATTR_NO_HTTP2_STREAM_ID] = event.streamId;
-  addServerClient(event, event.authority, out);
+  return out;
 }
 
 /** `pkg.Service/Method`, from the event or from the :path (`/pkg.Service/Method`). */
@@ -264,51 +323,57 @@ export function grpcMethod(event: GrpcCallEvent): string {
   return event.path.startsWith('/') ? event.path.slice(1) : event.path;
 }
 
-function addDnsAttributes(event: DnsTransactionEvent, out: Attributes): void {
+function dnsAttributes(event: DnsTransactionEvent): Attributes {
+  const out = l7Base(event, undefined);
   out[sc.ATTR_DNS_QUESTION_NAME] = event.questionName;
   out[sc.ATTR_NO_DNS_QUESTION_TYPE] = event.questionType;
-  if (event.responseCode) out[sc.ATTR_NO_DNS_RESPONSE_CODE] = event.responseCode;
   out[sc.ATTR_NO_DNS_TRANSACTION_ID] = event.transactionId;
+  out[ATTR_NETWORK_PROTOCOL_NAME] = 'dns';
+  if (event.responseCode) out[sc.ATTR_NO_DNS_RESPONSE_CODE] = event.responseCode;
   if (event.answers.length > 0) {
     const answers: string[] = new Array(event.answers.length);
     for (let i = 0; i < answers.length; i++) answers[i] = event.answers[i].data;
     out[sc.ATTR_DNS_ANSWERS] = answers;
   }
-  out[ATTR_NETWORK_PROTOCOL_NAME] = 'dns';
-  addServerClient(event, undefined, out);
+  return out;
 }
 
-function addTlsAttributes(event: TlsHandshakeEvent, out: Attributes): void {
+function tlsAttributes(event: TlsHandshakeEvent): Attributes {
+  const out = l7Base(event, event.serverName);
   out[sc.ATTR_TLS_PROTOCOL_NAME] = 'tls';
+  out[sc.ATTR_TLS_ESTABLISHED] = event.version !== '' && event.errorType === undefined;
   if (event.version) out[sc.ATTR_TLS_PROTOCOL_VERSION] = event.version;
   if (event.cipher) out[sc.ATTR_TLS_CIPHER] = event.cipher;
   if (event.alpn) out[sc.ATTR_TLS_NEXT_PROTOCOL] = event.alpn;
   if (event.serverName) out[sc.ATTR_TLS_CLIENT_SERVER_NAME] = event.serverName;
-  out[sc.ATTR_TLS_ESTABLISHED] = event.version !== '' && event.errorType === undefined;
   if (event.offeredVersions.length > 0) out[sc.ATTR_NO_TLS_OFFERED_VERSIONS] = event.offeredVersions.slice();
   if (event.offeredAlpn.length > 0) out[sc.ATTR_NO_TLS_OFFERED_ALPN] = event.offeredAlpn.slice();
   if (event.ja4) out[sc.ATTR_NO_TLS_JA4] = event.ja4;
-  addServerClient(event, event.serverName, out);
+  return out;
 }
 
-/** Span attributes of an L7 transaction. */
-export function l7Attributes(event: L7Event, detailed = false): Attributes {
-  const out: Attributes = {};
-  addHeaderAttributes(event, out, detailed);
+/**
+ * Span attributes of an L7 transaction. `optIn` adds the semconv Opt-In attributes (see
+ * addOptInAttributes); `detailed` adds debugging identifiers and implies `optIn`.
+ */
+export function l7Attributes(event: L7Event, detailed = false, optIn = detailed): Attributes {
+  let out: Attributes;
   switch (event.kind) {
     case 'l7.http':
-      addHttpAttributes(event, out);
+      out = httpAttributes(event);
       break;
     case 'l7.grpc':
-      addGrpcAttributes(event, out);
+      out = grpcAttributes(event);
       break;
     case 'l7.dns':
-      addDnsAttributes(event, out);
+      out = dnsAttributes(event);
       break;
     case 'l7.tls':
-      addTlsAttributes(event, out);
+      out = tlsAttributes(event);
       break;
   }
+  if (optIn) addOptInAttributes(event, out);
+  addContextAttributes(event, out, detailed);
   const errorType = l7ErrorType(event);
   if (errorType !== undefined) out[ATTR_ERROR_TYPE] = errorType;
   return out;
@@ -318,99 +383,93 @@ export function l7Attributes(event: L7Event, detailed = false): Attributes {
 
 type CountersEvent = ConnectionClosedEvent | ConnectionUpdatedEvent;
 
-function addConnectionCounters(event: CountersEvent, out: Attributes): void {
+/** The network tuple and initiator of a non-L7 event, as one literal (see the L7 note above). */
+function tupleAttributes(event: EventHeader): Attributes {
+  const out = newAttributes();
+  out[ATTR_NETWORK_TRANSPORT] = event.transport;
+  out[ATTR_NETWORK_TYPE] = event.networkType;
+  out[ATTR_NETWORK_LOCAL_ADDRESS] = event.localAddress;
+  out[ATTR_NETWORK_LOCAL_PORT] = event.localPort;
+  out[ATTR_NETWORK_PEER_ADDRESS] = event.remoteAddress;
+  out[ATTR_NETWORK_PEER_PORT] = event.remotePort;
+  out[sc.ATTR_NO_DIRECTION] = event.direction;
+  return out;
+}
+
+/** Connections with counters carry many attributes: all of them in one literal. */
+function countersAttributes(event: CountersEvent): Attributes {
+  const out = newAttributes();
+  out[ATTR_NETWORK_TRANSPORT] = event.transport;
+  out[ATTR_NETWORK_TYPE] = event.networkType;
+  out[ATTR_NETWORK_LOCAL_ADDRESS] = event.localAddress;
+  out[ATTR_NETWORK_LOCAL_PORT] = event.localPort;
+  out[ATTR_NETWORK_PEER_ADDRESS] = event.remoteAddress;
+  out[ATTR_NETWORK_PEER_PORT] = event.remotePort;
+  out[sc.ATTR_NO_DIRECTION] = event.direction;
+  out[sc.ATTR_NETWORK_CONNECTION_STATE] = event.kind === 'connection.closed' ? 'closed' : 'established';
   out[sc.ATTR_NO_BYTES_SENT] = event.bytesSent;
   out[sc.ATTR_NO_BYTES_RECEIVED] = event.bytesReceived;
   out[sc.ATTR_NO_SEGMENTS_SENT] = event.segmentsSent;
   out[sc.ATTR_NO_SEGMENTS_RECEIVED] = event.segmentsReceived;
-  if (event.srttUs > 0) out[sc.ATTR_NO_TCP_SRTT] = event.srttUs / 1e6;
   out[sc.ATTR_NO_TCP_RETRANSMITS] = event.retransmits;
   out[sc.ATTR_NO_DURATION] = event.durationNs / 1e9;
+  if (event.kind === 'connection.closed') out[sc.ATTR_NO_CLOSE_REASON] = event.closeReason;
+  if (event.srttUs > 0) out[sc.ATTR_NO_TCP_SRTT] = event.srttUs / 1e6;
   if (event.peerProcess) {
     if (event.peerProcess.pid > 0) out[sc.ATTR_NO_PEER_PROCESS_PID] = event.peerProcess.pid;
     if (event.peerProcess.comm) out[sc.ATTR_NO_PEER_PROCESS_EXECUTABLE_NAME] = event.peerProcess.comm;
   }
-}
-
-function connectionStateAttributes(
-  event: ConnectionOpenedEvent | ConnectionClosedEvent | ConnectionUpdatedEvent | ConnectionFailedEvent,
-  out: Attributes,
-): void {
-  switch (event.kind) {
-    case 'connection.opened':
-      out[sc.ATTR_NETWORK_CONNECTION_STATE] = 'established';
-      break;
-    case 'connection.updated':
-      out[sc.ATTR_NETWORK_CONNECTION_STATE] = 'established';
-      addConnectionCounters(event, out);
-      break;
-    case 'connection.closed':
-      out[sc.ATTR_NETWORK_CONNECTION_STATE] = 'closed';
-      out[sc.ATTR_NO_CLOSE_REASON] = event.closeReason;
-      addConnectionCounters(event, out);
-      break;
-    case 'connection.failed':
-      out[sc.ATTR_NO_FAILURE_REASON] = event.reason;
-      if (event.errorName) {
-        out[sc.ATTR_NO_ERROR_NAME] = event.errorName;
-        out[ATTR_ERROR_TYPE] = event.errorName;
-      } else {
-        out[ATTR_ERROR_TYPE] = event.reason;
-      }
-      break;
-  }
-}
-
-function addFlowAttributes(event: FlowUpdatedEvent, out: Attributes): void {
-  out[sc.ATTR_NO_BYTES_SENT] = event.bytesSent;
-  out[sc.ATTR_NO_BYTES_RECEIVED] = event.bytesReceived;
-  out[sc.ATTR_NO_PACKETS_SENT] = event.packetsSent;
-  out[sc.ATTR_NO_PACKETS_RECEIVED] = event.packetsReceived;
-  out[sc.ATTR_NO_DURATION] = event.durationNs / 1e9;
-  out[sc.ATTR_NO_FLOW_FINAL] = event.final;
-}
-
-function addIcmpAttributes(event: IcmpEvent, out: Attributes): void {
-  out[sc.ATTR_NO_ICMP_TYPE] = event.icmpType;
-  out[sc.ATTR_NO_ICMP_CODE] = event.icmpCode;
-  if (event.icmpName) out[sc.ATTR_NO_ICMP_NAME] = event.icmpName;
-  if (event.echoId !== undefined) out[sc.ATTR_NO_ICMP_ECHO_ID] = event.echoId;
-  if (event.echoSequence !== undefined) out[sc.ATTR_NO_ICMP_ECHO_SEQUENCE] = event.echoSequence;
-  out[sc.ATTR_NO_ICMP_BYTES] = event.bytes;
-}
-
-/** A summary of a captured payload chunk: lengths, never the bytes themselves. */
-function addPayloadAttributes(event: PayloadEvent, out: Attributes): void {
-  out[sc.ATTR_NO_PAYLOAD_DATA_DIRECTION] = event.dataDirection;
-  out[sc.ATTR_NO_PAYLOAD_FD] = event.fd;
-  out[sc.ATTR_NO_PAYLOAD_CAPTURED_LENGTH] = event.data.length;
-  out[sc.ATTR_NO_PAYLOAD_ORIGINAL_LENGTH] = event.originalLength;
-  out[sc.ATTR_NO_PAYLOAD_TRUNCATED] = event.truncated;
+  return out;
 }
 
 export type NonL7Event = Exclude<NetworkEvent, L7Event>;
 
 /** Attributes of a connection, flow, ICMP or payload event (the log-record side of the mapping). */
 export function eventAttributes(event: NonL7Event, detailed = false): Attributes {
-  const out: Attributes = {};
-  addHeaderAttributes(event, out, detailed);
-  out[sc.ATTR_NO_DIRECTION] = event.direction;
+  let out: Attributes;
   switch (event.kind) {
-    case 'connection.opened':
     case 'connection.closed':
     case 'connection.updated':
+      out = countersAttributes(event);
+      break;
+    case 'connection.opened':
+      out = tupleAttributes(event);
+      out[sc.ATTR_NETWORK_CONNECTION_STATE] = 'established';
+      break;
     case 'connection.failed':
-      connectionStateAttributes(event, out);
+      out = tupleAttributes(event);
+      out[sc.ATTR_NO_FAILURE_REASON] = event.reason;
+      if (event.errorName) out[sc.ATTR_NO_ERROR_NAME] = event.errorName;
+      out[ATTR_ERROR_TYPE] = event.errorName || event.reason;
       break;
     case 'flow.updated':
-      addFlowAttributes(event, out);
+      out = tupleAttributes(event);
+      out[sc.ATTR_NO_BYTES_SENT] = event.bytesSent;
+      out[sc.ATTR_NO_BYTES_RECEIVED] = event.bytesReceived;
+      out[sc.ATTR_NO_PACKETS_SENT] = event.packetsSent;
+      out[sc.ATTR_NO_PACKETS_RECEIVED] = event.packetsReceived;
+      out[sc.ATTR_NO_DURATION] = event.durationNs / 1e9;
+      out[sc.ATTR_NO_FLOW_FINAL] = event.final;
       break;
     case 'icmp':
-      addIcmpAttributes(event, out);
+      out = tupleAttributes(event);
+      out[sc.ATTR_NO_ICMP_TYPE] = event.icmpType;
+      out[sc.ATTR_NO_ICMP_CODE] = event.icmpCode;
+      if (event.icmpName) out[sc.ATTR_NO_ICMP_NAME] = event.icmpName;
+      if (event.echoId !== undefined) out[sc.ATTR_NO_ICMP_ECHO_ID] = event.echoId;
+      if (event.echoSequence !== undefined) out[sc.ATTR_NO_ICMP_ECHO_SEQUENCE] = event.echoSequence;
+      out[sc.ATTR_NO_ICMP_BYTES] = event.bytes;
       break;
     case 'payload':
-      addPayloadAttributes(event, out);
+      // A summary of the captured chunk: lengths, never the bytes themselves.
+      out = tupleAttributes(event);
+      out[sc.ATTR_NO_PAYLOAD_DATA_DIRECTION] = event.dataDirection;
+      out[sc.ATTR_NO_PAYLOAD_FD] = event.fd;
+      out[sc.ATTR_NO_PAYLOAD_CAPTURED_LENGTH] = event.data.length;
+      out[sc.ATTR_NO_PAYLOAD_ORIGINAL_LENGTH] = event.originalLength;
+      out[sc.ATTR_NO_PAYLOAD_TRUNCATED] = event.truncated;
       break;
   }
+  addIdentityAttributes(event, out, detailed);
   return out;
 }

@@ -9,9 +9,12 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { L7Event } from '../../core/events';
-import { grpcMethod, isKnownHttpMethod, l7Attributes, l7ErrorType } from './attributes';
+import * as attributes from './attributes';
 import { RandomIds } from './ids';
 import { usToHrTime } from './time';
+
+// Plain bindings: CommonJS-compiled namespace imports read through a getter per call (hot path).
+const { grpcMethod, isKnownHttpMethod, l7Attributes, l7ErrorType } = attributes;
 
 const NO_EVENTS = Object.freeze([]) as unknown as TimedEvent[];
 const NO_LINKS = Object.freeze([]) as unknown as Link[];
@@ -87,8 +90,10 @@ export function spanStatus(event: L7Event, errorType: string | undefined): SpanS
 export interface SpanMapperOptions {
   resource: Resource;
   scope: InstrumentationScope;
-  /** Also attach debugging identifiers (thread id, netns, cgroup). */
+  /** Also attach debugging identifiers (thread id, netns, cgroup); implies optIn. */
   detailed?: boolean;
+  /** Also attach the semconv Opt-In attributes (local address/port, client.port, body sizes). */
+  optIn?: boolean;
 }
 
 export class SpanMapper {
@@ -96,15 +101,17 @@ export class SpanMapper {
   private readonly resource: Resource;
   private readonly scope: InstrumentationScope;
   private readonly detailed: boolean;
+  private readonly optIn: boolean;
 
   constructor(options: SpanMapperOptions) {
     this.resource = options.resource;
     this.scope = options.scope;
     this.detailed = options.detailed ?? false;
+    this.optIn = this.detailed || (options.optIn ?? false);
   }
 
   map(event: L7Event): ObservedSpan {
-    const attributes = l7Attributes(event, this.detailed);
+    const attrs = l7Attributes(event, this.detailed, this.optIn);
     const errorType = l7ErrorType(event);
     const tc = event.traceContext;
     let context: SpanContext;
@@ -125,7 +132,7 @@ export class SpanMapper {
       usToHrTime(event.startUs),
       usToHrTime(endUs),
       spanStatus(event, errorType),
-      attributes,
+      attrs,
       this.resource,
       this.scope,
       endUs - event.startUs,

@@ -25,6 +25,10 @@ export interface StdoutExporterConfig {
    */
   payload_preview_bytes?: number;
   /**
+   * Also put the attributes the semantic conventions mark Opt-In on spans: network.local.address/port, client.port, http.request.body.size and http.response.body.size. Off by default, as the conventions ask (and each attribute costs export throughput). verbosity detailed always includes them.
+   */
+  opt_in_attributes?: boolean;
+  /**
    * Output held while standard output is slower than the pipeline (a slow terminal or a full pipe). Beyond this, batches are dropped and counted instead of blocking the pipeline.
    */
   max_buffered_bytes?: number;

@@ -45,6 +45,7 @@ export class StdoutExporter implements Exporter {
       resource: observerResource(config.service_name),
       scope: { name: INSTRUMENTATION_SCOPE_NAME, version: OBSERVER_VERSION },
       detailed: this.detailed,
+      optIn: config.opt_in_attributes,
     });
     // Characters approximate bytes closely enough for a memory budget of rendered text.
     this.writer = new LineWriter(stream, config.max_buffered_bytes, settings.logger, (n) => settings.telemetry.dropped(n));

@@ -22,6 +22,7 @@ export const factory: ExporterFactory<StdoutConfig> = {
       metrics: false,
       metrics_interval: 10_000,
       payload_preview_bytes: 64,
+      opt_in_attributes: false,
       max_buffered_bytes: 16 * 1024 * 1024,
       service_name: 'network-observer',
     };
