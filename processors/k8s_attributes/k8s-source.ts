@@ -104,6 +104,7 @@ export class K8sSource {
         if (status === 404) {
           this.rsOwners.set(key, null);
         } else if (status === 403) {
+          this.options.telemetry.add('api_errors', 1);
           this.rsDenied = true;
           this.options.logger.warn(
             `${describeApiError(error, `get replicaset ${key}`, client.server)}. Until then pods of ReplicaSets that no Deployment made report the ReplicaSet as their owner`,

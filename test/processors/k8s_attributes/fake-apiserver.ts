@@ -42,6 +42,11 @@ export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   /** When set, every request is answered with this HTTP status and a Status body. */
   failWith: number | undefined;
+  /** Requests whose path starts with a key are answered with that HTTP status. */
+  readonly failPaths = new Map<string, number>();
+  /** Watch (or list) requests are accepted and then never answered (a black-holed API server). */
+  hangWatches = false;
+  hangLists = false;
 
   get port(): number {
     return (this.server!.address() as AddressInfo).port;
@@ -115,6 +120,9 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams });
     if (this.failWith !== undefined) return status(res, this.failWith, 'injected failure');
+    for (const [prefix, code] of this.failPaths) if (url.pathname.startsWith(prefix)) return status(res, code, 'injected failure');
+    const isWatch = url.searchParams.get('watch') === 'true';
+    if ((this.hangWatches && isWatch) || (this.hangLists && !isWatch)) return;
     const rs = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/([^/]+)$/.exec(url.pathname);
     if (rs) {
       const found = this.replicaSets.get(`${rs[1]}/${rs[2]}`);

@@ -227,6 +227,27 @@ describe('k8s_attributes against a Kubernetes API server on 127.0.0.1', function
     assert.equal((await h.run(connectionEvent(0, 0, '10.42.0.30', '10.1.1.1'))).k8s?.podName, 'canary-5f6c7-abcde');
   });
 
+  it('without RBAC for replicasets, reports the ReplicaSet, warns once and stops asking', async () => {
+    api.failPaths.set('/apis/apps/', 403);
+    const pods = ['rs-one-abc', 'rs-two-def'].map((rs, i) => {
+      const uid = `4444444${i}-0000-0000-0000-000000000000`;
+      const cid = containerId(rs);
+      api.add('pods', podObject({ name: `${rs}-x`, uid, node: NODE, containers: [{ name: 'c', id: cid }], owner: { kind: 'ReplicaSet', name: rs } }));
+      return host.addProcess(6000 + i, `/kubepods/besteffort/pod${uid}/${cid}`);
+    });
+    h = await harness(configFor(baseConfig()));
+    await h.processor.start(createTestHost());
+    const first = await h.run(connectionEvent(6000, pods[0]));
+    assert.deepEqual([first.k8s?.ownerKind, first.k8s?.ownerName], ['ReplicaSet', 'rs-one-abc']);
+    await eventually(() => h!.logs.find((l) => l.includes('get replicaset shop/rs-one-abc: forbidden (HTTP 403)')), 5000, 'the RBAC warning');
+    const second = await h.run(connectionEvent(6001, pods[1]));
+    assert.deepEqual([second.k8s?.ownerKind, second.k8s?.ownerName], ['ReplicaSet', 'rs-two-def']);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(api.requestsTo('/apis/apps/').length, 1, 'no more lookups after a 403');
+    assert.equal(h.logs.filter((l) => l.includes('HTTP 403')).length, 1);
+    assert.equal(h.settings.telemetry.get('api_errors'), 1);
+  });
+
   it('re-lists after 410 Gone and picks up what changed while it was not watching', async () => {
     api.add('pods', checkoutPod());
     const cgroupId = host.addProcess(4242, systemdContainerdPath(CHECKOUT_UID, CHECKOUT_CID));
