@@ -65,8 +65,10 @@ struct {
 
 /*
  * Per-CPU scratch where a payload record is assembled before bpf_ringbuf_output (its size
- * varies, which bpf_ringbuf_reserve cannot take). Its value type also names every record
- * struct, so all of them are in the object's BTF for the decoder's layout test.
+ * varies, which bpf_ringbuf_reserve cannot take). data[] is twice the largest capture so the
+ * verifier can prove offset (< NE_MAX_CAPTURE) + length (<= NE_MAX_CAPTURE) stays inside.
+ * `any` only names every record struct, so all of them are in the object's BTF for the
+ * decoder's layout test.
  */
 union ne_any_record {
 	struct ne_tcp_open tcp_open;
@@ -79,8 +81,9 @@ union ne_any_record {
 };
 
 struct ne_scratch {
-	union ne_any_record rec;
-	__u8 data[NE_MAX_CAPTURE];
+	struct ne_payload rec;
+	__u8 data[2 * NE_MAX_CAPTURE];
+	union ne_any_record any;
 };
 
 struct {
@@ -826,5 +829,297 @@ int BPF_PROG(bench_burst, struct pt_regs *regs, long id)
 		r->reason = NE_CLOSE_FIN;
 		submit(r, sizeof(*r));
 	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Payload capture: the first capture_bytes of every read/write on a TCP or UDP socket.      */
+/* ---------------------------------------------------------------------------------------- */
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_READ 0
+#define NR_WRITE 1
+#define NR_READV 19
+#define NR_WRITEV 20
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
+#define NR_RECVMMSG 299
+#define NR_SENDMMSG 307
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_READ 63
+#define NR_WRITE 64
+#define NR_READV 65
+#define NR_WRITEV 66
+#define NR_SENDTO 206
+#define NR_RECVFROM 207
+#define NR_SENDMSG 211
+#define NR_RECVMSG 212
+#define NR_RECVMMSG 243
+#define NR_SENDMMSG 269
+#define SYSCALL_NR(regs) BPF_CORE_READ((struct user_pt_regs *)(regs), regs[8])
+#else
+#error "payload capture knows the syscall numbers of x86 and arm64 only"
+#endif
+
+#define S_IFMT_ 00170000
+#define S_IFSOCK_ 0140000
+#define NE_MAX_IOV 8
+
+/* How the user buffer of a call is described. */
+enum buf_kind {
+	BUF_PLAIN = 1,  /* buf, len */
+	BUF_IOVEC = 2,  /* struct iovec *, count */
+	BUF_MSGHDR = 3, /* struct user_msghdr * (iovecs and optional peer address) */
+	BUF_MMSG = 4,   /* struct mmsghdr *: the first message only */
+};
+
+/* A socket call in flight, from sys_enter to sys_exit of the same thread. */
+struct pending_io {
+	__u64 buf;      /* user pointer: data, iovec array, msghdr or mmsghdr */
+	__u64 count;    /* bytes or iovec count */
+	__u64 addr;     /* user sockaddr (sendto/recvfrom), or 0 */
+	__u64 sk;       /* struct sock * */
+	__s32 fd;
+	__u8 kind;      /* enum buf_kind */
+	__u8 data_dir;  /* enum ne_data_dir */
+	__u8 _pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct pending_io);
+} pending SEC(".maps");
+
+/* The socket behind fd in the current task, or NULL when fd is not an inet TCP/UDP socket. */
+static __always_inline struct sock *socket_of_fd(int fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT_) != S_IFSOCK_)
+		return NULL;
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return NULL;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return NULL;
+	return sk;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+	__u8 kind, dir;
+	switch (id) {
+	case NR_READ: kind = BUF_PLAIN; dir = NE_DATA_RECV; break;
+	case NR_WRITE: kind = BUF_PLAIN; dir = NE_DATA_SEND; break;
+	case NR_RECVFROM: kind = BUF_PLAIN; dir = NE_DATA_RECV; break;
+	case NR_SENDTO: kind = BUF_PLAIN; dir = NE_DATA_SEND; break;
+	case NR_READV: kind = BUF_IOVEC; dir = NE_DATA_RECV; break;
+	case NR_WRITEV: kind = BUF_IOVEC; dir = NE_DATA_SEND; break;
+	case NR_RECVMSG: kind = BUF_MSGHDR; dir = NE_DATA_RECV; break;
+	case NR_SENDMSG: kind = BUF_MSGHDR; dir = NE_DATA_SEND; break;
+	case NR_RECVMMSG: kind = BUF_MMSG; dir = NE_DATA_RECV; break;
+	case NR_SENDMMSG: kind = BUF_MMSG; dir = NE_DATA_SEND; break;
+	default: return 0;
+	}
+	__u64 id_tgid = bpf_get_current_pid_tgid();
+	if (excluded_pid(id_tgid >> 32))
+		return 0;
+	int fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	struct sock *sk = socket_of_fd(fd);
+	if (!sk)
+		return 0;
+	struct pending_io io = {
+		.buf = PT_REGS_PARM2_CORE_SYSCALL(regs),
+		.count = PT_REGS_PARM3_CORE_SYSCALL(regs),
+		.sk = (__u64)sk,
+		.fd = fd,
+		.kind = kind,
+		.data_dir = dir,
+	};
+	if (id == NR_SENDTO || id == NR_RECVFROM)
+		io.addr = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	bpf_map_update_elem(&pending, &id_tgid, &io, BPF_ANY);
+	return 0;
+}
+
+/* Copies up to `want` bytes from user memory into scratch data at *off. */
+static __always_inline void copy_chunk(struct ne_scratch *s, __u32 *off, __u64 src, __u64 want)
+{
+	__u32 o = *off;
+	if (o >= NE_MAX_CAPTURE || want == 0)
+		return;
+	__u32 n = want > NE_MAX_CAPTURE ? NE_MAX_CAPTURE : (__u32)want;
+	/*
+	 * No-ops at run time that the verifier needs to bound the destination: the compiler would
+	 * drop a plain C mask after the comparison above, so it is written in asm, and n is
+	 * re-clamped after a barrier that makes the compiler forget what it knows about it.
+	 */
+	asm volatile("%[o] &= %[mask]" : [o] "+r"(o) : [mask] "i"(NE_MAX_CAPTURE - 1));
+	barrier_var(n);
+	if (n > NE_MAX_CAPTURE)
+		n = NE_MAX_CAPTURE;
+	if (bpf_probe_read_user(&s->data[o], n, (const void *)src)) {
+		STAT_INC(read_errors);
+		return;
+	}
+	*off = o + n;
+}
+
+/* Copies from an iovec array until `total` bytes are taken or NE_MAX_IOV entries are used. */
+static __always_inline void copy_iov(struct ne_scratch *s, __u32 *off, __u64 iov_ptr, __u64 iov_count, __u64 total)
+{
+	__u64 left = total;
+#pragma unroll
+	for (int i = 0; i < NE_MAX_IOV; i++) {
+		if (i >= iov_count || left == 0 || *off >= cfg.capture_bytes)
+			break;
+		struct iovec iov;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (const void *)(iov_ptr + i * sizeof(iov)))) {
+			STAT_INC(read_errors);
+			break;
+		}
+		__u64 want = iov.iov_len < left ? iov.iov_len : left;
+		__u64 room = cfg.capture_bytes - *off;
+		copy_chunk(s, off, (__u64)iov.iov_base, want < room ? want : room);
+		left -= want;
+	}
+}
+
+/* Fills the remote address/port from a user sockaddr (unconnected UDP). */
+static __always_inline void peer_from_sockaddr(struct ne_tuple *t, __u64 addr)
+{
+	if (!addr)
+		return;
+	struct {
+		__u16 family;
+		__u16 port;
+		__u32 flowinfo_or_v4;
+		__u8 v6[16];
+	} sa;
+	if (bpf_probe_read_user(&sa, sizeof(sa), (const void *)addr))
+		return;
+	if (sa.family == AF_INET && t->family == 4) {
+		__builtin_memcpy(t->raddr, &sa.flowinfo_or_v4, 4);
+		t->rport = bpf_ntohs(sa.port);
+	} else if (sa.family == AF_INET6) {
+		__builtin_memcpy(t->raddr, sa.v6, 16);
+		t->rport = bpf_ntohs(sa.port);
+		if (is_v4_mapped(t->raddr))
+			unmap_v4(t->raddr);
+	}
+}
+
+static __always_inline void output_record(void *rec, __u64 size)
+{
+	__u64 pending_bytes = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size + 8;
+	bool crossed = pending_bytes >= cfg.wakeup_threshold && pending_bytes < (__u64)cfg.wakeup_threshold + size + 8;
+	if (bpf_ringbuf_output(&events, rec, size, crossed ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+		STAT_INC(ring_lost);
+	else
+		STAT_INC(records);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = SYSCALL_NR(regs);
+	if (nr != NR_READ && nr != NR_WRITE && nr != NR_READV && nr != NR_WRITEV && nr != NR_SENDTO &&
+	    nr != NR_RECVFROM && nr != NR_SENDMSG && nr != NR_RECVMSG && nr != NR_SENDMMSG && nr != NR_RECVMMSG)
+		return 0;
+	__u64 id_tgid = bpf_get_current_pid_tgid();
+	struct pending_io *iop = bpf_map_lookup_elem(&pending, &id_tgid);
+	if (!iop)
+		return 0;
+	struct pending_io io = *iop;
+	bpf_map_delete_elem(&pending, &id_tgid);
+	if (ret <= 0)
+		return 0;
+	/* sendmmsg/recvmmsg return a message count; the first message's length is in msg_len. */
+	__u64 moved = ret;
+	if (io.kind == BUF_MMSG) {
+		__u32 len0 = 0;
+		if (bpf_probe_read_user(&len0, sizeof(len0), (const void *)(io.buf + offsetof(struct mmsghdr, msg_len))))
+			return 0;
+		moved = len0;
+		if (!moved)
+			return 0;
+	}
+
+	struct sock *sk = (struct sock *)io.sk;
+	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	/* A pointer found by walking the fd table is not one bpf_get_socket_cookie() accepts; read
+	 * the cookie the other hooks already assigned (0 for a socket none of them has seen). */
+	__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
+	if (o && o->skip)
+		return 0;
+	if (!o && !sampled_in(cookie)) {
+		STAT_INC(sampled_out);
+		return 0;
+	}
+	__u32 k = 0;
+	struct ne_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+	if (!s)
+		return 0;
+	struct ne_payload *r = &s->rec;
+	__builtin_memset(r, 0, sizeof(*r));
+	if (!tuple_from_sock(&r->t, sk, proto))
+		return 0;
+	if (io.addr)
+		peer_from_sockaddr(&r->t, io.addr);
+	if (!ports_ok(r->t.lport, r->t.rport))
+		return 0;
+	r->t.direction = o ? o->direction : NE_DIR_UNKNOWN;
+
+	__u32 off = 0;
+	__u64 cap = moved < cfg.capture_bytes ? moved : cfg.capture_bytes;
+	if (io.kind == BUF_PLAIN) {
+		copy_chunk(s, &off, io.buf, cap);
+	} else if (io.kind == BUF_IOVEC) {
+		copy_iov(s, &off, io.buf, io.count, cap);
+	} else {
+		struct user_msghdr msg;
+		if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)io.buf))
+			return 0;
+		if (msg.msg_name)
+			peer_from_sockaddr(&r->t, (__u64)msg.msg_name);
+		copy_iov(s, &off, (__u64)msg.msg_iov, msg.msg_iovlen, cap);
+	}
+
+	struct sock_info me = {};
+	owner_from_current(&me);
+	me.netns = sock_netns(sk);
+	fill_header(&r->h, NE_PAYLOAD, 0, cookie, &me);
+	r->fd = io.fd;
+	r->orig_len = moved > 0xffffffffULL ? 0xffffffff : (__u32)moved;
+	r->cap_len = off;
+	r->data_dir = io.data_dir;
+	r->truncated = moved > off;
+	if (r->truncated)
+		STAT_INC(truncated);
+	__u32 size = (sizeof(*r) + off + 7) & ~7U;
+	if (size > sizeof(*r) + NE_MAX_CAPTURE)
+		return 0;
+	r->h.size = size;
+	output_record(r, size);
 	return 0;
 }

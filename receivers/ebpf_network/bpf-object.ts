@@ -35,6 +35,8 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_sock_create', group: 'socket_create', cgroup: true },
   { name: 'on_egress', group: 'packet', cgroup: true },
   { name: 'on_ingress', group: 'packet', cgroup: true },
+  { name: 'on_sys_enter', group: 'payload', cgroup: false },
+  { name: 'on_sys_exit', group: 'payload', cgroup: false },
   { name: 'bench_burst', group: 'bench', cgroup: false },
 ];
 

@@ -162,7 +162,9 @@ export class EbpfNetworkReceiver implements Receiver {
       });
     } catch (error) {
       if (error instanceof BpfLoadError) {
-        const hint = error.errno === 1 || error.errno === 13
+        // EACCES with a verifier log is a rejected program, not missing privileges.
+        const denied = error.errno === 1 || (error.errno === 13 && error.verifierLog === '');
+        const hint = denied
           ? ` The kernel refused (${error.errno === 1 ? 'EPERM' : 'EACCES'}): the process needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (or root), and a kernel that allows BPF for it; alternatively, ${MOCK_HINT}.`
           : '';
         throw new UserFacingError(`${error.message}${hint}`, error);

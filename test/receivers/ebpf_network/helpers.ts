@@ -32,6 +32,8 @@ export interface PeerLine {
   received?: number;
   datagrams?: number;
   code?: string;
+  status?: number;
+  body?: string;
 }
 
 export interface Peer {
