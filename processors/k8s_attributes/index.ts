@@ -15,8 +15,8 @@ import { findCgroup2Mount } from './mounts';
 import { keyFilter } from './pod';
 import { PodStore } from './pod-store';
 
-type Extract = Required<NonNullable<K8SAttributesProcessorConfig['extract']>>;
-export type K8sAttributesConfig = Required<Omit<K8SAttributesProcessorConfig, 'extract'>> & { extract: Extract };
+type ExtractConfig = Required<NonNullable<K8SAttributesProcessorConfig['extract']>>;
+export type K8sAttributesConfig = Required<Omit<K8SAttributesProcessorConfig, 'extract'>> & { extract: ExtractConfig };
 
 /** The node name from the config, else from the downward-API variables. */
 export function resolveNodeName(configured: string, env: NodeJS.ProcessEnv = process.env): string {
