@@ -1,0 +1,195 @@
+/**
+ * End to end on the real kernel: real clients and servers over loopback on non-default ports
+ * (curl -> node http server on 18080, dig -> dnsmasq on 15353 over UDP and TCP), captured by
+ * the ebpf_network receiver's payload capture and turned into transactions by the l7 processor.
+ * Each exchange must come out twice, once per endpoint, each naming its own process and side.
+ * Runs as root (CI=true must run it); skips with the reason elsewhere.
+ * Needs the Debian packages curl, dnsutils (dig) and dnsmasq.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { Processor, Receiver } from '../../../core/component';
+import type { DnsTransactionEvent, HttpTransactionEvent, NetworkEvent } from '../../../core/events';
+import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
+import { factory as l7Factory, type L7Config } from '../../../processors/l7';
+import { factory as receiverFactory } from '../../../receivers/ebpf_network';
+import { requireKernel, testConfig } from '../../receivers/ebpf_network/helpers';
+
+
+/** Runs a client to completion; returns its pid (events are matched by pid: comm may be a thread's name). */
+function runClient(cmd: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(child.pid!) : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`))));
+  });
+}
+const HTTP_SERVER = join(__dirname, 'e2e', 'http-server.js');
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+/** Skips (locally) or fails (CI=true) when a client or server program is missing. */
+function requireTools(ctx: Mocha.Context, ...tools: string[]): void {
+  const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (missing.length === 0) return;
+  const why = `missing ${missing.join(', ')} (Debian packages: curl, dnsutils, dnsmasq)`;
+  if (process.env.CI === 'true') throw new Error(`l7 end-to-end tests must run in CI but cannot: ${why}`);
+  ctx.skip();
+}
+
+async function pipeline(overrides: Partial<L7Config> = {}) {
+  delete process.env.TAPIO_MOCK_MODE;
+  const out = new CollectingConsumer();
+  const config: L7Config = { ...l7Factory.createDefaultConfig(), ...overrides };
+  const l7: Processor = await l7Factory.createProcessor(createTestSettings('processor', 'l7'), config, out);
+  const host = createTestHost();
+  await l7.start(host);
+  const receiver: Receiver = await receiverFactory.createReceiver(
+    createTestSettings('receiver', 'ebpf_network'),
+    testConfig({ enable_l7_capture: true, capture_bytes: 4096 }),
+    l7,
+  );
+  await receiver.start(host);
+  return {
+    out,
+    async stop() {
+      await receiver.shutdown();
+      await l7.shutdown();
+    },
+  };
+}
+
+/** dnsmasq on the first free port from 15353, answering test.example locally. */
+async function startDnsmasq(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+  for (let port = 15353; port < 15373; port++) {
+    const child: ChildProcess = spawn(
+      'dnsmasq',
+      [`--port=${port}`, '--no-resolv', '--no-hosts', '--no-daemon', '--listen-address=127.0.0.1', '--bind-interfaces',
+        '--pid-file=', '--address=/test.example/127.0.0.1', '--address=/nx.example/'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    for (let i = 0; i < 50 && !stderr.includes('started') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    if (stderr.includes('started') && child.exitCode === null) {
+      return {
+        port,
+        pid: child.pid!,
+        async stop() {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+          await exited;
+          clearTimeout(timer);
+        },
+      };
+    }
+    child.kill('SIGKILL');
+    await exited;
+    if (!/address already in use/i.test(stderr)) throw new Error(`dnsmasq did not start on port ${port}: ${stderr.trim()}`);
+  }
+  throw new Error('dnsmasq: no free port in 15353-15372');
+}
+
+describe('l7 end to end with the ebpf_network receiver on loopback', function () {
+  this.timeout(60_000);
+
+  it('curl against a node http server on an unprivileged port: both ends, keep-alive, chunked, POST, large body, traceparent', async function () {
+    requireKernel(this);
+    requireTools(this, 'curl');
+    const p = await pipeline({ capture_query: true });
+    const http = spawn(process.execPath, [HTTP_SERVER, '18080'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const httpExited = new Promise<void>((resolve) => http.once('exit', () => resolve()));
+    try {
+      const listening = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
+        http.stdout!.once('data', (d: Buffer) => {
+          const line = JSON.parse(d.toString().split('\n')[0]) as { event: string; port: number; pid: number };
+          if (line.event === 'listening') resolve(line);
+          else reject(new Error(`http server: ${d.toString()}`));
+        });
+      });
+      const base = `http://127.0.0.1:${listening.port}`;
+      const curlPid = await runClient('curl', [
+        '-s', '-o', '/dev/null', '-H', `traceparent: 00-${TRACE_ID}-00f067aa0ba902b7-01`,
+        `${base}/hello?x=1`, '-o', '/dev/null', `${base}/chunked`, '-o', '/dev/null', `${base}/missing`,
+      ]);
+      const postPid = await runClient('curl', ['-s', '-o', '/dev/null', '--data-binary', 'a=1&b=2', '-H', 'Authorization: Bearer e2e-secret', `${base}/echo`]);
+      const bigPid = await runClient('curl', ['-s', '-o', '/dev/null', `${base}/big`]);
+
+      const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
+        e.kind === 'l7.http' && (e.localPort === listening.port || e.remotePort === listening.port);
+      await p.out.waitFor((events) => events.filter(ours).length >= 10, 15_000, 'five exchanges seen from both ends');
+      const txs = p.out.events.filter(ours);
+      const client = txs.filter((t) => t.side === 'client');
+      const server2 = txs.filter((t) => t.side === 'server');
+      const summary = (list: HttpTransactionEvent[]) => list.map((t) => [t.method, t.path, t.statusCode, t.responseBodySize]).sort();
+      const expected = [
+        ['GET', '/chunked', 200, 40],
+        ['GET', '/hello', 200, 12],
+        ['GET', '/missing', 404, 10],
+        ['POST', '/echo', 201, '{"received":7}'.length],
+        // Sized from the syscall lengths: only the first 4096 bytes of each read are captured.
+        ['GET', '/big', 200, 100_000],
+      ].sort();
+      assert.deepEqual(summary(client), expected, 'client side');
+      assert.deepEqual(summary(server2), expected, 'server side');
+      for (const t of server2) {
+        assert.equal(t.process.pid, listening.pid);
+        assert.equal(t.localPort, listening.port);
+      }
+      for (const t of client) {
+        assert.ok([curlPid, postPid, bigPid].includes(t.process.pid), `client pid ${t.process.pid} is a curl`);
+        assert.equal(t.remotePort, listening.port);
+      }
+      const keepAlive = client.filter((t) => t.process.pid === curlPid);
+      assert.equal(keepAlive.length, 3, 'the first curl made three requests');
+      assert.equal(new Set(keepAlive.map((t) => t.socketCookie)).size, 1, 'on one keep-alive connection');
+      const hello = server2.find((t) => t.path === '/hello')!;
+      assert.equal(hello.query, 'x=1');
+      assert.equal(hello.traceContext?.traceId, TRACE_ID);
+      assert.match(hello.userAgent ?? '', /^curl\//);
+      assert.equal(server2.find((t) => t.path === '/echo')!.requestBodySize, 7);
+      for (const t of txs) assert.ok(t.endUs >= t.startUs && t.endUs - t.startUs < 5_000_000);
+      assert.ok(!JSON.stringify(txs).includes('e2e-secret'), 'Authorization is never kept');
+      assert.equal(p.out.ofKind('payload').length, 0, 'payload is consumed');
+    } finally {
+      http.stdin!.end();
+      await httpExited;
+      await p.stop();
+    }
+  });
+
+  it('dig against dnsmasq on an unprivileged port over UDP and TCP: both ends, answers, NXDOMAIN', async function () {
+    requireKernel(this);
+    requireTools(this, 'dig', 'dnsmasq');
+    const p = await pipeline();
+    const dnsmasq = await startDnsmasq();
+    try {
+      const dig = (...args: string[]) => runClient('dig', ['@127.0.0.1', '-p', String(dnsmasq.port), '+tries=1', '+time=2', ...args]);
+      const digPids = [await dig('test.example', 'A'), await dig('nope.nx.example', 'A'), await dig('+tcp', 'test.example', 'A')];
+
+      const ours = (e: NetworkEvent): e is DnsTransactionEvent =>
+        e.kind === 'l7.dns' && (e.localPort === dnsmasq.port || e.remotePort === dnsmasq.port);
+      await p.out.waitFor((events) => events.filter(ours).length >= 6, 15_000, 'three lookups seen from both ends');
+      const txs = p.out.events.filter(ours);
+      const view = (side: string) =>
+        txs.filter((t) => t.side === side).map((t) => [t.transport, t.questionName, t.questionType, t.responseCode, t.answers.map((a) => a.data).join(',')]).sort();
+      const expected = [
+        ['tcp', 'test.example', 'A', 'NOERROR', '127.0.0.1'],
+        ['udp', 'nope.nx.example', 'A', 'NXDOMAIN', ''],
+        ['udp', 'test.example', 'A', 'NOERROR', '127.0.0.1'],
+      ];
+      assert.deepEqual(view('client'), expected, 'dig side');
+      assert.deepEqual(view('server'), expected, 'dnsmasq side');
+      for (const t of txs) {
+        if (t.side === 'server') assert.equal(t.process.pid, dnsmasq.pid);
+        else assert.ok(digPids.includes(t.process.pid), `client pid ${t.process.pid} is a dig`);
+        assert.equal(t.errorType, undefined);
+        assert.ok(t.endUs >= t.startUs);
+      }
+    } finally {
+      await dnsmasq.stop();
+      await p.stop();
+    }
+  });
+});
