@@ -70,6 +70,12 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
       if (retry.max_interval < retry.initial_interval) {
         issues.push({ path: ['retry_on_failure', 'max_interval'], message: `must be at least initial_interval (${retry.initial_interval}ms)` });
       }
+      if (retry.max_elapsed_time > 0 && retry.max_elapsed_time < retry.initial_interval) {
+        issues.push({
+          path: ['retry_on_failure', 'max_elapsed_time'],
+          message: `must be 0 (no limit) or at least initial_interval (${retry.initial_interval}ms), or no retry would ever happen`,
+        });
+      }
     }
     const queue = config.sending_queue;
     if (queue.enabled && queue.batch.max_size > queue.queue_size) {

@@ -97,7 +97,7 @@ describe('exporters/otlp_http', function () {
       const bad = configFor('ftp://x', {
         traces_endpoint: 'not a url',
         headers: { 'bad header': 'x', ok: 'line\nbreak' },
-        retry_on_failure: { initial_interval: 10_000, max_interval: 1_000 },
+        retry_on_failure: { initial_interval: 10_000, max_interval: 1_000, max_elapsed_time: 5_000 },
         sending_queue: { queue_size: 10, batch: { max_size: 100, flush_timeout: 200 } },
         signals: { traces: true, metrics: true, logs: true },
         logs: { event_kinds: [] },
@@ -110,6 +110,7 @@ describe('exporters/otlp_http', function () {
         'headers.ok',
         'logs.event_kinds',
         'metrics.export_interval',
+        'retry_on_failure.max_elapsed_time',
         'retry_on_failure.max_interval',
         'sending_queue.batch.max_size',
         'traces_endpoint',
@@ -228,7 +229,8 @@ describe('exporters/otlp_http', function () {
     it('groups spans into requests of at most batch.max_size', async () => {
       const { exporter, settings } = makeExporter(testConfig(receiver.url, { sending_queue: { batch: { max_size: 100, flush_timeout: 20 } } }));
       exporter.consume(manyHttp(250));
-      await receiver.waitFor(() => receiver.spans().length === 250);
+      // The receiver records a request before the exporter reads the response: wait for both.
+      await receiver.waitFor(() => receiver.spans().length === 250 && settings.telemetry.get('sent_spans') === 250);
       assert.deepEqual(receiver.ofPath('/v1/traces').map((r) => r.json.resourceSpans![0].scopeSpans[0].spans.length).sort(), [100, 100, 50]);
       assert.equal(settings.telemetry.get('emitted'), 250);
       assert.equal(settings.telemetry.get('sent_spans'), 250);

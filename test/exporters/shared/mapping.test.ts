@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { eventAttributes, l7Attributes, l7ErrorType, splitHostPort } from '../../../exporters/shared/attributes';
+import { RandomIds } from '../../../exporters/shared/ids';
+import { L7MetricsRecorder } from '../../../exporters/shared/l7-metrics';
+import { toLogData } from '../../../exporters/shared/logs';
+import { observerResource, observerResourceAttributes } from '../../../exporters/shared/resource';
+import { SpanMapper, spanName } from '../../../exporters/shared/spans';
+import { isoFromUs, usToHrTime } from '../../../exporters/shared/time';
+import { connectionClosed, connectionFailed, dnsEvent, grpcEvent, httpEvent, payloadEvent, tlsEvent } from '../fixtures';
+
+const mapper = new SpanMapper({ resource: observerResource(), scope: { name: 'network-observer' } });
+
+class ManualReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+describe('exporters/shared mapping', () => {
+  describe('span names', () => {
+    it('follow the semantic conventions per protocol', () => {
+      assert.equal(spanName(httpEvent({ method: 'post' })), 'POST');
+      assert.equal(spanName(httpEvent({ method: 'PURGE' })), 'HTTP', 'unknown methods do not become span names');
+      assert.equal(spanName(grpcEvent()), 'shop.Checkout/PlaceOrder');
+      assert.equal(spanName(grpcEvent({ rpcMethod: undefined, path: '/pkg.Svc/Do' })), 'pkg.Svc/Do');
+      assert.equal(spanName(grpcEvent({ isGrpc: false, method: 'GET', path: '/h2/page' })), 'GET');
+      assert.equal(spanName(dnsEvent({ questionType: 'AAAA', questionName: 'db.internal' })), 'AAAA db.internal');
+      assert.equal(spanName(tlsEvent()), 'tls handshake');
+    });
+
+    it('never contain the raw path (cardinality)', () => {
+      assert.equal(mapper.map(httpEvent({ path: '/users/123456' })).name, 'GET');
+    });
+  });
+
+  describe('status and error.type', () => {
+    const cases: Array<[string, Parameters<typeof mapper.map>[0], string | undefined]> = [
+      ['HTTP 200', httpEvent(), undefined],
+      ['HTTP 404 client side', httpEvent({ statusCode: 404 }), '404'],
+      ['HTTP 404 server side', httpEvent({ side: 'server', statusCode: 404 }), undefined],
+      ['HTTP 503 server side', httpEvent({ side: 'server', statusCode: 503 }), '503'],
+      ['HTTP no response', httpEvent({ statusCode: 0, errorType: 'timeout' }), 'timeout'],
+      ['gRPC OK', grpcEvent({ grpcStatusCode: 0, grpcStatusName: 'OK' }), undefined],
+      ['gRPC NOT_FOUND', grpcEvent(), 'NOT_FOUND'],
+      ['gRPC no trailers', grpcEvent({ grpcStatusCode: -1, grpcStatusName: undefined, errorType: 'reset' }), 'reset'],
+      ['plain HTTP/2 500', grpcEvent({ isGrpc: false, httpStatusCode: 500, grpcStatusCode: -1 }), '500'],
+      ['DNS NOERROR', dnsEvent(), undefined],
+      ['DNS NXDOMAIN', dnsEvent({ responseCode: 'NXDOMAIN' }), 'NXDOMAIN'],
+      ['DNS timeout', dnsEvent({ responseCode: '', errorType: 'timeout' }), 'timeout'],
+      ['TLS ok', tlsEvent(), undefined],
+      ['TLS failed', tlsEvent({ version: '', errorType: 'closed' }), 'closed'],
+    ];
+    for (const [name, event, expected] of cases) {
+      it(`${name} -> ${expected ?? 'no error'}`, () => {
+        assert.equal(l7ErrorType(event), expected);
+        const span = mapper.map(event);
+        assert.equal(span.status.code, expected === undefined ? SpanStatusCode.UNSET : SpanStatusCode.ERROR);
+        assert.equal(span.attributes['error.type'], expected);
+      });
+    }
+
+    it('puts a message only on failures of the exchange itself', () => {
+      assert.equal(mapper.map(httpEvent({ statusCode: 0, errorType: 'timeout' })).status.message, 'timeout');
+      assert.equal(mapper.map(httpEvent({ statusCode: 500, side: 'server' })).status.message, undefined);
+    });
+  });
+
+  describe('span identity and timing', () => {
+    it('takes kind from the observed side and times from the exchange', () => {
+      const span = mapper.map(httpEvent({ side: 'server', startUs: 1_000_000_123, endUs: 1_000_500_000 }));
+      assert.equal(span.kind, SpanKind.SERVER);
+      assert.deepEqual(span.startTime, [1000, 123_000]);
+      assert.deepEqual(span.endTime, [1000, 500_000_000]);
+      assert.deepEqual(span.duration, [0, 499_877_000]);
+      assert.equal(mapper.map(httpEvent()).kind, SpanKind.CLIENT);
+      const backwards = mapper.map(httpEvent({ startUs: 2_000_000, endUs: 1_000_000 }));
+      assert.deepEqual(backwards.endTime, backwards.startTime, 'end never before start');
+    });
+
+    it('joins a valid traceparent and ignores an invalid one', () => {
+      const tc = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 0 };
+      const joined = mapper.map(httpEvent({ traceContext: tc }));
+      assert.equal(joined.spanContext().traceId, tc.traceId);
+      assert.equal(joined.spanContext().traceFlags, 0, 'sampling decision of the caller kept');
+      assert.deepEqual(joined.parentSpanContext, { ...tc, isRemote: true });
+      const zero = mapper.map(httpEvent({ traceContext: { traceId: '0'.repeat(32), spanId: tc.spanId, traceFlags: 1 } }));
+      assert.notEqual(zero.spanContext().traceId, '0'.repeat(32));
+      assert.equal(zero.parentSpanContext, undefined);
+    });
+
+    it('generates valid, distinct random ids', () => {
+      const ids = new RandomIds();
+      const seen = new Set<string>();
+      for (let i = 0; i < 2000; i++) {
+        const t = ids.traceId();
+        const s = ids.spanId();
+        assert.match(t, /^[0-9a-f]{32}$/);
+        assert.match(s, /^[0-9a-f]{16}$/);
+        assert.notEqual(t, '0'.repeat(32));
+        seen.add(t);
+      }
+      assert.equal(seen.size, 2000);
+    });
+  });
+
+  describe('attributes', () => {
+    it('uses the Host header for server.* and splits host:port, including IPv6', () => {
+      assert.deepEqual(splitHostPort('api.example.com:8443'), ['api.example.com', 8443]);
+      assert.deepEqual(splitHostPort('[::1]:8080'), ['::1', 8080]);
+      assert.deepEqual(splitHostPort('fe80::1'), ['fe80::1', 0]);
+      assert.deepEqual(splitHostPort('example.com:notaport'), ['example.com:notaport', 0]);
+      const a = l7Attributes(httpEvent({ host: '[2001:db8::1]:8443' }));
+      assert.equal(a['server.address'], '2001:db8::1');
+      assert.equal(a['server.port'], 8443);
+      const noHost = l7Attributes(httpEvent({ host: undefined }));
+      assert.equal(noHost['server.address'], '10.0.0.2');
+      assert.equal(noHost['server.port'], 8080);
+    });
+
+    it('reports unknown HTTP methods as _OTHER with the original', () => {
+      const a = l7Attributes(httpEvent({ method: 'PURGE' }));
+      assert.equal(a['http.request.method'], '_OTHER');
+      assert.equal(a['http.request.method_original'], 'PURGE');
+    });
+
+    it('adds semconv Opt-In attributes only when asked', () => {
+      const plain = l7Attributes(httpEvent({ side: 'server' }));
+      for (const key of ['network.local.address', 'network.local.port', 'client.port', 'http.request.body.size', 'http.response.body.size']) {
+        assert.equal(plain[key], undefined, `${key} is opt-in`);
+      }
+      const optIn = l7Attributes(httpEvent({ side: 'server' }), false, true);
+      assert.equal(optIn['network.local.address'], '10.0.0.1');
+      assert.equal(optIn['client.port'], 8080);
+      assert.equal(optIn['http.response.body.size'], 512);
+      const detailed = l7Attributes(httpEvent(), true);
+      assert.equal(detailed['thread.id'], 4243);
+      assert.equal(detailed['network.local.port'], 51234, 'detailed implies opt-in');
+    });
+
+    it('maps Kubernetes metadata, workload owner and pod labels', () => {
+      const a = l7Attributes(
+        httpEvent({
+          k8s: {
+            namespace: 'shop',
+            podName: 'checkout-7d9f-abc',
+            podUid: 'uid-1',
+            containerName: 'app',
+            containerId: 'cid-1',
+            nodeName: 'node-a',
+            ownerKind: 'Deployment',
+            ownerName: 'checkout',
+            serviceName: 'checkout-svc',
+            labels: { app: 'checkout', 'app.kubernetes.io/part-of': 'shop' },
+          },
+          sampleRatio: 0.25,
+        }),
+      );
+      assert.equal(a['k8s.namespace.name'], 'shop');
+      assert.equal(a['k8s.pod.name'], 'checkout-7d9f-abc');
+      assert.equal(a['k8s.pod.uid'], 'uid-1');
+      assert.equal(a['k8s.container.name'], 'app');
+      assert.equal(a['container.id'], 'cid-1');
+      assert.equal(a['k8s.node.name'], 'node-a');
+      assert.equal(a['k8s.deployment.name'], 'checkout');
+      assert.equal(a['k8s.service.name'], 'checkout-svc');
+      assert.equal(a['k8s.pod.label.app'], 'checkout');
+      assert.equal(a['k8s.pod.label.app.kubernetes.io/part-of'], 'shop');
+      assert.equal(a['network_observer.sample_ratio'], 0.25);
+    });
+
+    it('maps lifecycle events to log records with counters in base units', () => {
+      const closed = toLogData(connectionClosed())!;
+      assert.equal(closed.eventName, 'network_observer.connection.closed');
+      assert.equal(closed.attributes['network_observer.tcp.srtt'], 0.00025, 'seconds');
+      assert.equal(closed.attributes['network_observer.duration'], 1.5, 'seconds');
+      assert.equal(closed.attributes['network.local.address'], '10.0.0.1');
+      assert.equal(closed.attributes['network_observer.direction'], 'outbound');
+      const failed = toLogData(connectionFailed({ errorName: undefined, reason: 'timeout' }))!;
+      assert.equal(failed.severityText, 'WARN');
+      assert.equal(failed.attributes['error.type'], 'timeout');
+      assert.equal(toLogData(httpEvent()), undefined, 'L7 events are spans, not logs');
+      const payload = eventAttributes(payloadEvent());
+      assert.equal(payload['network_observer.payload.captured_length'], payloadEvent().data.length);
+      assert.ok(!Object.values(payload).some((v) => typeof v === 'string' && v.includes('token')), 'no payload bytes in attributes');
+    });
+  });
+
+  describe('resource and time', () => {
+    it('describes the observer: service, version, host and the Kubernetes node when known', () => {
+      const attrs = observerResourceAttributes('edge-observer', { K8S_NODE_NAME: 'node-7' });
+      assert.equal(attrs['service.name'], 'edge-observer');
+      assert.equal(attrs['service.version'], '0.1.0');
+      assert.equal(typeof attrs['host.name'], 'string');
+      assert.equal(attrs['k8s.node.name'], 'node-7');
+      assert.equal(observerResourceAttributes('x', { NODE_NAME: 'n' })['k8s.node.name'], 'n');
+      assert.equal(observerResourceAttributes('x', {})['k8s.node.name'], undefined);
+      assert.equal(observerResource('same'), observerResource('same'), 'one Resource object per service name');
+    });
+
+    it('converts epoch microseconds exactly', () => {
+      assert.deepEqual(usToHrTime(1_714_564_800_123_456), [1_714_564_800, 123_456_000]);
+      assert.equal(isoFromUs(1_714_564_800_123_456), '2024-05-01T12:00:00.123456Z');
+      assert.equal(isoFromUs(1_714_564_800_000_007), '2024-05-01T12:00:00.000007Z');
+    });
+  });
+
+  describe('L7 duration histograms', () => {
+    it('weights sampled events by 1/sampleRatio so counts stay true', async () => {
+      const reader = new ManualReader();
+      const provider = new MeterProvider({ readers: [reader] });
+      const recorder = L7MetricsRecorder.for(provider);
+      assert.equal(L7MetricsRecorder.for(provider), recorder, 'one recorder per provider');
+      recorder.recordBatch([httpEvent({ sampleRatio: 0.1 }), httpEvent(), tlsEvent(), dnsEvent({ side: 'server' })]);
+      const rm: ResourceMetrics = (await reader.collect()).resourceMetrics;
+      const metrics = rm.scopeMetrics.flatMap((s) => s.metrics);
+      assert.deepEqual(metrics.map((m) => m.descriptor.name), ['http.client.request.duration'], 'no TLS metric, no DNS server metric');
+      const points = metrics[0].dataPoints as Array<{ value: { count: number } }>;
+      assert.equal(points.reduce((n, p) => n + p.value.count, 0), 11);
+      await provider.shutdown();
+    });
+  });
+});
