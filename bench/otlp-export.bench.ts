@@ -2,7 +2,7 @@
  * otlp_http export throughput: L7 events in, spans acknowledged by a loopback OTLP/HTTP
  * receiver out.
  *
- *   npx tsx bench/otlp-export.bench.ts [--seconds 3] [--only proto-gzip|json-gzip|proto-none|json-none]
+ *   npx tsx bench/otlp-export.bench.ts [--seconds 3] [--only proto-gzip|json-gzip|proto-none|json-none|proto-gzip+metrics]
  *
  * The receiver runs in a child process (so it does not share the exporter's event loop); it
  * reads every body, counts requests and bytes, and answers 200. The exporter runs as the
@@ -95,7 +95,8 @@ async function run(name: string, patch: Partial<OtlpHttpConfig>, port: number, b
   };
   const settings = createTestSettings('exporter', 'otlp_http', silentLogger);
   const exporter = new OtlpHttpExporter(settings, config);
-  const host: Host = { meterProvider: new MeterProvider(), reportFatalError: (e) => { throw e; } };
+  const provider = new MeterProvider({ readers: exporter.metricReaders() });
+  const host: Host = { meterProvider: provider, reportFatalError: (e) => { throw e; } };
   exporter.start(host);
   const t = settings.telemetry;
   const room = config.sending_queue.queue_size - BATCH;
@@ -121,6 +122,7 @@ async function run(name: string, patch: Partial<OtlpHttpConfig>, port: number, b
     }
   }
   await exporter.shutdown();
+  await provider.shutdown();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   const sent = t.get('sent_spans') - sentBefore;
@@ -132,7 +134,7 @@ async function run(name: string, patch: Partial<OtlpHttpConfig>, port: number, b
   // rate only says how much CPU this process happened to get.
   const perCpu = sent / cpuSeconds;
   console.log(
-    `${name.padEnd(11)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} spans/s wall, ` +
+    `${name.padEnd(18)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} spans/s wall, ` +
       `${Math.round(perCpu).toLocaleString('en-US').padStart(9)} spans per CPU-second  ` +
       `(${sent.toLocaleString('en-US')} spans in ${seconds.toFixed(2)} s, process CPU ${cpuPct.toFixed(0)} %, dropped ${t.get('dropped')})`,
   );
@@ -149,6 +151,8 @@ async function main(): Promise<void> {
     ['json-gzip', { encoding: 'json', compression: 'gzip' }],
     ['proto-none', { encoding: 'proto', compression: 'none' }],
     ['json-none', { encoding: 'json', compression: 'none' }],
+    // The default signals: spans plus the semconv duration histograms recorded per span.
+    ['proto-gzip+metrics', { encoding: 'proto', compression: 'gzip', signals: { traces: true, metrics: true, logs: false }, metrics: { temporality: 'cumulative', export_interval: 1000 } }],
   ];
   try {
     for (const [name, patch] of configs) {

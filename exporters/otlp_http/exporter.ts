@@ -83,6 +83,8 @@ export class OtlpHttpExporter implements Exporter {
   private failedAttempts = 0;
   private started = false;
   private stopping: Promise<void> | undefined;
+  /** Set once shutdown has taken the last metrics collection and closed the queue. */
+  private closed = false;
 
   constructor(
     private readonly settings: ComponentSettings,
@@ -232,6 +234,14 @@ export class OtlpHttpExporter implements Exporter {
       for (const metric of sm.metrics) points += metric.dataPoints.length;
     }
     if (points === 0) return true;
+    if (this.closed) {
+      // The collector shuts its MeterProvider down after the exporters; shutdown already sent
+      // a final collection, so this one only repeats it (cumulative) or covers the last
+      // milliseconds (delta). Counted, not reported as a loss.
+      this.settings.telemetry.add('metric_points_after_shutdown', points);
+      this.settings.logger.debug(`ignoring ${points} metric points collected after shutdown`);
+      return false;
+    }
     let raw: Uint8Array | undefined;
     try {
       // Our Resource, so spans, logs and metrics describe the observer identically.
@@ -333,6 +343,7 @@ export class OtlpHttpExporter implements Exporter {
     }
     this.spanBatcher.flush();
     this.logBatcher.flush();
+    this.closed = true;
     const complete = await this.queue.drain(Math.max(0, deadline - Date.now()));
     if (!complete) {
       this.settings.logger.warn(`shutdown_timeout ${formatDuration(this.config.shutdown_timeout)} passed with data still undelivered; it was dropped and counted`);

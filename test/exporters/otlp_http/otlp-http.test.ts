@@ -403,11 +403,17 @@ describe('exporters/otlp_http', function () {
 
   describe('shutdown', () => {
     it('flushes batched and queued data (and the last metrics) before resolving', async () => {
-      const { exporter, settings } = makeExporter(testConfig(receiver.url, { sending_queue: { batch: { max_size: 2048, flush_timeout: 60_000 } } }));
+      const { exporter, settings, provider, logLines } = makeExporter(testConfig(receiver.url, { sending_queue: { batch: { max_size: 2048, flush_timeout: 60_000 } } }));
       exporter.consume(manyHttp(10));
       await exporter.shutdown();
       assert.equal(receiver.spans().length, 10);
       assert.ok(receiver.metrics().some((m) => m.name === 'http.client.request.duration'), 'final metrics collected on shutdown');
+      // The collector shuts its MeterProvider down after the exporters: that late collection
+      // repeats what shutdown sent and must not be reported as lost data.
+      await provider.shutdown();
+      assert.ok(settings.telemetry.get('metric_points_after_shutdown') > 0);
+      assert.equal(settings.telemetry.get('dropped_metric_points'), 0);
+      assert.ok(!logLines.some((l) => l.includes('WARN')), logLines.join('\n'));
       exporter.consume(manyHttp(2));
       assert.equal(settings.telemetry.get('dropped'), 2, 'data after shutdown is counted as dropped');
       await exporter.shutdown(); // idempotent
