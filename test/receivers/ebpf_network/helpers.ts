@@ -39,6 +39,7 @@ export interface PeerLine {
 export interface Peer {
   child: ChildProcess;
   lines: PeerLine[];
+  /** The first line whose event is `event` (or one of `a|b`). */
   next(event: string, timeoutMs?: number): Promise<PeerLine>;
   stop(): Promise<void>;
 }
@@ -57,8 +58,9 @@ export function startPeer(args: string[]): Peer {
     lines,
     async next(event, timeoutMs = 10000) {
       const deadline = Date.now() + timeoutMs;
+      const wanted = event.split('|');
       for (;;) {
-        const found = lines.find((l) => l.event === event);
+        const found = lines.find((l) => wanted.includes(l.event));
         if (found) return found;
         if (Date.now() > deadline) throw new Error(`peer ${args.join(' ')}: no '${event}' line within ${timeoutMs} ms`);
         await new Promise<void>((resolve) => {

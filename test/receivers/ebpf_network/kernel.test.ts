@@ -250,31 +250,122 @@ describe('ebpf_network ring reading on the real kernel', function () {
   });
 
   it('decodes every record while the ring wraps around many times', async () => {
-    // 256 KiB ring, ~1.25 MB of records (3,000 request/reply pairs, four records each): the
-    // reader crosses the end of the ring about five times. The ring still holds ~60 ms of this
-    // traffic, so a busy shared machine does not turn the test into a loss test.
-    const rx = await startReceiver({ ring_buffer_size: 256 * 1024, wakeup_threshold_bytes: 16 * 1024, enable_tcp: false, enable_icmp: false, enable_l7_capture: false });
+    // 1 MiB ring, ~2.7 MB of 112-byte records (6,000 request/reply pairs, four records each):
+    // the reader crosses the end of the ring more than twice, and since 1 MiB is not a multiple
+    // of 112 a record straddles the end each time. The ring still holds ~200 ms of this traffic,
+    // so a busy shared machine does not turn the test into a loss test.
+    const rx = await startReceiver({ ring_buffer_size: 1024 * 1024, wakeup_threshold_bytes: 16 * 1024, enable_tcp: false, enable_icmp: false, enable_l7_capture: false });
     const telemetry = (rx.receiver as unknown as { settings: { telemetry: { get(n: string): number } } }).settings.telemetry;
     const server = startPeer(['udp-server', '127.0.0.1', '16']);
     try {
       const port = (await server.next('listening')).port!;
-      const client = await runPeer(['udp-client', '127.0.0.1', String(port), '32', '3000'], 'done');
+      const client = await runPeer(['udp-client', '127.0.0.1', String(port), '32', '6000'], 'done');
       const clientPort = client.localPort!;
       try {
         await rx.consumer.waitFor(
-          (evs) => evs.some((e) => e.kind === 'flow.updated' && e.localPort === clientPort && e.packetsReceived === 3000),
+          (evs) => evs.some((e) => e.kind === 'flow.updated' && e.localPort === clientPort && e.packetsReceived === 6000),
           20000,
-          'the client flow with all 3000 replies',
+          'the client flow with all 6000 replies',
         );
       } catch (error) {
         throw new Error(`${(error as Error).message} (ring_lost=${telemetry.get('ring_lost')})`);
       }
-      const flow = rx.consumer.ofKind('flow.updated').filter((e) => e.localPort === clientPort && e.packetsReceived === 3000)[0];
-      assert.equal(flow.packetsSent, 3000);
-      assert.equal(flow.bytesSent, 96000);
-      assert.equal(flow.bytesReceived, 48000);
+      const flow = rx.consumer.ofKind('flow.updated').filter((e) => e.localPort === clientPort && e.packetsReceived === 6000)[0];
+      assert.equal(flow.packetsSent, 6000);
+      assert.equal(flow.bytesSent, 192000);
+      assert.equal(flow.bytesReceived, 96000);
       assert.equal(telemetry.get('ring_lost'), 0);
       assert.equal(telemetry.get('malformed_records'), 0);
+    } finally {
+      await server.stop();
+      await rx.receiver.shutdown();
+    }
+  });
+});
+
+describe('ebpf_network kernel-side options on the real kernel', function () {
+  this.timeout(60000);
+
+  before(function () {
+    requireKernel(this);
+    delete process.env.TAPIO_MOCK_MODE;
+  });
+
+  async function tcpExchange(): Promise<{ clientPid: number; clientPort: number; serverPort: number }> {
+    const server = startPeer(['tcp-server', '127.0.0.1', '100']);
+    try {
+      const serverPort = (await server.next('listening')).port!;
+      const client = await runPeer(['tcp-client', '127.0.0.1', String(serverPort), '100'], 'done');
+      return { clientPid: client.pid, clientPort: client.localPort!, serverPort };
+    } finally {
+      await server.stop();
+    }
+  }
+
+  const counters = (rx: RunningReceiver) => (rx.receiver as unknown as { kernelStats(): { sampledOut: number; rateLimited: number } }).kernelStats();
+
+  it('a connection reset by the peer closes with reason reset', async () => {
+    const rx = await startReceiver({ enable_udp: false, enable_icmp: false, enable_l7_capture: false });
+    const server = startPeer(['tcp-server', '127.0.0.1', 'reset']);
+    try {
+      const port = (await server.next('listening')).port!;
+      const client = await runPeer(['tcp-client', '127.0.0.1', String(port), '10'], 'done|error');
+      const events = await rx.consumer.waitFor(
+        (evs) => evs.some((e) => e.kind === 'connection.closed' && e.process.pid === client.pid),
+        10000,
+        'the reset connection',
+      );
+      const closed = events.find((e): e is ConnectionClosedEvent => e.kind === 'connection.closed' && e.process.pid === client.pid)!;
+      assert.equal(closed.closeReason, 'reset');
+      assert.equal(closed.remotePort, port);
+    } finally {
+      await server.stop();
+      await rx.receiver.shutdown();
+    }
+  });
+
+  it('kernel_sampling_percentage 0 drops every new socket in the kernel and counts it', async () => {
+    const rx = await startReceiver({ kernel_sampling_percentage: 0, enable_udp: false, enable_icmp: false, enable_l7_capture: false });
+    try {
+      const { clientPid } = await tcpExchange();
+      await new Promise((r) => setTimeout(r, 1200)); // past the receiver's flush interval and counter cache
+      assert.equal(rx.consumer.events.filter((e) => e.process.pid === clientPid).length, 0);
+      assert.ok(counters(rx).sampledOut >= 1, 'sampled_out counted');
+    } finally {
+      await rx.receiver.shutdown();
+    }
+  });
+
+  it('ports keeps only matching traffic, exclude_ports drops it', async () => {
+    const server = startPeer(['tcp-server', '127.0.0.1', '100']);
+    const port = (await server.next('listening')).port!;
+    const only = await startReceiver({ ports: [port], enable_l7_capture: false });
+    const without = await startReceiver({ exclude_ports: [port], enable_l7_capture: false });
+    try {
+      const client = await runPeer(['tcp-client', '127.0.0.1', String(port), '100'], 'done');
+      await only.consumer.waitFor(
+        (evs) => evs.some((e) => e.kind === 'connection.closed' && e.process.pid === client.pid),
+        10000,
+        'the matching connection',
+      );
+      assert.ok(only.consumer.events.every((e) => e.transport === 'icmp' || e.localPort === port || e.remotePort === port));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(without.consumer.events.filter((e) => e.localPort === port || e.remotePort === port).length, 0);
+    } finally {
+      await server.stop();
+      await only.receiver.shutdown();
+      await without.receiver.shutdown();
+    }
+  });
+
+  it('kernel_max_events_per_second caps records in the kernel and counts the excess', async () => {
+    const rx = await startReceiver({ kernel_max_events_per_second: 2, enable_tcp: false, enable_icmp: false, enable_l7_capture: false });
+    const server = startPeer(['udp-server', '127.0.0.1', '8']);
+    try {
+      const port = (await server.next('listening')).port!;
+      await runPeer(['udp-client', '127.0.0.1', String(port), '8', '50'], 'done');
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.ok(counters(rx).rateLimited >= 50, `rate_limited ${counters(rx).rateLimited}`);
     } finally {
       await server.stop();
       await rx.receiver.shutdown();
