@@ -85,34 +85,50 @@ function main(): void {
   if (engine.counters.transactions_http !== TRANSACTIONS || engine.counters.malformed_http1 !== 0) {
     throw new Error(`workload check failed: ${engine.counters.transactions_http} transactions, ${engine.counters.malformed_http1} malformed`);
   }
-  transactions = 0;
-  let passes = 0;
-  const cpuStart = process.cpuUsage();
+  const passes: Pass[] = [];
   const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < seconds) {
-    runPass();
-    passes++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  while (Number(process.hrtime.bigint() - start) / 1e9 < seconds) {
+    transactions = 0;
+    passes.push(timed(runPass, () => transactions));
   }
-  const cpu = process.cpuUsage(cpuStart);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  report('l7 http1', 'transactions', transactions, elapsed, cpuSeconds, TARGET);
-  console.log(`  (${(transactions * 2).toLocaleString('en-US')} payload reads, ${passes} passes, ${engine.sessionCount} sessions)`);
+  report('l7 http1', 'transactions', passes, TARGET);
+  console.log(`  (${TRANSACTIONS.toLocaleString('en-US')} transactions = ${(TRANSACTIONS * 2).toLocaleString('en-US')} payload reads per pass, ${engine.sessionCount} sessions)`);
+}
+
+export interface Pass {
+  count: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+}
+
+/** Runs one pass and measures it in wall-clock and CPU time. */
+export function timed(run: () => void, count: () => number): Pass {
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  run();
+  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  return { count: count(), wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 /**
- * Per CPU-second is the one-core figure: the machine is shared, so wall-clock time includes
- * waiting for a core. CPU time counts every thread of the process (GC helpers too), so it
- * errs on the low side.
+ * Rates per CPU-second are the one-core figure: the machine is shared, so wall-clock time
+ * includes waiting for a core. CPU time counts every thread of the process (GC helpers too),
+ * so it errs on the low side. Other jobs on the machine still slow a pass down (caches,
+ * hyperthread siblings), so the median and the best pass are both shown; the best pass is the
+ * closest to what an uncontended core does.
  */
-export function report(name: string, unit: string, count: number, wallSeconds: number, cpuSeconds: number, target: number): void {
-  const perCpu = count / cpuSeconds;
-  const perWall = count / wallSeconds;
+export function report(name: string, unit: string, passes: Pass[], target: number): void {
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-  console.log(`${name}: ${fmt(count)} ${unit} in ${wallSeconds.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU`);
-  console.log(`  ${fmt(perCpu)} ${unit}/s per CPU-second (one core), ${fmt(perWall)} ${unit}/s wall clock; ${(1e9 / perCpu).toFixed(0)} ns each`);
-  console.log(`  target ${fmt(target)}/s: ${perCpu >= target ? 'met' : 'NOT met'} (shared 2-core machine: numbers vary with its load)`);
+  const rates = passes.map((p) => p.count / p.cpuSeconds).sort((a, b) => a - b);
+  const median = rates[Math.floor(rates.length / 2)];
+  const best = rates[rates.length - 1];
+  const count = passes.reduce((n, p) => n + p.count, 0);
+  const wall = passes.reduce((n, p) => n + p.wallSeconds, 0);
+  const cpu = passes.reduce((n, p) => n + p.cpuSeconds, 0);
+  console.log(`${name}: ${fmt(count)} ${unit} in ${passes.length} passes, ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} s CPU`);
+  console.log(`  per CPU-second (one core): median pass ${fmt(median)} ${unit}/s (${(1e9 / median).toFixed(0)} ns each), best pass ${fmt(best)}/s; wall clock overall ${fmt(count / wall)}/s`);
+  console.log(`  target ${fmt(target)}/s: median ${median >= target ? 'meets' : 'does NOT meet'} it, best ${best >= target ? 'meets' : 'does NOT meet'} it (shared 2-core machine: numbers vary with its load)`);
 }
 
 if (require.main === module) main();

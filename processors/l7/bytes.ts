@@ -20,8 +20,20 @@ export function latin1(data: Uint8Array, start: number, end: number): string {
   return latin1Decoder.decode(data.subarray(start, end));
 }
 
+type IndexOf = (this: Uint8Array, value: number, byteOffset: number) => number;
+// Buffer's indexOf of a byte is a native memchr, about twice as fast as a JS loop even on
+// ~30-byte header lines (TypedArray.prototype.indexOf is slower than both). It takes any
+// Uint8Array as `this`.
+const nativeIndexOf = (Buffer.prototype as unknown as { indexOf?: IndexOf }).indexOf;
+
 /** Index of the first `byte` in [start, end), or -1. */
 export function indexOfByte(data: Uint8Array, byte: number, start: number, end: number): number {
+  if (start >= end) return -1;
+  if (nativeIndexOf !== undefined) {
+    // Searches past `end` when it finds nothing before it; stops at the first match.
+    const i = nativeIndexOf.call(data, byte, start);
+    return i >= 0 && i < end ? i : -1;
+  }
   for (let i = start; i < end; i++) if (data[i] === byte) return i;
   return -1;
 }

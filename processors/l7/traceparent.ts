@@ -47,7 +47,9 @@ export function parseTraceparentBytes(data: Uint8Array, start: number, end: numb
   const f0 = hexValue(data[start + 53]);
   const f1 = hexValue(data[start + 54]);
   if (f0 < 0 || f1 < 0) return undefined;
-  return { traceId: latin1(data, start + 3, start + 35), spanId: latin1(data, start + 36, start + 52), traceFlags: f0 * 16 + f1 };
+  // One decode, two slices: cheaper than decoding the ids separately.
+  const text = latin1(data, start, start + 52);
+  return { traceId: text.substring(3, 35), spanId: text.substring(36, 52), traceFlags: f0 * 16 + f1 };
 }
 
 /** String form, for metadata that arrives already decoded (gRPC/HTTP/2 headers). */

@@ -10,7 +10,7 @@ import * as traceparent from '../traceparent';
 import * as methods from './methods';
 
 // Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
-const { latin1 } = bytes;
+const { indexOfByte, latin1 } = bytes;
 const { parseTraceparentBytes } = traceparent;
 const { isStatusLineStart, knownMethodAt, methodTokenLength } = methods;
 
@@ -102,8 +102,7 @@ export function findHeadEnd(data: Uint8Array, start: number, from: number, end: 
 }
 
 function lineEnd(data: Uint8Array, start: number, end: number): number {
-  for (let i = start; i < end; i++) if (data[i] === 0x0a) return i;
-  return -1;
+  return indexOfByte(data, 0x0a, start, end);
 }
 
 /** End of the line content, excluding an optional CR before the LF at `lf`. */
@@ -263,15 +262,30 @@ function parseStartLine(data: Uint8Array, start: number, end: number, info: Head
   }
   const te = vs - 1;
   if (te <= ts) return false;
+  // One pass validates the target and finds where its query (or fragment) begins.
+  let q = -1;
   for (let i = ts; i < te; i++) {
     const c = data[i];
     if (c <= 0x20 || c === 0x7f) return false;
+    if ((c === 0x3f || c === 0x23) && q < 0) q = i;
   }
   info.isRequest = true;
   info.method = method;
   info.version = data[vs + 7] === 0x30 ? '1.0' : '1.1';
+  if (method !== 'CONNECT' && data[ts] === 0x2f) {
+    // origin-form, by far the most common: `/path?query`.
+    info.path = latin1(data, ts, q < 0 ? te : q);
+    if (captureQuery && q >= 0 && data[q] === 0x3f) info.query = queryOf(data, q, te);
+    return true;
+  }
   parseTarget(data, ts, te, info, captureQuery, method === 'CONNECT');
   return true;
+}
+
+function queryOf(data: Uint8Array, q: number, end: number): string {
+  let f = q + 1;
+  while (f < end && data[f] !== 0x23) f++;
+  return latin1(data, q + 1, f);
 }
 
 function parseTarget(data: Uint8Array, start: number, end: number, info: HeadInfo, captureQuery: boolean, connect: boolean): void {
@@ -297,11 +311,7 @@ function parseTarget(data: Uint8Array, start: number, end: number, info: HeadInf
   let q = pathStart;
   while (q < end && data[q] !== 0x3f && data[q] !== 0x23) q++;
   info.path = q === pathStart ? '/' : latin1(data, pathStart, q);
-  if (captureQuery && q < end && data[q] === 0x3f) {
-    let f = q + 1;
-    while (f < end && data[f] !== 0x23) f++;
-    info.query = latin1(data, q + 1, f);
-  }
+  if (captureQuery && q < end && data[q] === 0x3f) info.query = queryOf(data, q, end);
 }
 
 /** Decimal digits only; -1 when empty, non-numeric or beyond 2^53. */
