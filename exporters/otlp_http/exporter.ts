@@ -7,7 +7,7 @@
  * network unless sending_queue.enabled is false. Serialization (OpenTelemetry serializers),
  * compression and HTTP happen in the queue's workers, with retries and bounded memory.
  */
-import type { Context } from '@opentelemetry/api';
+import type { Attributes, Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { CumulativeTemporalitySelector, DeltaTemporalitySelector } from '@opentelemetry/exporter-metrics-otlp-http';
 import type { Resource } from '@opentelemetry/resources';
@@ -185,7 +185,7 @@ export class OtlpHttpExporter implements Exporter {
       try {
         if (event.kind.startsWith('l7.')) {
           const l7 = event as L7Event;
-          let attributes;
+          let attributes: Attributes | undefined;
           if (spans) {
             const span = spans.map(l7);
             attributes = span.attributes;
