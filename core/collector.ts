@@ -183,7 +183,13 @@ export class Collector {
     const deadline = Date.now() + this.config.telemetry.shutdownTimeoutMs;
     const startedSet = new Set(this.started);
     const order = [...this.receivers.values(), ...this.processors, ...this.exporters.values()].filter((i) => startedSet.has(i));
+    let metricsFlushed = false;
     for (const instance of order) {
+      // Metrics recorded until the processors stopped reach the exporters before they close.
+      if (instance.kind === 'exporter' && !metricsFlushed) {
+        metricsFlushed = true;
+        await this.flushMetrics(deadline);
+      }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         this.logger.warn(`shutdown deadline reached; ${instance.label} was not given time to drain`);
@@ -197,6 +203,14 @@ export class Collector {
       this.logger.warn(`flushing metrics on shutdown failed: ${(error as Error).message}`);
     }
     this.state = 'stopped';
+  }
+
+  private async flushMetrics(deadline: number): Promise<void> {
+    try {
+      await this.meterProvider?.forceFlush({ timeoutMillis: Math.max(100, deadline - Date.now()) });
+    } catch (error) {
+      this.logger.warn(`flushing metrics before the exporters stop failed: ${(error as Error).message}`);
+    }
   }
 
   private async stopOne(instance: Instance, budgetMs: number): Promise<void> {

@@ -79,6 +79,11 @@ describe('network-observer CLI', function () {
     assert.match(r.stdout, /collector\.yaml is valid/);
   });
 
+  it('validate accepts the shipped OTLP example', () => {
+    const r = cli(['validate', '--config', 'examples/collector-otlp.yaml']);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
   it('validate names an unknown key, a wrongly typed value and an undefined processor, exit 1, no stack', () => {
     const r = cli(['validate', '--config', join(dir, 'bad.yaml')]);
     assert.equal(r.status, 1);
