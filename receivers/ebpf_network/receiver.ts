@@ -93,6 +93,15 @@ export class EbpfNetworkReceiver implements Receiver {
     this.batch.push(event);
     if (this.batch.length >= this.config.buffer_size) this.flush();
   };
+  /**
+   * Kernel-sampled events say so, so counts can be scaled back: the kernel decides per socket,
+   * so every event of a kept socket was kept with the same probability.
+   */
+  private readonly kernelSampleRatio: number;
+  private readonly emitKernelEvent = (event: NetworkEvent): void => {
+    if (this.kernelSampleRatio < 1) event.sampleRatio = (event.sampleRatio ?? 1) * this.kernelSampleRatio;
+    this.emitEvent(event);
+  };
   /** The ring stops handing records over while the pipeline is busy and the batch is full. */
   private readonly blocked = (): boolean => this.inflight !== undefined && this.batch.length >= this.config.buffer_size;
   private readonly drainTurn = (): void => {
@@ -105,7 +114,9 @@ export class EbpfNetworkReceiver implements Receiver {
     private readonly config: EbpfNetworkConfig,
     private readonly next: Consumer,
     private readonly internals: ReceiverInternals = {},
-  ) {}
+  ) {
+    this.kernelSampleRatio = Math.max(0, Math.min(100, config.kernel_sampling_percentage)) / 100;
+  }
 
   async start(host: Host): Promise<void> {
     if (this.state !== 'new') return;
@@ -175,7 +186,7 @@ export class EbpfNetworkReceiver implements Receiver {
     this.clock = new BootClock();
     const clock = this.clock;
     this.flows = new FlowTable(config.max_flows, config.flow_idle_timeout * 1e6, (ns) => clock.toEpochUs(ns));
-    this.decoder = new EventDecoder(clock, this.flows, this.emitEvent);
+    this.decoder = new EventDecoder(clock, this.flows, this.emitKernelEvent);
     this.decoder.latencyProbe = this.internals.latencyProbe;
     this.registerGauges();
 
@@ -277,7 +288,7 @@ export class EbpfNetworkReceiver implements Receiver {
 
   private reportFlows(): void {
     if (!this.flows || !this.clock) return;
-    this.flows.report(this.clock.nowBootNs(), this.emitEvent);
+    this.flows.report(this.clock.nowBootNs(), this.emitKernelEvent);
   }
 
   private checkLoss(): void {
@@ -314,7 +325,7 @@ export class EbpfNetworkReceiver implements Receiver {
         if (this.inflight && this.batch.length >= this.config.buffer_size) await this.inflight;
         this.settings.telemetry.received(this.ring.drain(this.decoder, this.config.max_records_per_turn, this.blocked));
       }
-      this.flows?.flushAll(this.emitEvent);
+      this.flows?.flushAll(this.emitKernelEvent);
     }
     this.releaseKernel();
     while (this.batch.length > 0 || this.inflight) {

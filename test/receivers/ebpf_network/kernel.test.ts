@@ -336,6 +336,18 @@ describe('ebpf_network kernel-side options on the real kernel', function () {
     }
   });
 
+  it('events kept by kernel sampling carry the sampling ratio, so counts can be scaled back', async () => {
+    const rx = await startReceiver({ kernel_sampling_percentage: 50, enable_udp: false, enable_icmp: false, enable_l7_capture: false });
+    try {
+      // Each exchange is a new socket pair: with 50 % per socket, 12 exchanges all dropped is a 1 in 16M event.
+      for (let i = 0; i < 12; i++) await tcpExchange();
+      const events = await rx.consumer.waitFor((evs) => evs.length > 0, 10000, 'any kept event');
+      for (const e of events) assert.equal(e.sampleRatio, 0.5, `${e.kind} carries the kernel's ratio`);
+    } finally {
+      await rx.receiver.shutdown();
+    }
+  });
+
   it('ports keeps only matching traffic, exclude_ports drops it', async () => {
     const server = startPeer(['tcp-server', '127.0.0.1', '100']);
     const port = (await server.next('listening')).port!;
