@@ -1,10 +1,12 @@
 /** DNS type and response-code names, and RDATA in presentation format (as dig prints it). */
 import * as bytes from '../bytes';
 import * as names from './names';
+import * as ipText from '../../../core/ip-text';
 
 // Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
 const { latin1 } = bytes;
 const { nameCursor, readName } = names;
+const { formatIpv6 } = ipText;
 
 const TYPE_NAMES: Record<number, string> = {
   1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 10: 'NULL', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT',
@@ -43,40 +45,6 @@ export function rcodeName(rcode: number): string {
 
 export function ipv4Text(data: Uint8Array, pos: number): string {
   return `${data[pos]}.${data[pos + 1]}.${data[pos + 2]}.${data[pos + 3]}`;
-}
-
-/** RFC 5952 text: lowercase, leading zeros dropped, the longest run of >= 2 zero groups as '::'. */
-export function ipv6Text(data: Uint8Array, pos: number): string {
-  const groups: number[] = new Array(8);
-  for (let i = 0; i < 8; i++) groups[i] = (data[pos + 2 * i] << 8) | data[pos + 2 * i + 1];
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  // IPv4-mapped addresses read better with their IPv4 tail.
-  if (bestStart === 0 && bestLen === 5 && groups[5] === 0xffff) return `::ffff:${ipv4Text(data, pos + 12)}`;
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      out += i === 0 ? '::' : ':';
-      i += bestLen - 1;
-      continue;
-    }
-    out += groups[i].toString(16);
-    if (i < 7) out += ':';
-  }
-  return out;
 }
 
 /** A <character-string> list, each quoted as dig prints TXT data. */
@@ -128,7 +96,7 @@ export function rdataText(
     case 1: // A
       return rdlength === 4 ? ipv4Text(data, pos) : undefined;
     case 28: // AAAA
-      return rdlength === 16 ? ipv6Text(data, pos) : undefined;
+      return rdlength === 16 ? formatIpv6(data, pos) : undefined;
     case 2: // NS
     case 5: // CNAME
     case 12: // PTR

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { DnsMessage, looksLikeDns, parseDnsMessage, PARSE_BAD_RECORDS, PARSE_MALFORMED, PARSE_OK, type ParseResult } from '../../../../processors/l7/dns/message';
 import { readName } from '../../../../processors/l7/dns/names';
-import { ipv6Text, rcodeName, typeName } from '../../../../processors/l7/dns/records';
+import { formatIpv6 } from '../../../../core/ip-text';
+import { rcodeName, typeName } from '../../../../processors/l7/dns/records';
 import { enc } from '../payloads';
 import { A, AAAA, CNAME, dnsMessage, nameBytes, OPT, QNAME_OFFSET, TXT } from './build';
 
@@ -133,7 +134,7 @@ describe('l7 dns message', () => {
     assert.equal(typeName(65280), 'TYPE65280');
     assert.equal(rcodeName(3), 'NXDOMAIN');
     assert.equal(rcodeName(4000), 'RCODE4000');
-    const v6 = (hex: string): string => ipv6Text(Uint8Array.from(Buffer.from(hex, 'hex')), 0);
+    const v6 = (hex: string): string => formatIpv6(Uint8Array.from(Buffer.from(hex, 'hex')), 0);
     assert.equal(v6('00000000000000000000000000000001'), '::1');
     assert.equal(v6('00000000000000000000000000000000'), '::');
     assert.equal(v6('20010db8000000000001000000000001'), '2001:db8::1:0:0:1');
