@@ -16,6 +16,7 @@ import type {
   ProcessInfo,
 } from '../../core/events';
 import type { Logger } from '../../core/logger';
+import { mulberry32 } from '../../core/prng';
 
 export interface MockSourceOptions {
   eventsPerSecond: number;
@@ -61,17 +62,6 @@ const GRPC_METHODS = [
 ];
 const DNS_NAMES = ['api.internal.example', 'db.internal.example', 'missing.example'];
 
-/** mulberry32: tiny seeded PRNG so mock output is reproducible in tests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class MockTrafficGenerator {
   private readonly random: () => number;
@@ -79,7 +69,7 @@ export class MockTrafficGenerator {
   private nextPort = 40000;
 
   constructor(seed = Date.now()) {
-    this.random = prng(seed);
+    this.random = mulberry32(seed);
   }
 
   private pick<T>(items: readonly T[]): T {

@@ -1,22 +1,14 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { mulberry32 } from '../../core/prng';
+
+export { mulberry32 };
 
 /**
  * Deterministic fuzzing helpers shared by the protocol parser tests. A seeded PRNG keeps every
  * run identical, so a failure found once is reproduced by re-running the suite.
  */
 
-/** mulberry32: a tiny 32-bit PRNG; plenty for fuzzing, and reproducible from one seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Fuzzer {
   readonly random: () => number;

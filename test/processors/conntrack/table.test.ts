@@ -6,6 +6,7 @@ import { StringPool } from '../../../processors/conntrack/string-pool';
 import { ConnTable, LIST_CLOSED, LIST_TCP, LIST_UDP, NIL, TRANSPORT_TCP, TRANSPORT_UDP } from '../../../processors/conntrack/table';
 import { ConnTracker } from '../../../processors/conntrack/tracker';
 import { closed, config, failed, flow, icmp, opened, updated } from './helpers';
+import { mulberry32 as prng } from '../../../core/prng';
 
 describe('conntrack table', () => {
   it('finds what it inserted by the full key and nothing else', () => {
@@ -91,17 +92,6 @@ describe('conntrack string pool', () => {
   });
 });
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('conntrack tracker under random, disordered input', () => {
   it('never throws, never exceeds its bounds, and leaks no slot or pooled string', () => {
