@@ -101,7 +101,8 @@ export class Collector {
         const processor = await this.create(label, () => factory.createProcessor(settings, resolved.config, nextConsumer));
         const instance: Instance = { label, kind: 'processor', component: processor, telemetry, logger };
         this.processors.push(instance);
-        next = { consumer: processor, telemetry, logger };
+        // Guarded like exporters: a processor (a plugin's, say) that throws loses its batch, not the caller's turn.
+        next = { consumer: fanOut([{ consumer: processor, telemetry, logger }]), telemetry, logger };
       }
       pipelineEntry.set(pipeline.name, next);
     }

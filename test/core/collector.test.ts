@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { Collector, StartupError } from '../../core/collector';
 import { loadConfigText } from '../../core/config/load';
+import { resolveConfig } from '../../core/config/resolve';
+import { ComponentRegistry } from '../../core/registry';
 import { silentLogger } from '../../core/logger';
 import { journal, recorded, resetJournal, testFactories } from '../helpers/test-factories';
 
@@ -90,5 +92,30 @@ service: { pipelines: { p: { receivers: [test_replay], exporters: [test_record/b
     const bad = c.telemetry.all().find((t) => t.componentKey === 'exporter/test_record/bad')!;
     assert.equal(bad.get('errors'), 1);
     assert.equal(bad.get('dropped'), 2);
+  });
+});
+
+describe('collector runtime: isolation of a throwing processor', () => {
+  it('a plugin processor that throws loses its batch and counts it; the receiver is not affected', async () => {
+    const registry = new ComponentRegistry();
+    for (const f of testFactories()) registry.register(f, 'builtin');
+    registry.register({
+      kind: 'processor', type: 'explode', stability: 'development', description: 'throws on every batch (tests)',
+      configSchema: { type: 'object', additionalProperties: false, properties: {} },
+      createDefaultConfig: () => ({}),
+      createProcessor: () => ({ mutatesData: false, start() {}, shutdown() {}, consume() { throw new Error('boom'); } }),
+    }, 'test');
+    const config = resolveConfig({
+      receivers: { test_replay: { count: 3 } }, processors: { explode: null }, exporters: { test_record: null },
+      service: { pipelines: { p: { receivers: ['test_replay'], processors: ['explode'], exporters: ['test_record'] } } },
+    }, registry, 'inline');
+    resetJournal();
+    const c = new Collector(config, registry, silentLogger);
+    await c.start();
+    await c.shutdown();
+    const explode = c.telemetry.all().find((t) => t.componentKey === 'processor/explode')!;
+    assert.equal(explode.get('errors'), 1);
+    assert.equal(explode.get('dropped'), 3);
+    assert.equal(recorded.get('test_record')!.length, 0);
   });
 });
