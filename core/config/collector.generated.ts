@@ -11,7 +11,7 @@ export interface CollectorConfigFile {
   receivers?: {};
   processors?: {};
   exporters?: {};
-  service?: {
+  service: {
     /**
      * Pipelines keyed by name (e.g. `traces`, `network/edge`).
      */

@@ -114,6 +114,9 @@ function checkPipelines(file: CollectorConfigFile, defined: Record<ComponentKind
 /** Validates `file` (already env-expanded) against the registry; throws ConfigError with every problem. */
 export function resolveConfig(file: unknown, registry: ComponentRegistry, source: string, priorIssues: ConfigIssue[] = []): ResolvedConfig {
   const issues: ConfigIssue[] = [...priorIssues];
+  if (file === null || file === undefined) {
+    throw new ConfigError(source, [...issues, { path: [], message: 'the file is empty: a config needs receivers, exporters and service::pipelines (see the shipped collector.yaml)' }]);
+  }
   const shapeProblems = validateAgainstSchema(collectorSchema, file);
   for (const p of shapeProblems) issues.push({ path: p.path, message: p.message });
   const doc = (file ?? {}) as CollectorConfigFile;

@@ -128,6 +128,11 @@ service: { pipelines: { p: { receivers: [test_replay], exporters: [test_record] 
     assert.match(found[0], /^YAML: .*line \d+/);
   });
 
+  it('says what an empty file or one without service needs', () => {
+    assert.match(problems('')[0], /^the file is empty: a config needs receivers, exporters and service::pipelines/);
+    assert.deepEqual(problems('receivers: {}\n'), ['service: is required']);
+  });
+
   it('warns about components that no pipeline uses', () => {
     const { config } = load(GOOD.replace('exporters:\n  test_record:', 'exporters:\n  test_record:\n  test_record/unused:'));
     assert.deepEqual(config.warnings, ['exporters::test_record/unused is defined but not used in any pipeline; it will not run']);
