@@ -226,6 +226,21 @@ describe('exporters/otlp_http', function () {
       assert.equal(receiver.requests[0].headers['content-encoding'], undefined);
     });
 
+    it('delivers large requests serialized in the worker thread intact, in protobuf and JSON', async () => {
+      for (const encoding of ['proto', 'json'] as const) {
+        receiver.requests.length = 0;
+        const { exporter, settings, logLines } = makeExporter(testConfig(receiver.url, { encoding, sending_queue: { batch: { max_size: 1000, flush_timeout: 20 } } }));
+        exporter.consume(manyHttp(3000));
+        await receiver.waitFor(() => settings.telemetry.get('sent_spans') === 3000);
+        const paths = new Set(receiver.spans().map((s) => s.attrs['url.path']));
+        assert.equal(paths.size, 3000, `${encoding}: every span arrived once`);
+        for (const request of receiver.ofPath('/v1/traces')) assert.equal(request.json.resourceSpans!.length, 1, 'one resource per request');
+        assert.equal(receiver.spans()[0].resource['service.name'], 'network-observer');
+        await exporter.shutdown();
+        assert.deepEqual(logLines.filter((l) => l.includes('serializer worker')), [], 'the worker ran (no fallback to inline serialization)');
+      }
+    });
+
     it('groups spans into requests of at most batch.max_size', async () => {
       const { exporter, settings } = makeExporter(testConfig(receiver.url, { sending_queue: { batch: { max_size: 100, flush_timeout: 20 } } }));
       exporter.consume(manyHttp(250));
