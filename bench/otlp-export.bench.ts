@@ -7,10 +7,13 @@
  * The receiver runs in a child process (so it does not share the exporter's event loop); it
  * reads every body, counts requests and bytes, and answers 200. The exporter runs as the
  * collector runs it: consume() with batches of 1,000 events (a mix of HTTP, DNS, gRPC and TLS
- * transactions built before timing), mapping to spans, OpenTelemetry serializers, gzip on the
- * libuv thread pool, keep-alive HTTP. The feeder only offers data while the sending queue has
- * room, so the number is sustained delivery, not enqueue speed; a span counts when the receiver
- * has acknowledged its request. Bounded: at most --seconds per configuration and 3,000,000 spans.
+ * transactions built before timing), mapping to spans, OpenTelemetry serializers (large span
+ * requests in the exporter's serializer worker thread), gzip on the libuv thread pool,
+ * keep-alive HTTP. Process CPU includes the worker thread. The feeder only offers data while
+ * the sending queue has room, so the number is sustained delivery, not enqueue speed; a span
+ * counts when the receiver has acknowledged its request. Warnings (e.g. a serializer worker that
+ * failed, which silently halves throughput) are printed. Profile with
+ * `node --cpu-prof --import tsx bench/otlp-export.bench.ts --only proto-gzip` (one file per thread). Bounded: at most --seconds per configuration and 3,000,000 spans.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +21,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from '../core/component';
 import type { NetworkEvent } from '../core/events';
-import { silentLogger } from '../core/logger';
+import { createLogger } from '../core/logger';
 import { createTestSettings } from '../core/testing';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { factory, OtlpHttpExporter, type OtlpHttpConfig } from '../exporters/otlp_http';
@@ -93,7 +96,7 @@ async function run(name: string, patch: Partial<OtlpHttpConfig>, port: number, b
     signals: { traces: true, metrics: false, logs: false },
     ...patch,
   };
-  const settings = createTestSettings('exporter', 'otlp_http', silentLogger);
+  const settings = createTestSettings('exporter', 'otlp_http', createLogger('warn', (line) => console.error(`  ${name}: ${line}`)));
   const exporter = new OtlpHttpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
   const host: Host = { meterProvider: provider, reportFatalError: (e) => { throw e; } };
