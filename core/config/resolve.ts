@@ -125,7 +125,7 @@ export function resolveConfig(file: unknown, registry: ComponentRegistry, source
   const components = { receiver: new Map(), processor: new Map(), exporter: new Map() } as ResolvedConfig['components'];
   const defined = { receiver: new Set<string>(), processor: new Set<string>(), exporter: new Set<string>() };
   for (const kind of KINDS) {
-    const section = (doc as Record<string, unknown>)[SECTION[kind]];
+    const section: unknown = doc[SECTION[kind]];
     if (section === null || section === undefined || typeof section !== 'object') continue;
     for (const [key, body] of Object.entries(section as Record<string, unknown>)) {
       defined[kind].add(key);
