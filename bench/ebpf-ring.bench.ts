@@ -2,7 +2,14 @@
  * eBPF ring benchmark: how fast the ebpf_network receiver drains and decodes the kernel ring,
  * what it costs, and how long records wait.
  *
- *   npx tsx bench/ebpf-ring.bench.ts [--seconds 4] [--burst 64] [--rate 100000] [--high-rate 1000000]   (root)
+ *   npx tsx bench/ebpf-ring.bench.ts [--seconds 4] [--burst 64] [--rate 100000] [--high-rate 1000000]
+ *     [--phases idle,paced,high,max] [--profile-dir DIR] [--threads]   (root)
+ *
+ * --profile-dir writes one V8 CPU profile per phase (the in-process inspector, started after
+ * the programs are loaded: `node --cpu-prof` makes loading fail with EAGAIN, because its
+ * profiling signals interrupt the verifier). --threads adds the CPU of each thread of this
+ * process from /proc/self/task (main, and by name the others: V8's GC and compiler helpers are
+ * `node`, libuv's pool `libuv-worker`).
  *
  * Load generator: a child process calls getuid() in a (paced) loop; a benchmark-only program on
  * tp_btf/sys_enter (bench_burst in bpf/net.bpf.c, loaded only here) turns each getuid of that
@@ -18,6 +25,8 @@
  * Numbers come from a shared 2-core VM; other work on it moves them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { createInterface } from 'node:readline';
 import type { Consumer } from '../core/component';
 import type { NetworkEvent } from '../core/events';
@@ -36,6 +45,9 @@ const SECONDS = arg('seconds', 4);
 const BURST = arg('burst', 64);
 const PACED_RATE = arg('rate', 100_000);
 const HIGH_RATE = arg('high-rate', 1_000_000);
+const PHASES = new Set((args.includes('--phases') ? args[args.indexOf('--phases') + 1] : 'idle,paced,high,max').split(','));
+const PROFILE_DIR = args.includes('--profile-dir') ? args[args.indexOf('--profile-dir') + 1] : undefined;
+const THREADS = args.includes('--threads');
 const LATENCY_SAMPLE_EVERY = 16;
 const MAX_SAMPLES = 500_000;
 
@@ -103,6 +115,25 @@ function lines(child: ChildProcess): () => Promise<string> {
   });
 }
 
+/** CPU ticks (utime + stime) per thread of this process, keyed by tid, with the thread's name. */
+function threadTicks(): Map<string, { name: string; ticks: number }> {
+  const out = new Map<string, { name: string; ticks: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      out.set(tid, { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** Killed when the benchmark fails, so a failed start does not leave both processes running. */
+let generator: ChildProcess | undefined;
+
 async function main(): Promise<void> {
   const unmet = requirements(true).filter((r) => !r.ok);
   if (unmet.length > 0) {
@@ -111,6 +142,7 @@ async function main(): Promise<void> {
   }
   delete process.env.TAPIO_MOCK_MODE;
   const child = spawn(process.execPath, ['-e', GENERATOR], { stdio: ['pipe', 'pipe', 'inherit'] });
+  generator = child;
   const nextLine = lines(child);
   await nextLine(); // ready
   const clock = new BootClock();
@@ -129,6 +161,15 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1100)); // kernel counters are cached for 1 s
     const k0 = receiver.kernelStats();
     const decoded0 = t.get('received');
+    const session = PROFILE_DIR ? new Session() : undefined;
+    const post = (method: string): Promise<unknown> =>
+      new Promise((resolve, reject) => session!.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+    if (session) {
+      session.connect();
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    }
+    const threads0 = THREADS ? threadTicks() : undefined;
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
     child.stdin!.write(`${command}\n`);
@@ -141,6 +182,20 @@ async function main(): Promise<void> {
     }
     const wallMs = performance.now() - wall0;
     const cpu = process.cpuUsage(cpu0);
+    if (threads0) {
+      const byName = new Map<string, number>();
+      for (const [tid, t] of threadTicks()) {
+        const name = Number(tid) === process.pid ? 'main' : t.name;
+        byName.set(name, (byName.get(name) ?? 0) + t.ticks - (threads0.get(tid)?.ticks ?? 0));
+      }
+      // clock ticks are 1/100 s on Linux: ticks / seconds = % of one core
+      console.log(`  threads (% of one core): ${[...byName].filter(([, v]) => v > 0).map(([n, v]) => `${n} ${(v / (wallMs / 1000)).toFixed(1)}`).join(', ')}`);
+    }
+    if (session) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(`${PROFILE_DIR}/ebpf-ring-${label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`, JSON.stringify(profile));
+      session.disconnect();
+    }
     await new Promise((r) => setTimeout(r, 1100)); // kernel counters are cached for 1 s
     // Offered = what the kernel produced (submitted + lost): the generator's event loop makes
     // syscalls of its own, each of which also emits a burst, so counting its loop is not exact.
@@ -153,22 +208,23 @@ async function main(): Promise<void> {
     console.log(
       `${label.padEnd(28)} offered ${(offered / (wallMs / 1000)).toFixed(0).padStart(9)}/s  ` +
         `decoded ${(decoded / (wallMs / 1000)).toFixed(0).padStart(9)}/s  lost ${lost}  ` +
-        `cpu ${cpuPct.toFixed(1)}% of one core  latency p50 ${(percentile(sorted, 50) / 1000).toFixed(2)} ms ` +
+        `cpu ${cpuPct.toFixed(1)}% of one core (user ${(cpu.user / 10 / wallMs).toFixed(1)}, sys ${(cpu.system / 10 / wallMs).toFixed(1)})  latency p50 ${(percentile(sorted, 50) / 1000).toFixed(2)} ms ` +
         `p99 ${(percentile(sorted, 99) / 1000).toFixed(2)} ms  (events ${consumer.events}, ${SECONDS}s)`,
     );
   };
 
   console.log(`ebpf-ring bench: burst ${BURST} records/syscall, ring ${config.ring_buffer_size / 1048576} MiB, ` +
     `wake-up threshold ${config.wakeup_threshold_bytes / 1024} KiB, poll_interval ${config.poll_interval} ms (shared 2-core VM)`);
-  await phase('idle (no load)', `rate 0 ${SECONDS}`);
-  await phase(`paced ${PACED_RATE}/s`, `rate ${Math.round(PACED_RATE / BURST)} ${SECONDS}`);
-  await phase(`paced ${HIGH_RATE}/s`, `rate ${Math.round(HIGH_RATE / BURST)} ${SECONDS}`);
-  await phase('as fast as the generator can', `max ${SECONDS}`);
+  if (PHASES.has('idle')) await phase('idle (no load)', `rate 0 ${SECONDS}`);
+  if (PHASES.has('paced')) await phase(`paced ${PACED_RATE}/s`, `rate ${Math.round(PACED_RATE / BURST)} ${SECONDS}`);
+  if (PHASES.has('high')) await phase(`paced ${HIGH_RATE}/s`, `rate ${Math.round(HIGH_RATE / BURST)} ${SECONDS}`);
+  if (PHASES.has('max')) await phase('as fast as the generator can', `max ${SECONDS}`);
   child.stdin!.end();
   await receiver.shutdown();
 }
 
 main().catch((error: Error) => {
   console.error(`ebpf-ring bench failed: ${error.message}`);
+  generator?.kill();
   process.exitCode = 1;
 });

@@ -43,6 +43,22 @@ interface CommEntry {
   comm: string;
 }
 
+/** One thread's identity as the kernel last reported it, and the ProcessInfo built from it. */
+interface ProcessEntry {
+  tid: number;
+  pid: number;
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
+  cgroupLo: number;
+  cgroupHi: number;
+  info: ProcessInfo;
+}
+
+/** Threads remembered at once; the map is cleared when full (it refills from the next records). */
+const PROCESS_CACHE_MAX = 4096;
+
 export interface DecoderStats {
   records: number;
   malformed: number;
@@ -55,6 +71,8 @@ export class EventDecoder implements RecordSink {
   latencyProbe: ((bootNs: number) => void) | undefined;
   private readonly commCache = new Map<number, CommEntry>();
   private lastComm: CommEntry | undefined;
+  private readonly processCache = new Map<number, ProcessEntry>();
+  private lastProcess: ProcessEntry | undefined;
   private readonly packet: FlowPacket = {
     transport: 'udp', networkType: 'ipv4', cookie: 0, netnsId: 0, localAddress: '', localPort: 0,
     remoteAddress: '', remotePort: 0, remoteKey: 0, outbound: false, bytes: 0, bootNs: 0, process: undefined,
@@ -260,14 +278,41 @@ export class EventDecoder implements RecordSink {
     this.flows.add(p, this.emit);
   }
 
+  /**
+   * The process block of a record. Records come in runs from the same few threads, so the
+   * ProcessInfo is shared between events whose (tid, pid, comm, cgroup) are identical instead
+   * of allocating one per record; it is frozen because other events hold the same object.
+   */
   private process(view: DataView, bytes: Uint8Array, off: number): ProcessInfo {
+    const tid = view.getUint32(off + OFF.tid, true);
     const pid = view.getUint32(off + OFF.pid, true);
-    return {
+    const at = off + OFF.comm;
+    const w0 = view.getUint32(at, true);
+    const w1 = view.getUint32(at + 4, true);
+    const w2 = view.getUint32(at + 8, true);
+    const w3 = view.getUint32(at + 12, true);
+    const cgroupLo = view.getUint32(off + OFF.cgroupId, true);
+    const cgroupHi = view.getUint32(off + OFF.cgroupId + 4, true);
+    let entry = this.lastProcess;
+    if (entry === undefined || entry.tid !== tid) entry = this.processCache.get(tid);
+    if (
+      entry !== undefined && entry.pid === pid && entry.w0 === w0 && entry.w1 === w1 && entry.w2 === w2 &&
+      entry.w3 === w3 && entry.cgroupLo === cgroupLo && entry.cgroupHi === cgroupHi
+    ) {
+      this.lastProcess = entry;
+      return entry.info;
+    }
+    const info: ProcessInfo = Object.freeze({
       pid,
-      tid: view.getUint32(off + OFF.tid, true),
-      comm: pid === 0 ? '' : this.comm(view, bytes, off + OFF.comm, pid),
-      cgroupId: u64(view, off + OFF.cgroupId),
-    };
+      tid,
+      comm: pid === 0 ? '' : this.comm(view, bytes, at, pid),
+      cgroupId: cgroupLo + cgroupHi * TWO_32,
+    });
+    if (this.processCache.size >= PROCESS_CACHE_MAX) this.processCache.clear();
+    entry = { tid, pid, w0, w1, w2, w3, cgroupLo, cgroupHi, info };
+    this.processCache.set(tid, entry);
+    this.lastProcess = entry;
+    return info;
   }
 
   /** comm is 16 bytes; a pid usually keeps its name, so compare four words instead of decoding. */
