@@ -3,7 +3,8 @@
  * what it costs, and how long records wait.
  *
  *   npx tsx bench/ebpf-ring.bench.ts [--seconds 4] [--burst 64] [--rate 100000] [--high-rate 1000000]
- *     [--phases idle,paced,high,max] [--profile-dir DIR] [--threads]   (root)
+ *     [--phases idle,paced,high,max] [--profile-dir DIR] [--threads]
+ *     [--wakeup-threshold BYTES] [--poll-interval MS] [--buffer-size N]   (root)
  *
  * --profile-dir writes one V8 CPU profile per phase (the in-process inspector, started after
  * the programs are loaded: `node --cpu-prof` makes loading fail with EAGAIN, because its
@@ -148,7 +149,14 @@ async function main(): Promise<void> {
   const clock = new BootClock();
   const consumer = new MeasuringConsumer(clock);
   const settings = createTestSettings('receiver', 'ebpf_network');
-  const config = { ...factory.createDefaultConfig(), enable_l7_capture: false };
+  const defaults = factory.createDefaultConfig();
+  const config = {
+    ...defaults,
+    enable_l7_capture: false,
+    wakeup_threshold_bytes: arg('wakeup-threshold', defaults.wakeup_threshold_bytes),
+    poll_interval: arg('poll-interval', defaults.poll_interval),
+    buffer_size: arg('buffer-size', defaults.buffer_size),
+  };
   const receiver = new EbpfNetworkReceiver(settings, config, consumer, {
     kernelOverrides: { benchTid: child.pid, benchBurst: BURST, benchSyscall: GETUID[process.arch] ?? 102 },
   });

@@ -354,6 +354,13 @@ function address(view: DataView, bytes: Uint8Array, at: number, off: number): st
   return view.getUint8(off + OFF.family) === 6 ? formatIpv6(bytes, at) : formatIpv4(view.getUint32(at, true));
 }
 
+/**
+ * Small values stay small integers: `lo + 0 * 2^32` is a double, which makes V8 give the event
+ * field a double representation and box every store in a fresh HeapNumber (16 bytes per field
+ * per event for byte counts and durations that nearly always fit).
+ */
 function u64(view: DataView, at: number): number {
-  return view.getUint32(at, true) + view.getUint32(at + 4, true) * TWO_32;
+  const hi = view.getUint32(at + 4, true);
+  const lo = view.getUint32(at, true);
+  return hi === 0 ? lo : lo + hi * TWO_32;
 }
