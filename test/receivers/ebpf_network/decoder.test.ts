@@ -73,6 +73,44 @@ describe('ebpf_network decoder', () => {
     assert.equal(e.closeReason, 'reset');
   });
 
+  it('decodes 64-bit fields between 2^31 and 2^32 and just above 2^32 exactly', () => {
+    const { events, feed } = setup();
+    feed({
+      type: RecordType.TCP_CLOSE, size: 144, cookie: 2 ** 31 + 5, pid: 9, comm: 'srv',
+      fields: [[C.duration_ns, 8, 2 ** 32 - 1], [C.bytes_sent, 8, 2 ** 32], [C.bytes_received, 8, 3_000_000_000]],
+    });
+    const e = events[0] as ConnectionClosedEvent;
+    assert.equal(e.socketCookie, 2 ** 31 + 5);
+    assert.equal(e.durationNs, 2 ** 32 - 1);
+    assert.equal(e.bytesSent, 2 ** 32);
+    assert.equal(e.bytesReceived, 3_000_000_000);
+  });
+
+  it('shares one frozen process object per thread identity and builds a new one when any part changes', () => {
+    const { events, feed } = setup();
+    const rec = (pid: number, tid: number, comm: string, cgroupId: number) =>
+      feed({ type: RecordType.TCP_OPEN, size: 96, pid, tid, comm, cgroupId, laddr: LOOP4, raddr: LOOP4 });
+    rec(10, 11, 'curl', 7);
+    rec(10, 11, 'curl', 7);
+    rec(10, 12, 'curl', 7); // another thread
+    rec(10, 11, 'curl', 7); // back to the first: still cached
+    rec(10, 11, 'wget', 7); // exec changed the name
+    rec(10, 11, 'wget', 8); // moved to another cgroup
+    rec(20, 11, 'wget', 8); // tid reused by another process
+    rec(0, 11, 'wget', 8); // kernel context: no comm
+    const p = events.map((e) => (e as ConnectionOpenedEvent).process);
+    assert.equal(p[0], p[1]);
+    assert.equal(p[0], p[3]);
+    assert.notEqual(p[0], p[2]);
+    assert.deepEqual(p[2], { pid: 10, tid: 12, comm: 'curl', cgroupId: 7 });
+    assert.deepEqual(p[4], { pid: 10, tid: 11, comm: 'wget', cgroupId: 7 });
+    assert.deepEqual(p[5], { pid: 10, tid: 11, comm: 'wget', cgroupId: 8 });
+    assert.deepEqual(p[6], { pid: 20, tid: 11, comm: 'wget', cgroupId: 8 });
+    assert.deepEqual(p[7], { pid: 0, tid: 11, comm: '', cgroupId: 8 });
+    assert.deepEqual(p[0], { pid: 10, tid: 11, comm: 'curl', cgroupId: 7 });
+    assert.ok(Object.isFrozen(p[0]), 'shared between events, so it must not be modifiable through one of them');
+  });
+
   it('maps connect errors to reasons', () => {
     const { events, feed } = setup();
     for (const errno of [111, 110, 104, 113, 0]) {
