@@ -81,7 +81,7 @@ export interface EbpfNetworkReceiverConfig {
    */
   enable_core?: boolean;
   /**
-   * Events per batch handed to the pipeline. Original: BufferSize.
+   * Events per batch handed to the pipeline (a partial batch goes after flush_interval). Smaller batches mean lower latency; 1000 also measured cheaper than 10000 at 100k events/s. Original: BufferSize.
    */
   buffer_size?: number;
   /**

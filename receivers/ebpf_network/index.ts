@@ -38,7 +38,7 @@ export const factory: ReceiverFactory<EbpfNetworkConfig> = {
       max_records_per_turn: 16384,
       verifier_log_size: 64 * MIB,
       enable_core: true,
-      buffer_size: 10000,
+      buffer_size: 1000,
       flush_interval: 1000,
       max_tracked_sockets: 65536,
       flow_report_interval: 10000,
