@@ -37,6 +37,24 @@ export function snapshotOf(event: PayloadEvent): ConnectionSnapshot {
   };
 }
 
+/**
+ * `cached` when the event comes from the same thread and tuple (the common case: a session sees
+ * one connection), else a new snapshot; saves an allocation per transaction.
+ */
+export function reuseSnapshot(cached: ConnectionSnapshot | undefined, event: PayloadEvent): ConnectionSnapshot {
+  if (
+    cached !== undefined &&
+    cached.process.pid === event.process.pid &&
+    cached.process.tid === event.process.tid &&
+    cached.remotePort === event.remotePort &&
+    cached.localPort === event.localPort &&
+    cached.remoteAddress === event.remoteAddress
+  ) {
+    return cached;
+  }
+  return snapshotOf(event);
+}
+
 /** Copies the optional header fields (Kubernetes metadata, sample ratio) when present. */
 export function withOptionalHeader<T extends EventHeader>(event: T, s: ConnectionSnapshot): T {
   if (s.k8s !== undefined) event.k8s = s.k8s;

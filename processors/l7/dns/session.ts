@@ -15,7 +15,7 @@ import * as records from './records';
 
 // Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
 const { CappedBuffer } = bytes;
-const { snapshotOf, withOptionalHeader } = eventHeader;
+const { reuseSnapshot, withOptionalHeader } = eventHeader;
 const { DnsMessage, looksLikeDns, parseDnsMessage, PARSE_MALFORMED, PARSE_BAD_RECORDS } = message;
 const { rcodeName, typeName } = records;
 
@@ -276,18 +276,7 @@ export class DnsSession implements ProtocolSession {
   }
 
   private snapshotFor(event: PayloadEvent): ConnectionSnapshot {
-    const cached = this.snapshot;
-    if (
-      cached !== undefined &&
-      cached.process.pid === event.process.pid &&
-      cached.process.tid === event.process.tid &&
-      cached.remotePort === event.remotePort &&
-      cached.localPort === event.localPort &&
-      cached.remoteAddress === event.remoteAddress
-    ) {
-      return cached;
-    }
-    this.snapshot = snapshotOf(event);
+    this.snapshot = reuseSnapshot(this.snapshot, event);
     return this.snapshot;
   }
 

@@ -18,7 +18,7 @@ import * as methods from './methods';
 
 // Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
 const { CappedBuffer, indexOfByte } = bytes;
-const { snapshotOf, withOptionalHeader } = eventHeader;
+const { reuseSnapshot, withOptionalHeader } = eventHeader;
 const { CONTENT_LENGTH_INVALID, findHeadEnd, HEAD_INCOMPLETE, HeadInfo, parseHead } = headModule;
 const { isMessageStartPrefix, isRequestLineStart, isStatusLineStart, methodTokenLength } = methods;
 
@@ -548,18 +548,7 @@ export class Http1Session implements ProtocolSession {
   }
 
   private snapshotFor(event: PayloadEvent): ConnectionSnapshot {
-    const cached = this.snapshot;
-    if (
-      cached !== undefined &&
-      cached.process.pid === event.process.pid &&
-      cached.process.tid === event.process.tid &&
-      cached.remotePort === event.remotePort &&
-      cached.localPort === event.localPort &&
-      cached.remoteAddress === event.remoteAddress
-    ) {
-      return cached;
-    }
-    this.snapshot = snapshotOf(event);
+    this.snapshot = reuseSnapshot(this.snapshot, event);
     return this.snapshot;
   }
 
