@@ -84,6 +84,12 @@ export const ATTR_NO_FLOW_FINAL = 'network_observer.flow.final' as const;
 
 export const ATTR_NO_PEER_PROCESS_PID = 'network_observer.peer.process.pid' as const;
 export const ATTR_NO_PEER_PROCESS_EXECUTABLE_NAME = 'network_observer.peer.process.executable.name' as const;
+// The remote end's Kubernetes identity (k8s_attributes enrich_peer); semconv has no peer form yet.
+export const ATTR_NO_PEER_K8S_NAMESPACE_NAME = 'network_observer.peer.k8s.namespace.name' as const;
+export const ATTR_NO_PEER_K8S_POD_NAME = 'network_observer.peer.k8s.pod.name' as const;
+export const ATTR_NO_PEER_K8S_SERVICE_NAME = 'network_observer.peer.k8s.service.name' as const;
+export const ATTR_NO_PEER_K8S_OWNER_KIND = 'network_observer.peer.k8s.owner.kind' as const;
+export const ATTR_NO_PEER_K8S_OWNER_NAME = 'network_observer.peer.k8s.owner.name' as const;
 
 export const ATTR_NO_ICMP_TYPE = 'network_observer.icmp.type' as const;
 export const ATTR_NO_ICMP_CODE = 'network_observer.icmp.code' as const;

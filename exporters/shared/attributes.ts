@@ -110,6 +110,28 @@ function podLabelKey(key: string): string {
   return name;
 }
 
+/** `k8s.pod.annotation.<key>`, cached like label keys. */
+const annotationKeyCache = new Map<string, string>();
+function podAnnotationKey(key: string): string {
+  let name = annotationKeyCache.get(key);
+  if (name === undefined) {
+    name = `k8s.pod.annotation.${key}`;
+    if (annotationKeyCache.size < LABEL_KEY_CACHE_MAX) annotationKeyCache.set(key, name);
+  }
+  return name;
+}
+
+/** The remote end's pod, service and workload, under the project namespace. */
+function addPeerK8sAttributes(peer: K8sMetadata, out: Attributes): void {
+  if (peer.namespace) out[sc.ATTR_NO_PEER_K8S_NAMESPACE_NAME] = peer.namespace;
+  if (peer.podName) out[sc.ATTR_NO_PEER_K8S_POD_NAME] = peer.podName;
+  if (peer.serviceName) out[sc.ATTR_NO_PEER_K8S_SERVICE_NAME] = peer.serviceName;
+  if (peer.ownerKind && peer.ownerName) {
+    out[sc.ATTR_NO_PEER_K8S_OWNER_KIND] = peer.ownerKind;
+    out[sc.ATTR_NO_PEER_K8S_OWNER_NAME] = peer.ownerName;
+  }
+}
+
 export function addK8sAttributes(k8s: K8sMetadata, out: Attributes): void {
   if (k8s.namespace) out[ATTR_K8S_NAMESPACE_NAME] = k8s.namespace;
   if (k8s.podName) out[ATTR_K8S_POD_NAME] = k8s.podName;
@@ -124,6 +146,9 @@ export function addK8sAttributes(k8s: K8sMetadata, out: Attributes): void {
   if (k8s.serviceName) out[sc.ATTR_K8S_SERVICE_NAME] = k8s.serviceName;
   if (k8s.labels) {
     for (const key in k8s.labels) out[podLabelKey(key)] = k8s.labels[key];
+  }
+  if (k8s.annotations) {
+    for (const key in k8s.annotations) out[podAnnotationKey(key)] = k8s.annotations[key];
   }
 }
 
@@ -150,6 +175,7 @@ function addContextAttributes(event: EventHeader, out: Attributes, detailed: boo
   }
   if (event.sampleRatio !== undefined && event.sampleRatio < 1) out[sc.ATTR_NO_SAMPLE_RATIO] = event.sampleRatio;
   if (event.k8s) addK8sAttributes(event.k8s, out);
+  if (event.peerK8s) addPeerK8sAttributes(event.peerK8s, out);
 }
 
 // ---- L7 ---------------------------------------------------------------------------------------

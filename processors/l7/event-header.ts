@@ -17,6 +17,7 @@ export interface ConnectionSnapshot {
   socketCookie: number;
   netnsId: number;
   k8s: K8sMetadata | undefined;
+  peerK8s: K8sMetadata | undefined;
   sampleRatio: number | undefined;
 }
 
@@ -33,6 +34,7 @@ export function snapshotOf(event: PayloadEvent): ConnectionSnapshot {
     socketCookie: event.socketCookie,
     netnsId: event.netnsId,
     k8s: event.k8s,
+    peerK8s: event.peerK8s,
     sampleRatio: event.sampleRatio,
   };
 }
@@ -58,6 +60,7 @@ export function reuseSnapshot(cached: ConnectionSnapshot | undefined, event: Pay
 /** Copies the optional header fields (Kubernetes metadata, sample ratio) when present. */
 export function withOptionalHeader<T extends EventHeader>(event: T, s: ConnectionSnapshot): T {
   if (s.k8s !== undefined) event.k8s = s.k8s;
+  if (s.peerK8s !== undefined) event.peerK8s = s.peerK8s;
   if (s.sampleRatio !== undefined) event.sampleRatio = s.sampleRatio;
   return event;
 }

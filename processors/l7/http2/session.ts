@@ -4,7 +4,7 @@
  * that joins a request's HEADERS to its response and trailers.
  */
 import type { GrpcCallEvent, PayloadEvent, TraceContext } from '../../../core/events';
-import { snapshotOf, type ConnectionSnapshot } from '../event-header';
+import { snapshotOf, withOptionalHeader, type ConnectionSnapshot } from '../event-header';
 import type { Emit, L7Options, ProtocolSession } from '../protocol';
 import * as frames from './frames';
 import type { FrameSink } from './frames';
@@ -506,8 +506,7 @@ export class Http2Session implements ProtocolSession {
       requestBodySize: stream.requestBytes,
       responseBodySize: stream.responseBytes,
     };
-    if (h.k8s) event.k8s = h.k8s;
-    if (h.sampleRatio !== undefined) event.sampleRatio = h.sampleRatio;
+    withOptionalHeader(event, h);
     if (stream.authority !== '') event.authority = stream.authority;
     if (stream.query !== undefined) event.query = stream.query;
     if (stream.traceContext) event.traceContext = stream.traceContext;

@@ -5,7 +5,7 @@
  * visible without keys. Nothing is decrypted.
  */
 import type { PayloadEvent, TlsHandshakeEvent } from '../../../core/events';
-import { snapshotOf, type ConnectionSnapshot } from '../event-header';
+import { snapshotOf, withOptionalHeader, type ConnectionSnapshot } from '../event-header';
 import type { Emit, L7Options, ProtocolSession } from '../protocol';
 import { parseClientHello, parseServerHello, type ClientHello, type ServerHello } from './hello';
 import { ja4 } from './ja4';
@@ -216,8 +216,7 @@ export class TlsSession implements ProtocolSession {
       offeredAlpn: client ? client.alpn : [],
       version: server ? tlsVersionName(server.selectedVersion !== 0 ? server.selectedVersion : server.legacyVersion) : '',
     };
-    if (header.k8s) event.k8s = header.k8s;
-    if (header.sampleRatio !== undefined) event.sampleRatio = header.sampleRatio;
+    withOptionalHeader(event, header);
     if (client?.serverName !== undefined) event.serverName = client.serverName;
     if (client) event.ja4 = ja4(client);
     if (server) {

@@ -169,6 +169,22 @@ describe('exporters/shared mapping', () => {
       assert.equal(a['network_observer.sample_ratio'], 0.25);
     });
 
+    it('maps pod annotations and the peer\'s Kubernetes identity', () => {
+      const a = l7Attributes(
+        httpEvent({
+          k8s: { namespace: 'shop', podName: 'checkout-1', annotations: { 'prometheus.io/scrape': 'true' } },
+          peerK8s: { namespace: 'db', podName: 'pg-0', serviceName: 'postgres', ownerKind: 'StatefulSet', ownerName: 'pg' },
+        }),
+      );
+      assert.equal(a['k8s.pod.annotation.prometheus.io/scrape'], 'true');
+      assert.equal(a['network_observer.peer.k8s.namespace.name'], 'db');
+      assert.equal(a['network_observer.peer.k8s.pod.name'], 'pg-0');
+      assert.equal(a['network_observer.peer.k8s.service.name'], 'postgres');
+      assert.equal(a['network_observer.peer.k8s.owner.kind'], 'StatefulSet');
+      assert.equal(a['network_observer.peer.k8s.owner.name'], 'pg');
+      assert.equal(a['k8s.pod.name'], 'checkout-1', 'the own pod stays under k8s.*');
+    });
+
     it('maps lifecycle events to log records with counters in base units', () => {
       const closed = toLogData(connectionClosed())!;
       assert.equal(closed.eventName, 'network_observer.connection.closed');

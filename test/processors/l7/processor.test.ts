@@ -56,6 +56,18 @@ describe('l7 processor', () => {
     await processor.shutdown();
   });
 
+  it('carries the payload\'s Kubernetes metadata, peer metadata and sample ratio onto the transaction', async () => {
+    const k8s = { namespace: 'shop', podName: 'checkout-1' };
+    const peerK8s = { namespace: 'db', podName: 'pg-0' };
+    const tagged = (e: NetworkEvent): NetworkEvent => ({ ...e, k8s, peerK8s, sampleRatio: 0.5 });
+    const { processor, next } = await run({}, [tagged(request), tagged(response)]);
+    const [tx] = next.ofKind('l7.http') as HttpTransactionEvent[];
+    assert.equal(tx.k8s, k8s);
+    assert.equal(tx.peerK8s, peerK8s);
+    assert.equal(tx.sampleRatio, 0.5);
+    await processor.shutdown();
+  });
+
   it('emits timed-out transactions from its timer when traffic stops', async () => {
     const { processor, next } = await run({ transaction_timeout: '60ms' }, [request]);
     await next.waitFor((events) => events.some((e) => e.kind === 'l7.http'), 3000, 'a timeout');
