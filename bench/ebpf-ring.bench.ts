@@ -34,7 +34,7 @@ import type { NetworkEvent } from '../core/events';
 import { createTestHost, createTestSettings } from '../core/testing';
 import { factory } from '../receivers/ebpf_network';
 import { BootClock } from '../receivers/ebpf_network/clock';
-import { EbpfNetworkReceiver } from '../receivers/ebpf_network/receiver';
+import { EbpfNetworkReceiver, resolveWakeupThreshold } from '../receivers/ebpf_network/receiver';
 import { requirements } from '../receivers/ebpf_network/preflight';
 
 const args = process.argv.slice(2);
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   };
 
   console.log(`ebpf-ring bench: burst ${BURST} records/syscall, ring ${config.ring_buffer_size / 1048576} MiB, ` +
-    `wake-up threshold ${config.wakeup_threshold_bytes / 1024} KiB, poll_interval ${config.poll_interval} ms (shared 2-core VM)`);
+    `wake-up threshold ${resolveWakeupThreshold(config) / 1024} KiB${config.wakeup_threshold_bytes === 0 ? ' (auto)' : ''}, poll_interval ${config.poll_interval} ms (shared 2-core VM)`);
   if (PHASES.has('idle')) await phase('idle (no load)', `rate 0 ${SECONDS}`);
   if (PHASES.has('paced')) await phase(`paced ${PACED_RATE}/s`, `rate ${Math.round(PACED_RATE / BURST)} ${SECONDS}`);
   if (PHASES.has('high')) await phase(`paced ${HIGH_RATE}/s`, `rate ${Math.round(HIGH_RATE / BURST)} ${SECONDS}`);

@@ -61,7 +61,7 @@ export interface EbpfNetworkReceiverConfig {
    */
   ring_buffer_size?: number;
   /**
-   * The kernel wakes the reader only when this many bytes are pending (the reader also drains every poll_interval), which keeps CPU low at high rates. Must be smaller than ring_buffer_size.
+   * The kernel wakes the reader only when this many bytes are pending (the reader also drains every poll_interval), which keeps CPU low at high rates. 0 (the default) means automatic: 512 KiB, or a quarter of ring_buffer_size when that is smaller. An explicit value must be smaller than ring_buffer_size.
    */
   wakeup_threshold_bytes?: number;
   /**

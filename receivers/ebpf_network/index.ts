@@ -33,7 +33,7 @@ export const factory: ReceiverFactory<EbpfNetworkConfig> = {
       kernel_sampling_percentage: 100,
       kernel_max_events_per_second: 0,
       ring_buffer_size: 8 * MIB,
-      wakeup_threshold_bytes: 128 * 1024,
+      wakeup_threshold_bytes: 0,
       poll_interval: 25,
       max_records_per_turn: 16384,
       verifier_log_size: 64 * MIB,
@@ -62,7 +62,8 @@ export const factory: ReceiverFactory<EbpfNetworkConfig> = {
     if (!Number.isInteger(ring) || ring < 4096 || ring > 1024 * MIB || (ring & (ring - 1)) !== 0) {
       issues.push({ path: ['ring_buffer_size'], message: `${ring} bytes is not a power of two between 4 KiB and 1 GiB (the kernel requires it), e.g. 8MiB` });
     }
-    if (config.wakeup_threshold_bytes >= ring) {
+    // 0 is resolved against the ring (resolveWakeupThreshold), so only explicit values can be too large.
+    if (config.wakeup_threshold_bytes !== 0 && config.wakeup_threshold_bytes >= ring) {
       issues.push({ path: ['wakeup_threshold_bytes'], message: `must be smaller than ring_buffer_size (${ring}), or the reader is only woken by its timer` });
     }
     if (config.verifier_log_size > 1073741823) {

@@ -100,6 +100,21 @@ describe('ebpf_network config', () => {
     assert.match(issues[2].message, /80/);
   });
 
+  it('resolves the default wake-up threshold against the ring, and keeps explicit values as given', () => {
+    assert.equal(defaults.wakeup_threshold_bytes, 0);
+    assert.equal(kernelConfigFrom(defaults, 2).wakeupThresholdBytes, 512 * 1024);
+    // A small ring relying on the default stays valid and is woken at a quarter full.
+    const small = { ...defaults, ring_buffer_size: 256 * 1024 };
+    assert.deepEqual(factory.validate!(small), []);
+    assert.equal(kernelConfigFrom(small, 2).wakeupThresholdBytes, 64 * 1024);
+    assert.equal(kernelConfigFrom({ ...defaults, ring_buffer_size: 4096 }, 2).wakeupThresholdBytes, 1024);
+    assert.equal(kernelConfigFrom({ ...defaults, wakeup_threshold_bytes: 128 * 1024 }, 2).wakeupThresholdBytes, 128 * 1024);
+    const v = new DataView(encodeKernelConfig(kernelConfigFrom(small, 2)).buffer);
+    assert.equal(v.getUint32(STRUCTS.ne_config.fields.wakeup_threshold, true), 64 * 1024);
+    // An explicit threshold that does not fit is still rejected.
+    assert.deepEqual(factory.validate!({ ...small, wakeup_threshold_bytes: 256 * 1024 }).map((i) => i.path[0]), ['wakeup_threshold_bytes']);
+  });
+
   it('passes the options that reach the kernel through the .rodata block', () => {
     const kernel = kernelConfigFrom({ ...defaults, ports: [80, 443], exclude_ports: [22], kernel_max_events_per_second: 1001, kernel_sampling_percentage: 25 }, 2);
     assert.equal(kernel.excludeTgid, process.pid);
