@@ -7,10 +7,11 @@
  * grouping by object identity requires. Times travel as four numbers rather than two HrTime
  * arrays: every object in a structured clone costs a header and an allocation on both sides.
  */
-import type { Attributes, HrTime, Link, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api';
+import type { Attributes, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { ObservedSpan } from '../shared/spans';
 
 export interface WireSpan {
   name: string;
@@ -56,46 +57,6 @@ export function toWire(spans: readonly ReadableSpan[]): WireSpan[] {
   return out;
 }
 
-const NO_EVENTS = Object.freeze([]) as unknown as TimedEvent[];
-const NO_LINKS = Object.freeze([]) as unknown as Link[];
-
-/** A span rebuilt in the worker; the serializers see the same values the main thread's span had. */
-class WorkerSpan implements ReadableSpan {
-  readonly ended = true;
-  readonly events = NO_EVENTS;
-  readonly links = NO_LINKS;
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
-
-  constructor(
-    readonly name: string,
-    readonly kind: SpanKind,
-    private readonly context: SpanContext,
-    readonly parentSpanContext: SpanContext | undefined,
-    readonly startTime: HrTime,
-    readonly endTime: HrTime,
-    readonly status: SpanStatus,
-    readonly attributes: Attributes,
-    readonly resource: Resource,
-    readonly instrumentationScope: InstrumentationScope,
-  ) {}
-
-  spanContext(): SpanContext {
-    return this.context;
-  }
-
-  get duration(): HrTime {
-    let s = this.endTime[0] - this.startTime[0];
-    let ns = this.endTime[1] - this.startTime[1];
-    if (ns < 0) {
-      s -= 1;
-      ns += 1e9;
-    }
-    return [s, ns];
-  }
-}
-
 export function fromWire(wire: readonly WireSpan[], resource: Resource, scope: InstrumentationScope): ReadableSpan[] {
   const out: ReadableSpan[] = new Array(wire.length);
   for (let i = 0; i < wire.length; i++) {
@@ -103,7 +64,9 @@ export function fromWire(wire: readonly WireSpan[], resource: Resource, scope: I
     const parent: SpanContext | undefined = w.parentSpanId
       ? { traceId: w.traceId, spanId: w.parentSpanId, traceFlags: w.traceFlags, isRemote: w.parentIsRemote }
       : undefined;
-    out[i] = new WorkerSpan(
+    // The same span class the main thread builds, so both sides hand the serializer one shape.
+    const durationUs = (w.endS - w.startS) * 1e6 + (w.endNs - w.startNs) / 1e3;
+    out[i] = new ObservedSpan(
       w.name,
       w.kind,
       { traceId: w.traceId, spanId: w.spanId, traceFlags: w.traceFlags },
@@ -114,6 +77,7 @@ export function fromWire(wire: readonly WireSpan[], resource: Resource, scope: I
       w.attributes,
       resource,
       scope,
+      durationUs,
     );
   }
   return out;
