@@ -12,9 +12,7 @@
  * 1,000,000 messages/s.
  */
 import type { NetworkEvent, PayloadEvent, ProcessInfo } from '../core/events';
-import { L7Engine } from '../processors/l7/engine';
-import { ALL_MODULES } from '../processors/l7/modules';
-import { report, timed, type Pass } from './l7-http.bench';
+import { benchEngine, measurePasses, report } from './l7-harness';
 
 const EXCHANGES = 200_000;
 const CLIENT_PORTS = 256;
@@ -99,16 +97,10 @@ function workload(): NetworkEvent[][] {
 
 function main(): void {
   const batches = workload();
-  const engine = new L7Engine(
-    {
-      captureQuery: false, transactionTimeoutMs: 5_000, maxBufferBytes: 16384, protocols: ['http1', 'http2', 'dns', 'tls'],
-      httpPorts: [80, 8080, 3000], dnsPort: 53, httpsPorts: [443], grpcPorts: [50051], portMode: 'hint',
-      maxSessions: 16384, sessionIdleTimeoutMs: 300_000, forwardPayload: false,
-    },
-    ALL_MODULES,
-  );
+  const engine = benchEngine(5_000);
   let messages = 0;
   const runPass = (): void => {
+    messages = 0;
     for (const b of batches) {
       engine.process(b);
       messages += b.length;
@@ -118,12 +110,7 @@ function main(): void {
   if (engine.counters.transactions_dns !== EXCHANGES || engine.counters.malformed_dns !== 0) {
     throw new Error(`workload check failed: ${engine.counters.transactions_dns} transactions, ${engine.counters.malformed_dns} malformed`);
   }
-  const passes: Pass[] = [];
-  const start = process.hrtime.bigint();
-  while (Number(process.hrtime.bigint() - start) / 1e9 < seconds) {
-    messages = 0;
-    passes.push(timed(runPass, () => messages));
-  }
+  const passes = measurePasses(seconds, runPass, () => messages);
   report('l7 dns', 'messages', passes, TARGET);
   console.log(`  (${(EXCHANGES * 2).toLocaleString('en-US')} messages = ${EXCHANGES.toLocaleString('en-US')} query/response pairs per pass, correlated into l7.dns events)`);
 }

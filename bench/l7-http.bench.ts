@@ -12,8 +12,7 @@
  * batches of 512. The target in issue 5 is 500,000 transactions/s.
  */
 import type { NetworkEvent, PayloadEvent, ProcessInfo } from '../core/events';
-import { L7Engine } from '../processors/l7/engine';
-import { ALL_MODULES } from '../processors/l7/modules';
+import { benchEngine, measurePasses, report } from './l7-harness';
 
 const CONNECTIONS = 1024;
 const TRANSACTIONS = 200_000;
@@ -66,16 +65,10 @@ function workload(): NetworkEvent[][] {
 
 function main(): void {
   const batches = workload();
-  const engine = new L7Engine(
-    {
-      captureQuery: false, transactionTimeoutMs: 30_000, maxBufferBytes: 16384, protocols: ['http1', 'http2', 'dns', 'tls'],
-      httpPorts: [80, 8080, 3000], dnsPort: 53, httpsPorts: [443], grpcPorts: [50051], portMode: 'hint',
-      maxSessions: 16384, sessionIdleTimeoutMs: 300_000, forwardPayload: false,
-    },
-    ALL_MODULES,
-  );
+  const engine = benchEngine(30_000);
   let transactions = 0;
   const runPass = (): void => {
+    transactions = 0;
     for (const b of batches) {
       const out = engine.process(b);
       transactions += out.length;
@@ -85,50 +78,9 @@ function main(): void {
   if (engine.counters.transactions_http !== TRANSACTIONS || engine.counters.malformed_http1 !== 0) {
     throw new Error(`workload check failed: ${engine.counters.transactions_http} transactions, ${engine.counters.malformed_http1} malformed`);
   }
-  const passes: Pass[] = [];
-  const start = process.hrtime.bigint();
-  while (Number(process.hrtime.bigint() - start) / 1e9 < seconds) {
-    transactions = 0;
-    passes.push(timed(runPass, () => transactions));
-  }
+  const passes = measurePasses(seconds, runPass, () => transactions);
   report('l7 http1', 'transactions', passes, TARGET);
   console.log(`  (${TRANSACTIONS.toLocaleString('en-US')} transactions = ${(TRANSACTIONS * 2).toLocaleString('en-US')} payload reads per pass, ${engine.sessionCount} sessions)`);
 }
 
-export interface Pass {
-  count: number;
-  wallSeconds: number;
-  cpuSeconds: number;
-}
-
-/** Runs one pass and measures it in wall-clock and CPU time. */
-export function timed(run: () => void, count: () => number): Pass {
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  run();
-  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  return { count: count(), wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
-}
-
-/**
- * Rates per CPU-second are the one-core figure: the machine is shared, so wall-clock time
- * includes waiting for a core. CPU time counts every thread of the process (GC helpers too),
- * so it errs on the low side. Other jobs on the machine still slow a pass down (caches,
- * hyperthread siblings), so the median and the best pass are both shown; the best pass is the
- * closest to what an uncontended core does.
- */
-export function report(name: string, unit: string, passes: Pass[], target: number): void {
-  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-  const rates = passes.map((p) => p.count / p.cpuSeconds).sort((a, b) => a - b);
-  const median = rates[Math.floor(rates.length / 2)];
-  const best = rates[rates.length - 1];
-  const count = passes.reduce((n, p) => n + p.count, 0);
-  const wall = passes.reduce((n, p) => n + p.wallSeconds, 0);
-  const cpu = passes.reduce((n, p) => n + p.cpuSeconds, 0);
-  console.log(`${name}: ${fmt(count)} ${unit} in ${passes.length} passes, ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} s CPU`);
-  console.log(`  per CPU-second (one core): median pass ${fmt(median)} ${unit}/s (${(1e9 / median).toFixed(0)} ns each), best pass ${fmt(best)}/s; wall clock overall ${fmt(count / wall)}/s`);
-  console.log(`  target ${fmt(target)}/s: median ${median >= target ? 'meets' : 'does NOT meet'} it, best ${best >= target ? 'meets' : 'does NOT meet'} it (shared 2-core machine: numbers vary with its load)`);
-}
-
-if (require.main === module) main();
+main();
