@@ -395,8 +395,7 @@ export class Http1Session implements ProtocolSession {
     nowUs: number,
   ): number {
     if (pos >= captured) {
-      this.loseSync(s, isRequest, nowUs);
-      return total;
+      return this.lostInGap(s, isRequest, total, nowUs);
     }
     let line: Uint8Array;
     let start: number;
