@@ -7,7 +7,7 @@ import { container } from 'tsyringe';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ComponentId, ComponentKind, ComponentSettings, Consumer, Host } from './component';
 import type { NetworkEvent } from './events';
-import { createLogger, silentLogger, type Logger } from './logger';
+import { silentLogger, type Logger } from './logger';
 import { ComponentTelemetry } from './telemetry';
 
 export function makeComponentId(kind: ComponentKind, key: string): ComponentId {
@@ -21,9 +21,6 @@ export function createTestSettings(kind: ComponentKind, key: string, logger: Log
   const id = makeComponentId(kind, key);
   return { id, logger, telemetry: new ComponentTelemetry(`${kind}/${key}`), container: container.createChildContainer() };
 }
-
-/** Logs to stderr; for debugging a failing test. */
-export const debugLogger = (): Logger => createLogger('debug');
 
 /** A consumer that keeps every batch it is given. */
 export class CollectingConsumer implements Consumer {
