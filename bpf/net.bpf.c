@@ -183,15 +183,36 @@ static __always_inline void *reserve(__u32 size)
 	return rec;
 }
 
-/* Batched wake-ups: the consumer is woken only once enough bytes are pending; it also drains on
- * a timer, so a quiet ring is never stuck. One wake-up per record costs ~10x more CPU. */
+/*
+ * Boot-time stamp of the last wake-up forced for the reader. Shared by every CPU without
+ * locking: a lost update costs at most one extra wake-up.
+ */
+static __u64 last_wakeup_ns;
+
+/*
+ * Batched wake-ups: the reader is woken when a record crosses wakeup_threshold bytes pending
+ * (so the ring never fills unnoticed), or when it is the first record wakeup_interval after
+ * the last forced wake-up (so records that trickle in below the threshold wait at most that
+ * long). Traffic itself carries the clock: a quiet ring wakes nobody and the reader needs no
+ * polling timer. Waking on every record costs ~10x more CPU; forcing a wake-up on every
+ * record while the reader is behind would cost an irq_work per record for nothing.
+ */
+static __always_inline __u64 wakeup_flag(__u64 pending, __u64 size, __u64 now_ns)
+{
+	bool crossed = pending >= cfg.wakeup_threshold && pending < (__u64)cfg.wakeup_threshold + size + 8;
+	__u64 interval_ns = (__u64)cfg.wakeup_interval_us * 1000;
+	if (crossed || (interval_ns && now_ns - last_wakeup_ns >= interval_ns)) {
+		last_wakeup_ns = now_ns;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* `rec` starts with its ne_header, filled in, whose stamp is the record's time. */
 static __always_inline void submit(void *rec, __u32 size)
 {
-	/* Wake only when this record crosses the threshold: forcing a wake-up on every record
-	 * while the reader is behind would cost an irq_work per record for nothing. */
 	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	bool crossed = pending >= cfg.wakeup_threshold && pending < (__u64)cfg.wakeup_threshold + size + 8;
-	bpf_ringbuf_submit(rec, crossed ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(rec, wakeup_flag(pending, size, ((struct ne_header *)rec)->ts_ns));
 	STAT_INC(records);
 }
 
@@ -1031,8 +1052,7 @@ static __always_inline void peer_from_sockaddr(struct ne_tuple *t, __u64 addr)
 static __always_inline void output_record(void *rec, __u64 size)
 {
 	__u64 pending_bytes = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size + 8;
-	bool crossed = pending_bytes >= cfg.wakeup_threshold && pending_bytes < (__u64)cfg.wakeup_threshold + size + 8;
-	if (bpf_ringbuf_output(&events, rec, size, crossed ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+	if (bpf_ringbuf_output(&events, rec, size, wakeup_flag(pending_bytes, size, ((struct ne_header *)rec)->ts_ns)))
 		STAT_INC(ring_lost);
 	else
 		STAT_INC(records);

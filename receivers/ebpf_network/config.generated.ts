@@ -61,11 +61,11 @@ export interface EbpfNetworkReceiverConfig {
    */
   ring_buffer_size?: number;
   /**
-   * The kernel wakes the reader only when this many bytes are pending (the reader also drains every poll_interval), which keeps CPU low at high rates. 0 (the default) means automatic: 512 KiB, or a quarter of ring_buffer_size when that is smaller. An explicit value must be smaller than ring_buffer_size.
+   * The kernel wakes the reader when this many bytes are pending, so the ring never fills unnoticed; between such wake-ups poll_interval applies. Larger means fewer, larger wake-ups at high rates. 0 (the default) means automatic: 1 MiB, or a quarter of ring_buffer_size when that is smaller. An explicit value must be smaller than ring_buffer_size.
    */
   wakeup_threshold_bytes?: number;
   /**
-   * Longest time records wait in the ring when the wake-up threshold is not reached. Bounds latency at low rates.
+   * While records keep coming, the longest they wait in the ring before the kernel wakes the reader (the first record after a quiet spell wakes it at once; the last ones before a quiet spell wait at most twice this). Each wake-up costs the process CPU, so shorter means lower latency and more CPU.
    */
   poll_interval?: number;
   /**

@@ -34,7 +34,7 @@ export const factory: ReceiverFactory<EbpfNetworkConfig> = {
       kernel_max_events_per_second: 0,
       ring_buffer_size: 8 * MIB,
       wakeup_threshold_bytes: 0,
-      poll_interval: 25,
+      poll_interval: 50,
       max_records_per_turn: 16384,
       verifier_log_size: 64 * MIB,
       enable_core: true,

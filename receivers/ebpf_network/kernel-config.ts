@@ -10,6 +10,8 @@ export interface KernelConfig {
   maxEventsPerSecondPerCpu: number;
   /** Pending ring bytes before user space is woken. */
   wakeupThresholdBytes: number;
+  /** A record this long after the last forced wake-up wakes user space (0: threshold only). */
+  wakeupIntervalUs: number;
   /** Payload bytes captured per call. */
   captureBytes: number;
   enableIpv4: boolean;
@@ -41,6 +43,7 @@ export function encodeKernelConfig(c: KernelConfig): Uint8Array {
   v.setUint32(f.sampling_pct, Math.max(0, Math.min(100, Math.round(c.samplingPercentage))), true);
   v.setUint32(f.max_events_per_sec_per_cpu, Math.max(0, Math.min(0xffffffff, Math.ceil(c.maxEventsPerSecondPerCpu))), true);
   v.setUint32(f.wakeup_threshold, c.wakeupThresholdBytes >>> 0, true);
+  v.setUint32(f.wakeup_interval_us, Math.max(0, Math.min(0xffffffff, Math.round(c.wakeupIntervalUs))), true);
   v.setUint32(f.capture_bytes, Math.max(0, Math.min(MAX_CAPTURE, c.captureBytes)), true);
   v.setUint8(f.enable_ipv4, c.enableIpv4 ? 1 : 0);
   v.setUint8(f.enable_ipv6, c.enableIpv6 ? 1 : 0);

@@ -2,9 +2,15 @@
  * The running ebpf_network receiver: loads the kernel side, reads the ring in place, decodes
  * records into typed events and hands them to the pipeline in batches.
  *
- * Reading is driven by two things: kernel wake-ups (the kernel side asks for one only when a
- * record crosses wakeup_threshold_bytes pending; see wakeup.ts for why they are edge-triggered)
- * and a timer every poll_interval that bounds latency when the threshold is not reached.
+ * Reading is driven by kernel wake-ups alone while records flow: the kernel side asks for one
+ * when a record crosses wakeup_threshold_bytes pending, or when a record comes poll_interval
+ * after the last wake-up it forced (see wakeupFlag in bpf/net.bpf.c, and wakeup.ts for why they
+ * are edge-triggered). On this class of VM every wake-up of the process costs 50-250 us of CPU
+ * whatever it does, so a polling timer was most of the receiver's cost at 100,000 records/s and
+ * all of it when idle. What the kernel cannot see is the tail: records that came after the last
+ * forced wake-up and then nothing more. A one-shot timer, pushed back by every drain that reads
+ * records, collects those within 2 x poll_interval; a 1 s housekeeping timer does the rest.
+ * After each drain that catches up, the partial batch is passed on at once.
  * Work per turn is capped (max_records_per_turn); a large turn continues on setImmediate, so a
  * busy ring is drained continuously without ever starving the event loop. When the pipeline pushes back
  * (a batch is still being consumed and the next one is full) reading pauses and the kernel
@@ -37,6 +43,7 @@ export interface ReceiverInternals {
 }
 
 const STATS_CACHE_MS = 1000;
+const HOUSEKEEPING_MS = 1000;
 const LOSS_CHECK_MS = 5000;
 const SHUTDOWN_DRAIN_ROUNDS = 64;
 
@@ -48,11 +55,11 @@ export function isMockMode(config: EbpfNetworkConfig): boolean {
 }
 
 /** The automatic wake-up threshold's upper bound (used when wakeup_threshold_bytes is 0). */
-export const AUTO_WAKEUP_THRESHOLD_MAX = 512 * 1024;
+export const AUTO_WAKEUP_THRESHOLD_MAX = 1024 * 1024;
 
 /**
- * wakeup_threshold_bytes as the kernel gets it. 0 means automatic: 512 KiB measured cheapest at
- * 100,000 records/s (fewer, larger wake-ups; the poll_interval timer bounds latency anyway), and
+ * wakeup_threshold_bytes as the kernel gets it. 0 means automatic: 1 MiB, above what 100,000
+ * records/s fill in the default poll_interval, so at that rate only the interval wakes the reader;
  * a quarter of the ring keeps a small ring woken well before it fills.
  */
 export function resolveWakeupThreshold(config: Pick<EbpfNetworkConfig, 'wakeup_threshold_bytes' | 'ring_buffer_size'>): number {
@@ -67,6 +74,7 @@ export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number
     maxEventsPerSecondPerCpu:
       config.kernel_max_events_per_second > 0 ? Math.max(1, Math.ceil(config.kernel_max_events_per_second / possibleCpus)) : 0,
     wakeupThresholdBytes: resolveWakeupThreshold(config),
+    wakeupIntervalUs: config.poll_interval * 1000,
     captureBytes: config.capture_bytes,
     enableIpv4: config.enable_ipv4,
     enableIpv6: config.enable_ipv6,
@@ -88,7 +96,10 @@ export class EbpfNetworkReceiver implements Receiver {
   private flows: FlowTable | undefined;
   private clock: BootClock | undefined;
   private wakeup: RingWakeup | undefined;
+  private wakeupsAtClose = 0;
   private timers: NodeJS.Timeout[] = [];
+  /** Collects the tail (see the file comment); re-armed by every drain that reads records. */
+  private tailTimer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private host: Host | undefined;
 
@@ -121,6 +132,7 @@ export class EbpfNetworkReceiver implements Receiver {
     this.immediate = undefined;
     this.drain();
   };
+  private readonly tailDrain = (): void => this.drain();
 
   constructor(
     private readonly settings: ComponentSettings,
@@ -205,7 +217,11 @@ export class EbpfNetworkReceiver implements Receiver {
     this.registerGauges();
 
     this.wakeup = new RingWakeup(this.object.ringFd, () => this.drain());
-    this.timers.push(setInterval(() => this.tick(), config.poll_interval).unref());
+    // Past poll_interval the kernel forces a wake-up on the next record, so a timer at twice that
+    // fires only after traffic stopped (a drain that read records pushes it back).
+    this.tailTimer = setTimeout(this.tailDrain, 2 * config.poll_interval).unref();
+    this.timers.push(this.tailTimer);
+    this.timers.push(setInterval(() => this.housekeeping(), HOUSEKEEPING_MS).unref());
     this.timers.push(setInterval(() => this.reportFlows(), config.flow_report_interval).unref());
     settings.logger.info(`attached ${this.object.attached.length} eBPF programs: ${this.object.attached.join(', ')}`);
   }
@@ -222,6 +238,7 @@ export class EbpfNetworkReceiver implements Receiver {
     t.registerGauge('kernel_records', k((s) => s.records));
     t.registerGauge('malformed_records', () => (this.decoder?.stats.malformed ?? 0) + (this.decoder?.stats.unknownType ?? 0));
     t.registerGauge('flows', () => this.flows?.size ?? 0);
+    t.registerGauge('wakeups', () => this.wakeup?.count ?? this.wakeupsAtClose);
   }
 
   get componentKey(): string {
@@ -237,7 +254,8 @@ export class EbpfNetworkReceiver implements Receiver {
     return this.statsCache?.stats ?? { records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0 };
   }
 
-  private tick(): void {
+  /** A safety net (a lost wake-up strands nothing for long) and the periodic checks. */
+  private housekeeping(): void {
     this.drain();
     if (this.state !== 'running') return;
     this.flushIfDue();
@@ -258,14 +276,17 @@ export class EbpfNetworkReceiver implements Receiver {
       return;
     }
     this.settings.telemetry.received(n);
-    // The kernel wakes us only when pending data crosses the threshold. A capped turn, or one
-    // that leaves half a threshold or more behind (the crossing may already be past, and no
-    // wake-up would come before the timer), continues on the next loop turn, or the ring could
-    // overflow between ticks. Anything less waits for the next crossing or the timer: a
-    // continuation after every large drain was one more loop turn per tick that found next to
-    // nothing to read at 100,000 records/s.
+    if (n > 0) this.tailTimer?.refresh();
+    // A capped turn, or one that leaves half a threshold or more behind (the crossing may
+    // already be past, and no wake-up would come for it), continues on the next loop turn, or
+    // the ring could overflow. Anything less waits for the next forced wake-up: a continuation
+    // after every large drain was one more loop turn that found next to nothing to read at
+    // 100,000 records/s.
     if (n > 0 && (n >= this.config.max_records_per_turn || ring.pending() >= this.continueBytes) && !this.blocked()) {
       this.immediate = setImmediate(this.drainTurn);
+    } else {
+      // Caught up: nothing is gained by holding a partial batch until the next wake-up.
+      this.flush();
     }
   }
 
@@ -317,7 +338,7 @@ export class EbpfNetworkReceiver implements Receiver {
     if (lost > this.lastLost) {
       this.settings.logger.warn(
         `${lost - this.lastLost} kernel records lost since the last check (ring full): raise ring_buffer_size, ` +
-          'lower poll_interval, or reduce volume with kernel_sampling_percentage / kernel_max_events_per_second',
+          'lower wakeup_threshold_bytes, or reduce volume with kernel_sampling_percentage / kernel_max_events_per_second',
       );
     }
     this.lastLost = lost;
@@ -332,6 +353,7 @@ export class EbpfNetworkReceiver implements Receiver {
     runningReceivers.delete(this);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.tailTimer = undefined;
     if (this.immediate) clearImmediate(this.immediate);
     this.immediate = undefined;
     this.mock?.stop();
@@ -353,6 +375,7 @@ export class EbpfNetworkReceiver implements Receiver {
   }
 
   private releaseKernel(): void {
+    this.wakeupsAtClose = this.wakeup?.count ?? this.wakeupsAtClose;
     this.wakeup?.close();
     this.wakeup = undefined;
     this.ring?.close();

@@ -17,6 +17,8 @@ const MAX_EVENTS = 4;
 export class RingWakeup {
   private epfd: number;
   private handle: koffiNode.PollHandle | undefined;
+  /** Wake-ups delivered so far (each one is a turn of the event loop, the receiver's fixed cost). */
+  count = 0;
   private readonly events = new Uint8Array(EPOLL_EVENT_SIZE * MAX_EVENTS);
 
   constructor(ringFd: number, onWake: () => void) {
@@ -34,6 +36,7 @@ export class RingWakeup {
     this.handle = koffi.node.poll(this.epfd, { readable: true }, () => {
       // Consume the edge so the epoll fd stops being readable until the next kernel wake-up.
       libc().epollWait(this.epfd, this.events, MAX_EVENTS, 0);
+      this.count++;
       onWake();
     });
     // The collector keeps the process alive; a quiet ring must not.

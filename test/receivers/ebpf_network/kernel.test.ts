@@ -283,6 +283,46 @@ describe('ebpf_network ring reading on the real kernel', function () {
   });
 });
 
+describe('ebpf_network wake-ups on the real kernel', function () {
+  this.timeout(60000);
+
+  before(function () {
+    requireKernel(this);
+    delete process.env.TAPIO_MOCK_MODE;
+  });
+
+  it('wakes the reader about once per poll_interval under steady traffic, and not at all when the ring is quiet', async () => {
+    // The reader has no polling timer: the kernel forces a wake-up when a record comes
+    // poll_interval after the last one it forced. 100 datagrams 10 ms apart make ~400 records
+    // over ~1 s, far below the threshold: about 10 wake-ups, not 400, and not 0.
+    const server = startPeer(['udp-server', '127.0.0.1', '8']);
+    const serverPort = (await server.next('listening')).port!;
+    const rx = await startReceiver({
+      poll_interval: 100, wakeup_threshold_bytes: 1024 * 1024, enable_tcp: false, enable_icmp: false,
+      enable_l7_capture: false, ports: [serverPort],
+    });
+    const telemetry = (rx.receiver as unknown as { settings: { telemetry: { get(n: string): number } } }).settings.telemetry;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(telemetry.get('wakeups'), 0, 'no traffic on the filtered port, so no wake-up');
+      const client = await runPeer(['udp-paced', '127.0.0.1', String(serverPort), '100', '10'], 'done');
+      await rx.consumer.waitFor(
+        (evs) => evs.some((e) => e.kind === 'flow.updated' && e.localPort === client.localPort && e.packetsSent === 100),
+        10000,
+        'the paced client flow with all 100 datagrams',
+      );
+      const wakeups = telemetry.get('wakeups');
+      assert.ok(wakeups >= 3 && wakeups <= 30, `expected ~10 wake-ups for ~1 s of traffic at poll_interval 100 ms, got ${wakeups}`);
+      // The tail after the last wake-up is collected by the receiver's timer, not by more wake-ups.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(telemetry.get('wakeups') <= wakeups + 1, 'a quiet ring wakes nobody');
+    } finally {
+      await server.stop();
+      await rx.receiver.shutdown();
+    }
+  });
+});
+
 describe('ebpf_network kernel-side options on the real kernel', function () {
   this.timeout(60000);
 

@@ -17,6 +17,17 @@ describe('ebpf_network address formatting', () => {
   it('formats IPv4 from its in-memory (network order) word', () => {
     assert.equal(formatIpv4(0x0100007f), '127.0.0.1');
     assert.equal(formatIpv4(0xffffffff), '255.255.255.255');
+    assert.equal(formatIpv4(0), '0.0.0.0', 'key 0 is a real address, not an empty slot');
+  });
+
+  it('returns the right text for addresses that share a cache slot', () => {
+    const text = (raw: number) => `${raw & 0xff}.${(raw >>> 8) & 0xff}.${(raw >>> 16) & 0xff}.${raw >>> 24}`;
+    let seed = 7;
+    const addresses = Array.from({ length: 20_000 }, () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0));
+    // Twice over: the second pass reads slots the first pass left behind, most of them overwritten.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const raw of addresses) assert.equal(formatIpv4(raw), text(raw));
+    }
   });
 
   it('formats IPv6 per RFC 5952', () => {
@@ -102,7 +113,7 @@ describe('ebpf_network config', () => {
 
   it('resolves the default wake-up threshold against the ring, and keeps explicit values as given', () => {
     assert.equal(defaults.wakeup_threshold_bytes, 0);
-    assert.equal(kernelConfigFrom(defaults, 2).wakeupThresholdBytes, 512 * 1024);
+    assert.equal(kernelConfigFrom(defaults, 2).wakeupThresholdBytes, 1024 * 1024);
     // A small ring relying on the default stays valid and is woken at a quarter full.
     const small = { ...defaults, ring_buffer_size: 256 * 1024 };
     assert.deepEqual(factory.validate!(small), []);
