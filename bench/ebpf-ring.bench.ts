@@ -6,9 +6,8 @@
  *     [--phases idle,paced,high,max] [--profile-dir DIR] [--threads]
  *     [--wakeup-threshold BYTES] [--poll-interval MS] [--buffer-size N]   (root)
  *
- * --profile-dir writes one V8 CPU profile per phase (the in-process inspector, started after
- * the programs are loaded: `node --cpu-prof` makes loading fail with EAGAIN, because its
- * profiling signals interrupt the verifier). --threads adds the CPU of each thread of this
+ * --profile-dir writes one V8 CPU profile per phase (the in-process inspector, so each phase has
+ * a file of its own and the load is not in it). --threads adds the CPU of each thread of this
  * process from /proc/self/task (main, and by name the others: V8's GC and compiler helpers are
  * `node`, libuv's pool `libuv-worker`).
  *

@@ -7,7 +7,7 @@ import koffi from 'koffi';
 import { Btf } from './btf';
 import { encodeKernelConfig, type KernelConfig } from './kernel-config';
 import { STRUCTS } from './layout';
-import { errnoName, lastErrno, libc, O_CLOEXEC, O_DIRECTORY, O_RDONLY, type Pointer } from './native/libc';
+import { errnoName, lastErrno, libc, O_CLOEXEC, O_DIRECTORY, O_RDONLY, withSignalsBlocked, type Pointer } from './native/libc';
 import {
   clearLibbpfMessages, libbpf, recentLibbpfMessages, setLibbpfLogSink,
   type BpfLinkHandle, type BpfObjectHandle, type BpfProgramHandle, type LibbpfLogSink,
@@ -137,7 +137,8 @@ export class BpfNetObject {
         if (load && spec) chosen.push({ spec, prog });
       }
 
-      const rc = lib.load(obj);
+      const loading = obj;
+      const rc = withSignalsBlocked(() => lib.load(loading));
       if (rc < 0) {
         const log = logBuf ? readCString(logBuf, logSize) : '';
         const tail = log.trimEnd().split('\n').slice(-VERIFIER_LOG_TAIL_LINES).join('\n');

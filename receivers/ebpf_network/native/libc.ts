@@ -23,6 +23,8 @@ export interface Libc {
   /** `event` is a struct epoll_event (12 bytes, packed on x86-64; 16 elsewhere). */
   epollCtl(epfd: number, op: number, fd: number, event: Uint8Array | null): number;
   epollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number;
+  /** `set` and `old` are sigset_t buffers (SIGSET_SIZE bytes); returns 0 or an errno. */
+  pthreadSigmask(how: number, set: Uint8Array | null, old: Uint8Array | null): number;
 }
 
 export const PROT_READ = 0x1;
@@ -42,6 +44,10 @@ export const EPOLLIN = 0x001;
 export const EPOLLET = 0x80000000;
 /** sizeof(struct epoll_event): packed (12) on x86-64, naturally aligned (16) elsewhere. */
 export const EPOLL_EVENT_SIZE = process.arch === 'x64' || process.arch === 'ia32' ? 12 : 16;
+/** sizeof(sigset_t) in glibc (1024 signal bits), larger than the kernel's; enough for both. */
+export const SIGSET_SIZE = 128;
+export const SIG_BLOCK = 0;
+export const SIG_SETMASK = 2;
 
 let cached: Libc | undefined;
 
@@ -61,6 +67,7 @@ export function libc(): Libc {
   const epollCreate1 = lib.func('int epoll_create1(int flags)');
   const epollCtl = lib.func('int epoll_ctl(int epfd, int op, int fd, uint8_t *event)');
   const epollWait = lib.func('int epoll_wait(int epfd, uint8_t *events, int maxevents, int timeout)');
+  const pthreadSigmask = lib.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)');
   cached = {
     mmap: (addr, length, prot, flags, fd, offset) => mmap(addr, length, prot, flags, fd, offset) as Pointer,
     munmap: (addr, length) => munmap(addr, length) as number,
@@ -75,6 +82,7 @@ export function libc(): Libc {
     epollCreate1: (flags) => epollCreate1(flags) as number,
     epollCtl: (epfd, op, fd, event) => epollCtl(epfd, op, fd, event) as number,
     epollWait: (epfd, events, maxEvents, timeoutMs) => epollWait(epfd, events, maxEvents, timeoutMs) as number,
+    pthreadSigmask: (how, set, old) => pthreadSigmask(how, set, old) as number,
   };
   return cached;
 }
@@ -86,6 +94,25 @@ export function errnoName(errno: number): string {
     if (value === e) return name;
   }
   return `errno ${e}`;
+}
+
+/**
+ * Runs `work` with every blockable signal held back on this thread; they are delivered when it
+ * returns. For syscalls that give up when a signal arrives: the verifier returns EAGAIN when a
+ * signal is pending, and a profiler's SIGPROF every millisecond, or a child's SIGCHLD, would
+ * otherwise fail a load that takes longer than that.
+ */
+export function withSignalsBlocked<T>(work: () => T): T {
+  const c = libc();
+  const all = new Uint8Array(SIGSET_SIZE).fill(0xff);
+  const previous = new Uint8Array(SIGSET_SIZE);
+  const rc = c.pthreadSigmask(SIG_BLOCK, all, previous);
+  if (rc !== 0) return work(); // nothing blocked: the work runs exposed, as it did before
+  try {
+    return work();
+  } finally {
+    c.pthreadSigmask(SIG_SETMASK, previous, null);
+  }
 }
 
 export function lastErrno(): number {

@@ -1,10 +1,17 @@
 /**
  * Teardown leaks nothing: 50 start/stop cycles of the real receiver leave this process with
- * the same open files, BPF links and memory mappings it had before.
+ * the same open files, BPF links and memory mappings it had before. Loading survives signals.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withSignalsBlocked } from '../../../receivers/ebpf_network/native/libc';
 import { requireKernel, startReceiver } from './helpers';
+
+const START_ONCE = join(__dirname, 'fixtures', 'start-once.ts');
+const ROOT = join(__dirname, '..', '..', '..');
 
 interface ProcessResources {
   fds: number;
@@ -83,5 +90,44 @@ describe('ebpf_network lifecycle', function () {
     // Other fds (child process pipes of earlier tests) may still be closing; a leak of one per
     // cycle would add 50 or more.
     assert.ok(Math.abs(after.fds - before.fds) <= 5, `open fds ${before.fds} -> ${after.fds}`);
+  });
+});
+
+describe('ebpf_network loading under signals', function () {
+  this.timeout(60000);
+
+  before(function () {
+    requireKernel(this);
+  });
+
+  it('loads while a CPU profiler signals the thread every 100 µs', () => {
+    // The verifier gives up with EAGAIN when a signal is pending; V8's profiler sends SIGPROF
+    // every --cpu-prof-interval. Before signals were held back during the load this failed
+    // every time.
+    const dir = mkdtempSync(join(tmpdir(), 'netobs-prof-'));
+    try {
+      const out = execFileSync(process.execPath, [
+        '--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '100', '--require', 'tsx/cjs', START_ONCE,
+      ], { cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: '' } }).toString().trim();
+      assert.deepEqual(JSON.parse(out), { started: true });
+      assert.equal(readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).length, 1, 'the profiler really ran');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('withSignalsBlocked', () => {
+  const blockedMask = (): string => /^SigBlk:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/thread-self/status', 'utf8'))![1];
+
+  it('holds every blockable signal back while the work runs, and restores the mask after, also on a throw', () => {
+    const before = blockedMask();
+    const inside = withSignalsBlocked(() => blockedMask());
+    // SIGKILL (9) and SIGSTOP (19) cannot be blocked; glibc keeps its two internal signals too.
+    assert.ok(BigInt(`0x${inside}`) & (1n << 1n), 'SIGINT held back');
+    assert.ok(BigInt(`0x${inside}`) & (1n << 26n), 'SIGPROF held back');
+    assert.equal(blockedMask(), before);
+    assert.throws(() => withSignalsBlocked(() => { throw new Error('inside'); }), /inside/);
+    assert.equal(blockedMask(), before);
   });
 });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const SCRIPT = join(__dirname, 'fixtures', 'start-unprivileged.ts');
+const SCRIPT = join(__dirname, 'fixtures', 'start-once.ts');
 const ROOT = join(__dirname, '..', '..', '..');
 
 describe('ebpf_network without privileges', function () {
