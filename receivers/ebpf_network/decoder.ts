@@ -60,13 +60,12 @@ interface ProcessEntry {
 const PROCESS_CACHE_MAX = 4096;
 
 export interface DecoderStats {
-  records: number;
   malformed: number;
   unknownType: number;
 }
 
 export class EventDecoder implements RecordSink {
-  readonly stats: DecoderStats = { records: 0, malformed: 0, unknownType: 0 };
+  readonly stats: DecoderStats = { malformed: 0, unknownType: 0 };
   /** Set by benchmarks: called with the kernel stamp of every decoded record. */
   latencyProbe: ((bootNs: number) => void) | undefined;
   private readonly commCache = new Map<number, CommEntry>();
@@ -85,7 +84,6 @@ export class EventDecoder implements RecordSink {
   ) {}
 
   record(view: DataView, bytes: Uint8Array, off: number, len: number): void {
-    this.stats.records++;
     if (len < STRUCTS.ne_header.size) {
       this.stats.malformed++;
       return;
