@@ -103,7 +103,13 @@ export class EbpfNetworkReceiver implements Receiver {
   private immediate: NodeJS.Immediate | undefined;
   private host: Host | undefined;
 
-  private batch: NetworkEvent[] = [];
+  /**
+   * The batch being filled, allocated at full size: push() on a fresh array grew it ~15 times
+   * per batch and left the hot path for a builtin call on every event (6 % of the receiver's
+   * time at 100,000 records/s). A partial batch is trimmed when it goes.
+   */
+  private batch: NetworkEvent[];
+  private batchLength = 0;
   private batchStartedMs = 0;
   private inflight: Promise<void> | undefined;
   private statsCache: { at: number; stats: KernelStats } | undefined;
@@ -115,10 +121,11 @@ export class EbpfNetworkReceiver implements Receiver {
   /** config.buffer_size, read once per event: a field of our own is cheaper than the config's. */
   private readonly bufferSize: number;
   private readonly emitEvent = (event: NetworkEvent): void => {
-    const batch = this.batch;
-    if (batch.length === 0) this.batchStartedMs = performance.now();
-    batch.push(event);
-    if (batch.length >= this.bufferSize) this.flush();
+    const n = this.batchLength;
+    if (n === 0) this.batchStartedMs = performance.now();
+    this.batch[n] = event;
+    this.batchLength = n + 1;
+    if (n + 1 >= this.bufferSize) this.flush();
   };
   /**
    * Kernel-sampled events say so, so counts can be scaled back: the kernel decides per socket,
@@ -132,7 +139,7 @@ export class EbpfNetworkReceiver implements Receiver {
   /** What kernel records become events through: one call per event less when nothing is sampled. */
   private readonly emitKernelEvent: (event: NetworkEvent) => void;
   /** The ring stops handing records over while the pipeline is busy and the batch is full. */
-  private readonly blocked = (): boolean => this.inflight !== undefined && this.batch.length >= this.bufferSize;
+  private readonly blocked = (): boolean => this.inflight !== undefined && this.batchLength >= this.bufferSize;
   private readonly drainTurn = (): void => {
     this.immediate = undefined;
     this.drain();
@@ -148,6 +155,7 @@ export class EbpfNetworkReceiver implements Receiver {
     this.kernelSampleRatio = Math.max(0, Math.min(100, config.kernel_sampling_percentage)) / 100;
     this.emitKernelEvent = this.kernelSampleRatio < 1 ? this.emitSampledEvent : this.emitEvent;
     this.bufferSize = config.buffer_size;
+    this.batch = new Array<NetworkEvent>(this.bufferSize);
   }
 
   async start(host: Host): Promise<void> {
@@ -298,13 +306,15 @@ export class EbpfNetworkReceiver implements Receiver {
   }
 
   private flushIfDue(): void {
-    if (this.batch.length > 0 && performance.now() - this.batchStartedMs >= this.config.flush_interval) this.flush();
+    if (this.batchLength > 0 && performance.now() - this.batchStartedMs >= this.config.flush_interval) this.flush();
   }
 
   private flush(): void {
-    if (this.batch.length === 0 || this.inflight) return;
+    if (this.batchLength === 0 || this.inflight) return;
     const batch = this.batch;
-    this.batch = [];
+    if (this.batchLength < batch.length) batch.length = this.batchLength;
+    this.batch = new Array<NetworkEvent>(this.bufferSize);
+    this.batchLength = 0;
     this.settings.telemetry.emitted(batch.length);
     let result: void | Promise<void>;
     try {
@@ -319,7 +329,7 @@ export class EbpfNetworkReceiver implements Receiver {
         (error: unknown) => this.consumeFailed(error, batch.length),
       ).finally(() => {
         this.inflight = undefined;
-        if (this.batch.length >= this.bufferSize) this.flush();
+        if (this.batchLength >= this.bufferSize) this.flush();
         if (this.state === 'running') this.drain();
       });
       this.inflight = pending;
@@ -369,13 +379,13 @@ export class EbpfNetworkReceiver implements Receiver {
       // Stop the producers first, then take what they already wrote.
       this.object.detach();
       for (let round = 0; round < SHUTDOWN_DRAIN_ROUNDS && this.ring.pending() > 0; round++) {
-        if (this.inflight && this.batch.length >= this.bufferSize) await this.inflight;
+        if (this.inflight && this.batchLength >= this.bufferSize) await this.inflight;
         this.settings.telemetry.received(this.ring.drain(this.decoder, this.config.max_records_per_turn, this.blocked));
       }
       this.flows?.flushAll(this.emitKernelEvent);
     }
     this.releaseKernel();
-    while (this.batch.length > 0 || this.inflight) {
+    while (this.batchLength > 0 || this.inflight) {
       if (this.inflight) await this.inflight;
       this.flush();
     }

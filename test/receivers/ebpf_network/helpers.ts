@@ -2,10 +2,12 @@
  * Shared pieces of the kernel tests: a privilege gate (skip with a reason locally, fail under
  * CI=true where these tests must run), child-process peers, and a receiver on loopback.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Receiver } from '../../../core/component';
+import type { NetworkEvent } from '../../../core/events';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory, type EbpfNetworkConfig } from '../../../receivers/ebpf_network';
 import { requirements } from '../../../receivers/ebpf_network/preflight';
@@ -110,4 +112,13 @@ export async function startReceiver(overrides: Partial<EbpfNetworkConfig> = {}):
   const receiver = await factory.createReceiver(createTestSettings('receiver', 'ebpf_network'), testConfig(overrides), consumer);
   await receiver.start(createTestHost());
   return { receiver, consumer };
+}
+
+/** Batches are filled in preallocated arrays and trimmed when partial: none may keep a hole. */
+export function assertDenseBatches(batches: NetworkEvent[][], bufferSize: number): void {
+  assert.ok(batches.length > 0);
+  for (const batch of batches) {
+    assert.ok(batch.length > 0 && batch.length <= bufferSize, `batch of ${batch.length}`);
+    for (let i = 0; i < batch.length; i++) assert.ok(i in batch && batch[i] !== undefined, `hole at ${i} of ${batch.length}`);
+  }
 }

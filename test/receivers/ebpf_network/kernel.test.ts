@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type {
   ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, FlowUpdatedEvent, IcmpEvent, NetworkEvent,
 } from '../../../core/events';
-import { requireKernel, runPeer, startPeer, startReceiver, type RunningReceiver } from './helpers';
+import { assertDenseBatches, requireKernel, runPeer, startPeer, startReceiver, testConfig, type RunningReceiver } from './helpers';
 
 const run = promisify(execFile);
 
@@ -316,6 +316,8 @@ describe('ebpf_network wake-ups on the real kernel', function () {
       // The tail after the last wake-up is collected by the receiver's timer, not by more wake-ups.
       await new Promise((r) => setTimeout(r, 500));
       assert.ok(telemetry.get('wakeups') <= wakeups + 1, 'a quiet ring wakes nobody');
+      // Each drain that catches up passes its partial batch on: many short batches, no holes.
+      assertDenseBatches(rx.consumer.batches, testConfig().buffer_size);
     } finally {
       await server.stop();
       await rx.receiver.shutdown();

@@ -12,6 +12,7 @@ import {
   explainUnmet, findCgroup2Mount, kernelRequirement, privilegeRequirement,
 } from '../../../receivers/ebpf_network/preflight';
 import { kernelConfigFrom } from '../../../receivers/ebpf_network/receiver';
+import { assertDenseBatches } from './helpers';
 
 describe('ebpf_network address formatting', () => {
   it('formats IPv4 from its in-memory (network order) word', () => {
@@ -191,6 +192,7 @@ describe('ebpf_network mock mode', () => {
       await receiver.shutdown();
       assert.ok(events.some((e) => e.kind === 'connection.opened'));
       assert.ok(settings.telemetry.get('emitted') >= 50);
+      assertDenseBatches(consumer.batches, 1000);
     } finally {
       if (saved === undefined) delete process.env.TAPIO_MOCK_MODE;
       else process.env.TAPIO_MOCK_MODE = saved;
