@@ -139,6 +139,18 @@ struct {
 	__type(value, struct sock_info);
 } listeners SEC(".maps");
 
+/*
+ * Marks the TCP sockets whose connection.opened was reported, in socket-local storage: the
+ * dump_live_tcp iterator walks exactly these, in every network namespace, and the mark goes
+ * away with the socket. The value is only a presence flag.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} live_tcp SEC(".maps");
+
 static __always_inline struct ne_stats *stats_slot(void)
 {
 	__u32 k = 0;
@@ -351,23 +363,10 @@ static __always_inline void emit_tcp_fail(const struct sock *sk, __u64 cookie, s
 	submit(r, sizeof(*r));
 }
 
-static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, struct sock_info *o, int oldstate)
+/* Cumulative counters of a TCP socket, for its close or live record. */
+static __always_inline void fill_tcp_counters(struct ne_tcp_close *r, const struct sock *sk)
 {
-	struct ne_tuple t = {};
-	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
-		return;
-	t.direction = o ? o->direction : NE_DIR_UNKNOWN;
-	struct ne_tcp_close *r = reserve(sizeof(*r));
-	if (!r)
-		return;
-	__builtin_memset(r, 0, sizeof(*r));
-	fill_header(&r->h, NE_TCP_CLOSE, sizeof(*r), cookie, o);
-	if (!o)
-		r->h.netns = sock_netns(sk);
-	r->t = t;
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	if (o && o->start_ns)
-		r->duration_ns = r->h.ts_ns - o->start_ns;
 	/*
 	 * Application bytes, as the process wrote and read them: bytes_acked and bytes_received
 	 * also count the SYN/FIN sequence numbers, so use payload sent minus retransmitted, and
@@ -385,6 +384,25 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 	r->segs_in = BPF_CORE_READ(tp, segs_in);
 	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	r->retransmits = BPF_CORE_READ(tp, total_retrans);
+}
+
+static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, struct sock_info *o, int oldstate)
+{
+	struct ne_tuple t = {};
+	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
+		return;
+	t.direction = o ? o->direction : NE_DIR_UNKNOWN;
+	struct ne_tcp_close *r = reserve(sizeof(*r));
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_header(&r->h, NE_TCP_CLOSE, sizeof(*r), cookie, o);
+	if (!o)
+		r->h.netns = sock_netns(sk);
+	r->t = t;
+	if (o && o->start_ns)
+		r->duration_ns = r->h.ts_ns - o->start_ns;
+	fill_tcp_counters(r, sk);
 	int err = BPF_CORE_READ(sk, sk_err);
 	if ((o && o->reset) || err == ECONNRESET_ || err == EPIPE_)
 		r->reason = NE_CLOSE_RESET;
@@ -395,6 +413,14 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 		r->reason = NE_CLOSE_FIN;
 	r->old_state = oldstate;
 	submit(r, sizeof(*r));
+}
+
+/* Reports the open and marks the socket for the live scan (see live_tcp). */
+static __always_inline void open_and_mark(const struct sock *sk, __u64 cookie, struct sock_info *o)
+{
+	emit_tcp_open(sk, cookie, o);
+	if (o->opened && !bpf_sk_storage_get(&live_tcp, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE))
+		STAT_INC(map_full);
 }
 
 static __always_inline bool excluded_pid(__u32 pid)
@@ -459,7 +485,7 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 					return 0;
 			}
 			if (!o->skip)
-				emit_tcp_open(sk, cookie, o);
+				open_and_mark(sk, cookie, o);
 			return 0;
 		}
 		if (oldstate == S_SYN_RECV) {
@@ -485,7 +511,7 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 			}
 			o = bpf_map_lookup_elem(&socks, &cookie);
 			if (o && !o->skip)
-				emit_tcp_open(sk, cookie, o);
+				open_and_mark(sk, cookie, o);
 		}
 		return 0;
 	}
@@ -809,6 +835,41 @@ int on_ingress(struct __sk_buff *skb)
 {
 	handle_skb(skb, NE_DIR_INBOUND);
 	return 1;
+}
+
+/*
+ * Live TCP connections, walked on demand by the receiver (tcp_update_interval): the kernel sends
+ * nothing between a connection's open and close, so without this a long-idle connection looks
+ * gone and its counters stay unknown until it closes. Visits every socket marked in live_tcp, in
+ * every network namespace; writes one ne_tcp_close-shaped NE_TCP_LIVE record each to the
+ * iterator's seq_file, which user space reads from the iterator fd (never through the ring).
+ */
+SEC("iter/bpf_sk_storage_map")
+int dump_live_tcp(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct sock *sk = ctx->sk;
+	if (!sk || !ctx->value)
+		return 0;
+	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == S_CLOSE || state == S_LISTEN)
+		return 0;
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
+	if (o && o->skip)
+		return 0;
+	struct ne_tcp_close r = {};
+	if (!tuple_from_sock(&r.t, sk, IPPROTO_TCP) || !ports_ok(r.t.lport, r.t.rport))
+		return 0;
+	fill_header(&r.h, NE_TCP_LIVE, sizeof(r), cookie, o);
+	if (!o)
+		r.h.netns = sock_netns(sk);
+	r.t.direction = o ? o->direction : NE_DIR_UNKNOWN;
+	if (o && o->start_ns)
+		r.duration_ns = r.h.ts_ns - o->start_ns;
+	fill_tcp_counters(&r, sk);
+	r.old_state = state;
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
 }
 
 #define NE_BENCH_MAX_BURST 256

@@ -25,6 +25,8 @@ enum ne_record_type {
 	NE_SOCK_OWNER = 5, /* struct ne_sock_owner: process that owns a UDP/ICMP socket */
 	NE_ICMP = 6,       /* struct ne_icmp */
 	NE_PAYLOAD = 7,    /* struct ne_payload + captured bytes */
+	NE_TCP_LIVE = 8,   /* struct ne_tcp_close layout (reason 0, old_state = current state): a live
+	                    * connection's counters so far, from the live_tcp iterator, never the ring */
 };
 
 /* struct ne_tuple.direction */

@@ -443,7 +443,9 @@ export class ConnTracker {
 
   /**
    * Periodic updates (the flush_interval timer): every live entry at least one interval old gets
-   * one, NetFlow "active timeout" style, so long-lived connections show up before they close.
+   * one, NetFlow "active timeout" style, so long-lived connections show up before they close. A
+   * connection whose own connection.updated came in (and went on) within the interval, as the
+   * ebpf_network receiver's live scan sends them, is skipped: it would be the same news twice.
    */
   flush(out: NetworkEvent[]): void {
     if (!this.options.emitLifecycleEvents || this.options.flushIntervalMs <= 0) return;
@@ -452,6 +454,7 @@ export class ConnTracker {
     for (let list = LIST_TCP; list <= LIST_ICMP; list++) {
       for (let s = t.heads[list]; s !== NIL; s = t.next(s)) {
         if (t.f64[s * F_STRIDE + F_START_US] > oldestStartUs) continue;
+        if (list === LIST_TCP && t.f64[s * F_STRIDE + F_LAST_EVENT_US] > oldestStartUs) continue;
         if (list !== LIST_ICMP) this.linkPeer(s);
         out.push(list === LIST_TCP ? this.buildUpdated(s, this.nowUs) : this.buildFlow(s, this.nowUs, false));
       }

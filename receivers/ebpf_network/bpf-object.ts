@@ -16,13 +16,15 @@ import {
 export const DEFAULT_OBJECT_PATH = join(__dirname, '..', '..', 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
-export type ProgramGroup = 'tcp' | 'owner' | 'packet' | 'socket_create' | 'payload' | 'bench';
+export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'payload' | 'bench';
 
 export interface ProgramSpec {
   name: string;
   group: ProgramGroup;
   /** cgroup programs are attached to the cgroup2 root; the others attach by their section. */
   cgroup: boolean;
+  /** Map iterators are attached to this map, and run only when user space reads them. */
+  iterMap?: string;
 }
 
 export const PROGRAMS: readonly ProgramSpec[] = [
@@ -30,6 +32,7 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_tcp_receive_reset', group: 'tcp', cgroup: false },
   { name: 'on_tcp_send_reset', group: 'tcp', cgroup: false },
   { name: 'on_tcp_destroy', group: 'tcp', cgroup: false },
+  { name: 'dump_live_tcp', group: 'tcp_live', cgroup: false, iterMap: 'live_tcp' },
   { name: 'on_sock_send', group: 'owner', cgroup: false },
   { name: 'on_sock_recv', group: 'owner', cgroup: false },
   { name: 'on_sock_create', group: 'socket_create', cgroup: true },
@@ -40,9 +43,10 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'bench_burst', group: 'bench', cgroup: false },
 ];
 
-export function groupsFor(config: KernelConfig): Set<ProgramGroup> {
+export function groupsFor(config: KernelConfig, liveTcpScan = false): Set<ProgramGroup> {
   const groups = new Set<ProgramGroup>();
   if (config.enableTcp) groups.add('tcp');
+  if (config.enableTcp && liveTcpScan) groups.add('tcp_live');
   if (config.enableTcp || config.enableUdp || config.enableIcmp) groups.add('owner');
   if (config.enableUdp || config.enableIcmp) {
     groups.add('packet');
@@ -63,6 +67,8 @@ export interface LoadSettings {
   cgroupPath: string;
   /** Load only these programs (doctor's trial loads); default: what the config needs. */
   only?: readonly string[];
+  /** Load the live-connection iterator (tcp_update_interval > 0). */
+  liveTcpScan?: boolean;
   log?: LibbpfLogSink;
 }
 
@@ -85,10 +91,13 @@ export interface KernelStats {
 }
 
 const VERIFIER_LOG_TAIL_LINES = 120;
+const EINTR = 4;
 
 export class BpfNetObject {
   private obj: BpfObjectHandle | null;
   private readonly links: Array<{ name: string; link: BpfLinkHandle }> = [];
+  private liveTcpLinkFd = -1;
+  private liveTcpBuffer = new Uint8Array(64 * 1024);
   private readonly statsMap: Pointer;
   private readonly statsKey = new Uint8Array(4);
   private readonly statsValue: Uint8Array;
@@ -127,7 +136,7 @@ export class BpfNetObject {
       setMaxEntries(lib, obj, 'socks', settings.maxTrackedSockets, where);
 
       const wanted = settings.only ? new Set(settings.only) : undefined;
-      const groups = groupsFor(settings.kernel);
+      const groups = groupsFor(settings.kernel, settings.liveTcpScan);
       const chosen: Array<{ spec: ProgramSpec; prog: BpfProgramHandle }> = [];
       for (let prog = lib.nextProgram(obj, null); prog; prog = lib.nextProgram(obj, prog)) {
         const name = lib.programName(prog);
@@ -174,7 +183,11 @@ export class BpfNetObject {
       for (const { spec, prog } of chosen) {
         const section = lib.programSection(prog);
         let link: BpfLinkHandle | null;
-        if (spec.cgroup) {
+        if (spec.iterMap) {
+          const map = lib.findMap(this.obj!, spec.iterMap);
+          if (!map) throw new BpfLoadError(`${where}: map '${spec.iterMap}' for ${spec.name} is missing`, 0);
+          link = lib.attachMapIter(prog, lib.mapFd(map));
+        } else if (spec.cgroup) {
           if (cgroupFd < 0) {
             cgroupFd = libc().open(cgroupPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (cgroupFd < 0) throw failure(`${where}: open cgroup2 directory ${cgroupPath}`, lastErrno());
@@ -185,11 +198,45 @@ export class BpfNetObject {
         }
         if (!link) throw failure(`${where}: attach ${section} (${spec.name})`, lastErrno());
         this.links.push({ name: spec.name, link });
+        if (spec.name === 'dump_live_tcp') this.liveTcpLinkFd = lib.linkFd(link);
         this.attached.push(spec.name);
       }
     } finally {
       // Links keep their own reference to the cgroup.
       if (cgroupFd >= 0) libc().close(cgroupFd);
+    }
+  }
+
+  /**
+   * One pass of the live-connection iterator: the kernel walks every marked TCP socket while we
+   * read, and writes one NE_TCP_LIVE record each. Returns the records back to back (a view of a
+   * buffer reused by the next pass), or null when the iterator is not loaded.
+   */
+  scanLiveTcp(): Uint8Array | null {
+    if (this.liveTcpLinkFd < 0 || !this.obj) return null;
+    const c = libc();
+    const fd = libbpf().iterCreate(this.liveTcpLinkFd);
+    if (fd < 0) throw new Error(`starting the live TCP connection scan: ${errnoName(fd)}`);
+    try {
+      let length = 0;
+      for (;;) {
+        if (this.liveTcpBuffer.byteLength - length < 16 * 1024) {
+          const grown = new Uint8Array(this.liveTcpBuffer.byteLength * 2);
+          grown.set(this.liveTcpBuffer.subarray(0, length));
+          this.liveTcpBuffer = grown;
+        }
+        const n = c.read(fd, this.liveTcpBuffer, length, this.liveTcpBuffer.byteLength - length);
+        if (n === 0) break;
+        if (n < 0) {
+          const errno = lastErrno();
+          if (errno === EINTR) continue;
+          throw new Error(`reading the live TCP connection scan: ${errnoName(errno)}`);
+        }
+        length += n;
+      }
+      return this.liveTcpBuffer.subarray(0, length);
+    } finally {
+      c.close(fd);
     }
   }
 
@@ -223,6 +270,7 @@ export class BpfNetObject {
   /** Stops the programs (destroys the links); maps stay readable until close(). Idempotent. */
   detach(): void {
     const lib = libbpf();
+    this.liveTcpLinkFd = -1;
     while (this.links.length > 0) {
       const { link } = this.links.pop()!;
       lib.destroyLink(link);

@@ -93,6 +93,10 @@ export interface EbpfNetworkReceiverConfig {
    */
   max_tracked_sockets?: number;
   /**
+   * How often every open TCP connection whose open was reported gets a connection.updated with its counters so far, read from the kernel by a BPF socket iterator (in every network namespace). Keeps long-idle connections alive in conntrack (keep it below its connection_timeout) and shows long transfers before they end. 0 turns it off.
+   */
+  tcp_update_interval?: number;
+  /**
    * How often UDP/ICMP flows that changed are reported (cumulative counters).
    */
   flow_report_interval?: number;

@@ -4,7 +4,7 @@
  * payload bytes) is copied. Malformed records are counted and skipped, never thrown.
  */
 import type {
-  ConnectFailureReason, ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, Direction, IcmpEvent,
+  ConnectFailureReason, ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, ConnectionUpdatedEvent, Direction, IcmpEvent,
   NetworkEvent, NetworkType, PayloadEvent, ProcessInfo,
 } from '../../core/events';
 import type { EpochConverter } from './clock';
@@ -100,6 +100,10 @@ export class EventDecoder implements RecordSink {
         if (len < STRUCTS.ne_tcp_close.size) break;
         this.emit(this.closed(view, bytes, off, bootNs));
         return;
+      case RecordType.TCP_LIVE:
+        if (len < STRUCTS.ne_tcp_close.size) break;
+        this.emit(this.live(view, bytes, off, bootNs));
+        return;
       case RecordType.TCP_FAIL:
         if (len < STRUCTS.ne_tcp_fail.size) break;
         this.emit(this.failed(view, bytes, off, bootNs));
@@ -174,6 +178,15 @@ export class EventDecoder implements RecordSink {
       retransmits: view.getUint32(off + CLOSE.retransmits, true),
       closeReason: reasonCode === CLOSE_FIN ? 'fin' : reasonCode === CLOSE_RESET ? 'reset' : 'unknown',
     };
+  }
+
+  /**
+   * A live connection's counters so far. The record has the close layout; built from the close
+   * event because it is off the hot path (one per connection per tcp_update_interval).
+   */
+  private live(view: DataView, bytes: Uint8Array, off: number, bootNs: number): ConnectionUpdatedEvent {
+    const { kind: _closed, closeReason: _none, ...fields } = this.closed(view, bytes, off, bootNs);
+    return { kind: 'connection.updated', ...fields };
   }
 
   private failed(view: DataView, bytes: Uint8Array, off: number, bootNs: number): ConnectionFailedEvent {

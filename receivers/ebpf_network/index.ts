@@ -41,6 +41,7 @@ export const factory: ReceiverFactory<EbpfNetworkConfig> = {
       buffer_size: 1000,
       flush_interval: 1000,
       max_tracked_sockets: 65536,
+      tcp_update_interval: 30000,
       flow_report_interval: 10000,
       flow_idle_timeout: 30000,
       max_flows: 65536,

@@ -62,6 +62,8 @@ export const RecordType = {
   SOCK_OWNER: 5,
   ICMP: 6,
   PAYLOAD: 7,
+  /** ne_tcp_close layout; from the live-connection iterator, never the ring. */
+  TCP_LIVE: 8,
 } as const;
 
 /** enum ne_direction */

@@ -24,6 +24,7 @@ import { BootClock } from './clock';
 import type { EbpfNetworkReceiverConfig } from './config.generated';
 import { EventDecoder } from './decoder';
 import { FlowTable } from './flows';
+import { STRUCTS } from './layout';
 import type { KernelConfig } from './kernel-config';
 import { libbpf } from './native/libbpf';
 import { explainUnmet, findCgroup2Mount, MOCK_HINT, requirements } from './preflight';
@@ -210,6 +211,7 @@ export class EbpfNetworkReceiver implements Receiver {
         maxTrackedSockets: config.max_tracked_sockets,
         verifierLogSize: config.verifier_log_size,
         cgroupPath: config.cgroup_path || findCgroup2Mount() || '',
+        liveTcpScan: config.tcp_update_interval > 0,
         log: (level, message) => (level === 'warn' ? log.warn(message) : log.debug(message)),
       });
     } catch (error) {
@@ -238,6 +240,9 @@ export class EbpfNetworkReceiver implements Receiver {
     this.timers.push(this.tailTimer);
     this.timers.push(setInterval(() => this.housekeeping(), HOUSEKEEPING_MS).unref());
     this.timers.push(setInterval(() => this.reportFlows(), config.flow_report_interval).unref());
+    if (config.tcp_update_interval > 0) {
+      this.timers.push(setInterval(() => this.reportLiveConnections(), config.tcp_update_interval).unref());
+    }
     settings.logger.info(`attached ${this.object.attached.length} eBPF programs: ${this.object.attached.join(', ')}`);
   }
 
@@ -345,6 +350,32 @@ export class EbpfNetworkReceiver implements Receiver {
   private reportFlows(): void {
     if (!this.flows || !this.clock) return;
     this.flows.report(this.clock.nowBootNs(), this.emitKernelEvent);
+  }
+
+  /** One pass of the kernel's live-connection iterator, decoded like ring records. */
+  private reportLiveConnections(): void {
+    const { object, decoder } = this;
+    if (!object || !decoder || this.state !== 'running') return;
+    let records: Uint8Array | null;
+    try {
+      records = object.scanLiveTcp();
+    } catch (error) {
+      this.settings.telemetry.errors();
+      this.settings.logger.warn(`${(error as Error).message}; open connections get no connection.updated this time`);
+      return;
+    }
+    if (!records) return;
+    this.clock?.maybeRefresh();
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const size = STRUCTS.ne_tcp_close.size;
+    let n = 0;
+    for (let off = 0; off + size <= records.byteLength; off += size) {
+      decoder.record(view, records, off, size);
+      n++;
+    }
+    this.settings.telemetry.received(n);
+    this.settings.telemetry.add('live_tcp_scans');
+    this.flush();
   }
 
   private checkLoss(): void {

@@ -38,6 +38,10 @@ export interface Libbpf {
   load(obj: BpfObjectHandle): number;
   attach(prog: BpfProgramHandle): BpfLinkHandle | null;
   attachCgroup(prog: BpfProgramHandle, cgroupFd: number): BpfLinkHandle | null;
+  /** Attaches a map iterator (SEC("iter/bpf_*_map")) to the map behind `mapFd`. */
+  attachMapIter(prog: BpfProgramHandle, mapFd: number): BpfLinkHandle | null;
+  /** A new pass of an attached iterator: read() the returned fd to run it, then close it. */
+  iterCreate(linkFd: number): number;
   linkFd(link: BpfLinkHandle): number;
   destroyLink(link: BpfLinkHandle): number;
   closeObject(obj: BpfObjectHandle): void;
@@ -87,6 +91,15 @@ export function libbpf(): Libbpf {
     kernel_log_level: 'uint32_t',
   });
   const openOptsSize = koffi.sizeof(OpenOpts);
+  // union bpf_iter_link_info: the map member first; 16 bytes, the size of its largest member.
+  const IterLinkInfo = koffi.struct('ne_bpf_iter_link_info', { map_fd: 'uint32_t', rest: koffi.array('uint32_t', 3) });
+  const IterAttachOpts = koffi.struct('ne_bpf_iter_attach_opts', {
+    sz: 'size_t',
+    link_info: koffi.pointer(IterLinkInfo),
+    link_info_len: 'uint32_t',
+  });
+  const iterAttachOptsSize = koffi.sizeof(IterAttachOpts);
+  const iterLinkInfoSize = koffi.sizeof(IterLinkInfo);
 
   const versionString = lib.func('const char *libbpf_version_string(void)');
   const openFile = lib.func('void *bpf_object__open_file(const char *path, const ne_bpf_object_open_opts *opts)');
@@ -105,6 +118,8 @@ export function libbpf(): Libbpf {
   const load = lib.func('int bpf_object__load(void *obj)');
   const attach = lib.func('void *bpf_program__attach(void *prog)');
   const attachCgroup = lib.func('void *bpf_program__attach_cgroup(void *prog, int cgroup_fd)');
+  const attachIter = lib.func('void *bpf_program__attach_iter(void *prog, const ne_bpf_iter_attach_opts *opts)');
+  const iterCreate = lib.func('int bpf_iter_create(int link_fd)');
   const linkFd = lib.func('int bpf_link__fd(void *link)');
   const destroyLink = lib.func('int bpf_link__destroy(void *link)');
   const closeObject = lib.func('void bpf_object__close(void *obj)');
@@ -145,6 +160,13 @@ export function libbpf(): Libbpf {
     load: (obj) => load(obj) as number,
     attach: (prog) => attach(prog) as Pointer | null,
     attachCgroup: (prog, fd) => attachCgroup(prog, fd) as Pointer | null,
+    attachMapIter: (prog, mapFd) =>
+      attachIter(prog, {
+        sz: iterAttachOptsSize,
+        link_info: { map_fd: mapFd, rest: [0, 0, 0] },
+        link_info_len: iterLinkInfoSize,
+      }) as Pointer | null,
+    iterCreate: (linkFd) => iterCreate(linkFd) as number,
     linkFd: (link) => linkFd(link) as number,
     destroyLink: (link) => destroyLink(link) as number,
     closeObject: (obj) => { closeObject(obj); },

@@ -23,6 +23,8 @@ export interface Libc {
   /** `event` is a struct epoll_event (12 bytes, packed on x86-64; 16 elsewhere). */
   epollCtl(epfd: number, op: number, fd: number, event: Uint8Array | null): number;
   epollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number;
+  /** Reads into `buf` from `offset`, at most `count` bytes; the byte count, 0 at the end, or -1. */
+  read(fd: number, buf: Uint8Array, offset: number, count: number): number;
   /** `set` and `old` are sigset_t buffers (SIGSET_SIZE bytes); returns 0 or an errno. */
   pthreadSigmask(how: number, set: Uint8Array | null, old: Uint8Array | null): number;
 }
@@ -67,6 +69,7 @@ export function libc(): Libc {
   const epollCreate1 = lib.func('int epoll_create1(int flags)');
   const epollCtl = lib.func('int epoll_ctl(int epfd, int op, int fd, uint8_t *event)');
   const epollWait = lib.func('int epoll_wait(int epfd, uint8_t *events, int maxevents, int timeout)');
+  const read = lib.func('long read(int fd, uint8_t *buf, size_t count)');
   const pthreadSigmask = lib.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)');
   cached = {
     mmap: (addr, length, prot, flags, fd, offset) => mmap(addr, length, prot, flags, fd, offset) as Pointer,
@@ -82,6 +85,7 @@ export function libc(): Libc {
     epollCreate1: (flags) => epollCreate1(flags) as number,
     epollCtl: (epfd, op, fd, event) => epollCtl(epfd, op, fd, event) as number,
     epollWait: (epfd, events, maxEvents, timeoutMs) => epollWait(epfd, events, maxEvents, timeoutMs) as number,
+    read: (fd, buf, offset, count) => Number(read(fd, buf.subarray(offset, offset + count), count)),
     pthreadSigmask: (how, set, old) => pthreadSigmask(how, set, old) as number,
   };
   return cached;

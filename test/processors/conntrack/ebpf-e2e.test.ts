@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Processor } from '../../../core/component';
-import type { ConnectionClosedEvent, FlowUpdatedEvent, NetworkEvent } from '../../../core/events';
+import type { ConnectionClosedEvent, ConnectionUpdatedEvent, FlowUpdatedEvent, NetworkEvent } from '../../../core/events';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory as conntrackFactory } from '../../../processors/conntrack';
 import { factory as receiverFactory } from '../../../receivers/ebpf_network';
@@ -16,13 +16,13 @@ import { config } from './helpers';
 describe('conntrack end to end with the ebpf_network receiver on loopback', function () {
   this.timeout(40_000);
 
-  async function pipeline(overrides: Parameters<typeof config>[0] = {}) {
+  async function pipeline(overrides: Parameters<typeof config>[0] = {}, receiverOverrides: Parameters<typeof testConfig>[0] = {}) {
     delete process.env.TAPIO_MOCK_MODE;
     const out = new CollectingConsumer();
     const conntrack: Processor = await conntrackFactory.createProcessor(createTestSettings('processor', 'conntrack'), config(overrides), out);
     const host = createTestHost();
     await conntrack.start(host);
-    const receiver = await receiverFactory.createReceiver(createTestSettings('receiver', 'ebpf_network'), testConfig(), conntrack);
+    const receiver = await receiverFactory.createReceiver(createTestSettings('receiver', 'ebpf_network'), testConfig(receiverOverrides), conntrack);
     await receiver.start(host);
     return {
       out,
@@ -32,6 +32,44 @@ describe('conntrack end to end with the ebpf_network receiver on loopback', func
       },
     };
   }
+
+  it('an idle connection held open past connection_timeout stays open, kept alive by the kernel scan', async function () {
+    // No byte moves for ~3 s, twice connection_timeout: only the receiver's live scan
+    // (tcp_update_interval) tells conntrack the connection is still there.
+    requireKernel(this);
+    const p = await pipeline(
+      { connection_timeout: 1_500, cleanup_interval: 500, flush_interval: 0 },
+      { tcp_update_interval: 300, enable_udp: false, enable_icmp: false, enable_l7_capture: false },
+    );
+    const server = startPeer(['tcp-server', '127.0.0.1', '50']);
+    try {
+      const port = (await server.next('listening')).port!;
+      const client = startPeer(['tcp-hold', '127.0.0.1', String(port), '1234']);
+      const clientPort = (await client.next('holding')).localPort!;
+      const ours = (e: NetworkEvent): boolean =>
+        (e.localPort === clientPort && e.remotePort === port) || (e.localPort === port && e.remotePort === clientPort);
+      await new Promise((r) => setTimeout(r, 3_000));
+      assert.deepEqual(p.out.events.filter((e) => ours(e) && e.kind === 'connection.closed'), [], 'not timed out');
+      const updates = p.out.events.filter((e): e is ConnectionUpdatedEvent => ours(e) && e.kind === 'connection.updated');
+      const fromClient = updates.filter((u) => u.localPort === clientPort);
+      assert.ok(fromClient.length >= 5, `the client end refreshed every 300 ms, got ${fromClient.length} updates`);
+      const last = fromClient[fromClient.length - 1];
+      assert.equal(last.process.pid, client.child.pid);
+      assert.equal(last.bytesSent, 1234);
+      assert.equal(last.peerProcess?.comm, 'netobs-server');
+      assert.ok(updates.some((u) => u.localPort === port && u.bytesReceived === 1234), 'the server end too');
+
+      await client.stop();
+      const closes = await p.out.waitFor((evs) => evs.filter((e) => ours(e) && e.kind === 'connection.closed').length >= 2, 10_000, 'both ends closed');
+      assert.deepEqual(
+        closes.filter((e): e is ConnectionClosedEvent => ours(e) && e.kind === 'connection.closed').map((c) => c.closeReason),
+        ['fin', 'fin'],
+      );
+    } finally {
+      await server.stop();
+      await p.stop();
+    }
+  });
 
   it('one TCP connection: a closed event per endpoint with both pids and exact bytes', async function () {
     requireKernel(this);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closed, flow, harness, icmp, opened } from './helpers';
+import { closed, flow, harness, icmp, opened, updated } from './helpers';
 
 const A = { pid: 10, localPort: 40001, remotePort: 8080, cookie: 1 };
 const B = { pid: 11, localPort: 40002, remotePort: 8080, cookie: 2 };
@@ -57,6 +57,23 @@ describe('conntrack timers (manual clock)', () => {
     assert.equal(f.bytesSent, 10);
     h.time.advance(10_000);
     assert.deepEqual(h.out('connection.updated').map((x) => x.process.pid), [10, 10, 11]);
+  });
+
+  it('a receiver\'s own connection.updated keeps an idle connection alive and replaces the periodic update', async () => {
+    // What the ebpf_network live scan sends every tcp_update_interval (here 20 s) for a connection
+    // that carries no traffic: without it the connection would time out at 60 s.
+    const h = await harness({ flush_interval: 30_000, cleanup_interval: 10_000, connection_timeout: 60_000 });
+    await h.feed(opened({ ...A, timeUs: h.nowUs() }));
+    for (let i = 1; i <= 6; i++) {
+      h.time.advance(20_000);
+      await h.feed(updated({ ...A, timeUs: h.nowUs() }, { bytesSent: 100 * i }));
+    }
+    assert.equal(h.out('connection.closed').length, 0, '120 s idle on the wire, but the kernel says it is open');
+    const updates = h.out('connection.updated');
+    assert.equal(updates.length, 6, 'the six passed on; no periodic duplicates while they keep coming');
+    assert.equal(updates[5].bytesSent, 600);
+    h.time.advance(30_000);
+    assert.equal(h.out('connection.updated').length, 7, 'the periodic update resumes once they stop');
   });
 
   it('flush_interval 0 sends no periodic updates', async () => {

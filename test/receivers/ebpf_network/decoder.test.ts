@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type {
-  ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, FlowUpdatedEvent, IcmpEvent, NetworkEvent, PayloadEvent,
+  ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, ConnectionUpdatedEvent, FlowUpdatedEvent, IcmpEvent, NetworkEvent, PayloadEvent,
 } from '../../../core/events';
 import { EventDecoder } from '../../../receivers/ebpf_network/decoder';
 import { FlowTable } from '../../../receivers/ebpf_network/flows';
@@ -71,6 +71,23 @@ describe('ebpf_network decoder', () => {
     assert.equal(e.srttUs, 55);
     assert.equal(e.retransmits, 2);
     assert.equal(e.closeReason, 'reset');
+  });
+
+  it('decodes a live-scan record (close layout) into a connection.updated with the counters so far', () => {
+    const { events, feed } = setup();
+    feed({
+      type: RecordType.TCP_LIVE, size: 144, family: 4, laddr: LOOP4, raddr: LOOP4, lport: 40000, rport: 443, direction: 2,
+      pid: 9, comm: 'client', cookie: 77,
+      fields: [[C.duration_ns, 8, 7e9], [C.bytes_sent, 8, 1234], [C.bytes_received, 8, 99], [C.segs_out, 4, 3], [C.srtt_us, 4, 40], [C.old_state, 1, 1]],
+    });
+    const e = events[0] as ConnectionUpdatedEvent;
+    assert.equal(e.kind, 'connection.updated');
+    assert.equal(e.transport, 'tcp');
+    assert.equal(e.direction, 'outbound');
+    assert.equal(e.socketCookie, 77);
+    assert.equal(e.process.comm, 'client');
+    assert.deepEqual([e.localPort, e.remotePort, e.durationNs, e.bytesSent, e.bytesReceived, e.segmentsSent, e.srttUs], [40000, 443, 7e9, 1234, 99, 3, 40]);
+    assert.equal('closeReason' in e, false);
   });
 
   it('decodes 64-bit fields between 2^31 and 2^32 and just above 2^32 exactly', () => {
@@ -188,13 +205,14 @@ describe('ebpf_network decoder', () => {
   it('counts and skips malformed and unknown records instead of throwing', () => {
     const { events, feed, decoder } = setup();
     feed({ type: RecordType.TCP_CLOSE, size: 96 }); // too short for a close
+    feed({ type: RecordType.TCP_LIVE, size: 96 }); // too short for a live record
     feed({ type: 250, size: 56 });
     const P = STRUCTS.ne_payload.fields;
     feed({ type: RecordType.PAYLOAD, size: 112, fields: [[P.cap_len, 4, 4096]] }); // claims bytes it lacks
     const tiny = new Uint8Array(16);
     decoder.record(new DataView(tiny.buffer), tiny, 0, 16);
     assert.equal(events.length, 0);
-    assert.equal(decoder.stats.malformed, 3);
+    assert.equal(decoder.stats.malformed, 4);
     assert.equal(decoder.stats.unknownType, 1);
   });
 });

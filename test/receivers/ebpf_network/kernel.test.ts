@@ -325,6 +325,53 @@ describe('ebpf_network wake-ups on the real kernel', function () {
   });
 });
 
+describe('ebpf_network live connection scan on the real kernel', function () {
+  this.timeout(60000);
+
+  before(function () {
+    requireKernel(this);
+    delete process.env.TAPIO_MOCK_MODE;
+  });
+
+  it('reports both ends of an open, idle connection every tcp_update_interval, and stops once it closed', async () => {
+    const server = startPeer(['tcp-server', '127.0.0.1', '50']);
+    const rx = await startReceiver({ tcp_update_interval: 200, enable_udp: false, enable_icmp: false, enable_l7_capture: false });
+    try {
+      const listening = await server.next('listening');
+      const port = listening.port!;
+      const client = startPeer(['tcp-hold', '127.0.0.1', String(port), '1234']);
+      const clientPort = (await client.next('holding')).localPort!;
+      const live = (local: number, remote: number) => () =>
+        rx.consumer.ofKind('connection.updated').filter((u) => u.localPort === local && u.remotePort === remote);
+      const fromClient = live(clientPort, port);
+      const fromServer = live(port, clientPort);
+      await rx.consumer.waitFor(() => fromClient().length >= 3 && fromServer().length >= 3, 10000, 'three scans of both ends');
+
+      const c = fromClient();
+      assert.equal(c[0].process.pid, client.child.pid);
+      assert.equal(c[0].process.comm, 'netobs-client');
+      assert.equal(c[0].direction, 'outbound');
+      assert.equal(c[c.length - 1].bytesSent, 1234);
+      assert.equal(c[c.length - 1].bytesReceived, 0);
+      assert.ok(c[c.length - 1].durationNs > c[0].durationNs, 'the age grows from scan to scan');
+      assert.equal(c[0].socketCookie, rx.consumer.ofKind('connection.opened').find((o) => o.localPort === clientPort)?.socketCookie);
+      const srv = fromServer();
+      assert.equal(srv[0].process.pid, listening.pid);
+      assert.equal(srv[0].direction, 'inbound');
+      assert.equal(srv[srv.length - 1].bytesReceived, 1234);
+
+      await client.stop();
+      await rx.consumer.waitFor((evs) => evs.some((e) => e.kind === 'connection.closed' && e.localPort === clientPort), 10000, 'the close');
+      const afterClose = fromClient().length;
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(fromClient().length, afterClose, 'a closed connection is not scanned again');
+    } finally {
+      await server.stop();
+      await rx.receiver.shutdown();
+    }
+  });
+});
+
 describe('ebpf_network kernel-side options on the real kernel', function () {
   this.timeout(60000);
 
