@@ -7,6 +7,7 @@ import koffi from 'koffi';
 import { Btf } from './btf';
 import { encodeKernelConfig, type KernelConfig } from './kernel-config';
 import { STRUCTS } from './layout';
+import { LiveTcpScan } from './live-scan';
 import { errnoName, lastErrno, libc, O_CLOEXEC, O_DIRECTORY, O_RDONLY, withSignalsBlocked, type Pointer } from './native/libc';
 import {
   clearLibbpfMessages, libbpf, recentLibbpfMessages, setLibbpfLogSink,
@@ -91,13 +92,11 @@ export interface KernelStats {
 }
 
 const VERIFIER_LOG_TAIL_LINES = 120;
-const EINTR = 4;
 
 export class BpfNetObject {
   private obj: BpfObjectHandle | null;
   private readonly links: Array<{ name: string; link: BpfLinkHandle }> = [];
   private liveTcpLinkFd = -1;
-  private liveTcpBuffer = new Uint8Array(64 * 1024);
   private readonly statsMap: Pointer;
   private readonly statsKey = new Uint8Array(4);
   private readonly statsValue: Uint8Array;
@@ -207,37 +206,12 @@ export class BpfNetObject {
     }
   }
 
-  /**
-   * One pass of the live-connection iterator: the kernel walks every marked TCP socket while we
-   * read, and writes one NE_TCP_LIVE record each. Returns the records back to back (a view of a
-   * buffer reused by the next pass), or null when the iterator is not loaded.
-   */
-  scanLiveTcp(): Uint8Array | null {
+  /** Starts a pass of the live-connection iterator, or returns null when it is not loaded. */
+  startLiveTcpScan(): LiveTcpScan | null {
     if (this.liveTcpLinkFd < 0 || !this.obj) return null;
-    const c = libc();
     const fd = libbpf().iterCreate(this.liveTcpLinkFd);
     if (fd < 0) throw new Error(`starting the live TCP connection scan: ${errnoName(fd)}`);
-    try {
-      let length = 0;
-      for (;;) {
-        if (this.liveTcpBuffer.byteLength - length < 16 * 1024) {
-          const grown = new Uint8Array(this.liveTcpBuffer.byteLength * 2);
-          grown.set(this.liveTcpBuffer.subarray(0, length));
-          this.liveTcpBuffer = grown;
-        }
-        const n = c.read(fd, this.liveTcpBuffer, length, this.liveTcpBuffer.byteLength - length);
-        if (n === 0) break;
-        if (n < 0) {
-          const errno = lastErrno();
-          if (errno === EINTR) continue;
-          throw new Error(`reading the live TCP connection scan: ${errnoName(errno)}`);
-        }
-        length += n;
-      }
-      return this.liveTcpBuffer.subarray(0, length);
-    } finally {
-      c.close(fd);
-    }
+    return new LiveTcpScan(fd);
   }
 
   /** Per-CPU counters summed. */

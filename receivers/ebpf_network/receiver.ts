@@ -24,7 +24,7 @@ import { BootClock } from './clock';
 import type { EbpfNetworkReceiverConfig } from './config.generated';
 import { EventDecoder } from './decoder';
 import { FlowTable } from './flows';
-import { STRUCTS } from './layout';
+import { LIVE_RECORD_SIZE, type LiveTcpScan } from './live-scan';
 import type { KernelConfig } from './kernel-config';
 import { libbpf } from './native/libbpf';
 import { explainUnmet, findCgroup2Mount, MOCK_HINT, requirements } from './preflight';
@@ -98,6 +98,9 @@ export class EbpfNetworkReceiver implements Receiver {
   private clock: BootClock | undefined;
   private wakeup: RingWakeup | undefined;
   private wakeupsAtClose = 0;
+  /** The live-connection pass being read, and its next turn. */
+  private liveScan: LiveTcpScan | undefined;
+  private liveScanTurn: NodeJS.Immediate | undefined;
   private timers: NodeJS.Timeout[] = [];
   /** Collects the tail (see the file comment); re-armed by every drain that reads records. */
   private tailTimer: NodeJS.Timeout | undefined;
@@ -352,30 +355,64 @@ export class EbpfNetworkReceiver implements Receiver {
     this.flows.report(this.clock.nowBootNs(), this.emitKernelEvent);
   }
 
-  /** One pass of the kernel's live-connection iterator, decoded like ring records. */
+  /**
+   * Starts a pass of the kernel's live-connection iterator; its records are read and decoded
+   * like ring records, a chunk per event-loop turn (continueLiveScan). A pass still running
+   * when the next is due finishes first.
+   */
   private reportLiveConnections(): void {
-    const { object, decoder } = this;
-    if (!object || !decoder || this.state !== 'running') return;
-    let records: Uint8Array | null;
+    const object = this.object;
+    if (!object || this.liveScan || this.state !== 'running') return;
     try {
-      records = object.scanLiveTcp();
+      this.liveScan = object.startLiveTcpScan() ?? undefined;
     } catch (error) {
-      this.settings.telemetry.errors();
-      this.settings.logger.warn(`${(error as Error).message}; open connections get no connection.updated this time`);
+      this.liveScanFailed(error);
       return;
     }
-    if (!records) return;
+    if (!this.liveScan) return;
+    this.settings.telemetry.add('live_tcp_scans');
+    this.continueLiveScan();
+  }
+
+  private readonly continueLiveScan = (): void => {
+    this.liveScanTurn = undefined;
+    const scan = this.liveScan;
+    const decoder = this.decoder;
+    if (!scan || !decoder || this.state !== 'running') return;
+    if (this.blocked()) {
+      // The pipeline pushes back: carry on once the batch in flight is done.
+      void this.inflight?.finally(() => {
+        if (this.liveScan === scan) this.liveScanTurn = setImmediate(this.continueLiveScan);
+      });
+      return;
+    }
+    let records: Uint8Array | null;
+    try {
+      records = scan.next();
+    } catch (error) {
+      this.liveScan = undefined;
+      this.liveScanFailed(error);
+      return;
+    }
+    if (records === null) {
+      this.liveScan = undefined;
+      this.flush();
+      return;
+    }
     this.clock?.maybeRefresh();
     const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const size = STRUCTS.ne_tcp_close.size;
     let n = 0;
-    for (let off = 0; off + size <= records.byteLength; off += size) {
-      decoder.record(view, records, off, size);
+    for (let off = 0; off + LIVE_RECORD_SIZE <= records.byteLength; off += LIVE_RECORD_SIZE) {
+      decoder.record(view, records, off, LIVE_RECORD_SIZE);
       n++;
     }
     this.settings.telemetry.received(n);
-    this.settings.telemetry.add('live_tcp_scans');
-    this.flush();
+    this.liveScanTurn = setImmediate(this.continueLiveScan);
+  };
+
+  private liveScanFailed(error: unknown): void {
+    this.settings.telemetry.errors();
+    this.settings.logger.warn(`${(error as Error).message}; open connections get no connection.updated this time`);
   }
 
   private checkLoss(): void {
@@ -423,6 +460,10 @@ export class EbpfNetworkReceiver implements Receiver {
   }
 
   private releaseKernel(): void {
+    if (this.liveScanTurn) clearImmediate(this.liveScanTurn);
+    this.liveScanTurn = undefined;
+    this.liveScan?.close();
+    this.liveScan = undefined;
     this.wakeupsAtClose = this.wakeup?.count ?? this.wakeupsAtClose;
     this.wakeup?.close();
     this.wakeup = undefined;

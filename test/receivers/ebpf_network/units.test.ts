@@ -1,5 +1,8 @@
 /** Pieces of the receiver that need no kernel: formatting, flows, config rules, preflight, mock mode. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FlowUpdatedEvent, NetworkEvent } from '../../../core/events';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory } from '../../../receivers/ebpf_network';
@@ -11,6 +14,8 @@ import { STRUCTS } from '../../../receivers/ebpf_network/layout';
 import {
   explainUnmet, findCgroup2Mount, kernelRequirement, privilegeRequirement,
 } from '../../../receivers/ebpf_network/preflight';
+import { LIVE_RECORD_SIZE, LiveTcpScan } from '../../../receivers/ebpf_network/live-scan';
+import { libc, O_CLOEXEC, O_RDONLY } from '../../../receivers/ebpf_network/native/libc';
 import { kernelConfigFrom } from '../../../receivers/ebpf_network/receiver';
 import { assertDenseBatches } from './helpers';
 
@@ -143,6 +148,7 @@ describe('ebpf_network config', () => {
     assert.equal(v.getUint8(f.n_exclude_ports), 1);
     assert.equal(v.getUint16(f.exclude_ports, true), 22);
     assert.equal(v.getUint8(f.enable_payload), 1);
+    assert.equal(v.getUint32(f.wakeup_interval_us, true), defaults.poll_interval * 1000, 'poll_interval paces the kernel wake-ups');
     assert.equal(kernelConfigFrom({ ...defaults, exclude_self: false }, 2).excludeTgid, 0);
   });
 });
@@ -196,6 +202,37 @@ describe('ebpf_network mock mode', () => {
     } finally {
       if (saved === undefined) delete process.env.TAPIO_MOCK_MODE;
       else process.env.TAPIO_MOCK_MODE = saved;
+    }
+  });
+});
+
+describe('ebpf_network live scan reading', () => {
+  it('hands out whole records in order when reads end inside one, and closes the fd at the end', () => {
+    const count = 50;
+    const all = new Uint8Array(count * LIVE_RECORD_SIZE);
+    for (let i = 0; i < all.length; i++) all[i] = (i * 7 + (i >> 8)) & 0xff;
+    const dir = mkdtempSync(join(tmpdir(), 'netobs-scan-'));
+    try {
+      const path = join(dir, 'records');
+      writeFileSync(path, all);
+      // 1,000-byte reads: not a multiple of the 144-byte record, so most reads cut one.
+      const fd = libc().open(path, O_RDONLY | O_CLOEXEC);
+      assert.ok(fd >= 0);
+      const scan = new LiveTcpScan(fd, 1000);
+      const chunks: Uint8Array[] = [];
+      for (let chunk = scan.next(); chunk !== null; chunk = scan.next()) {
+        assert.equal(chunk.byteLength % LIVE_RECORD_SIZE, 0, 'whole records only');
+        chunks.push(chunk.slice());
+      }
+      assert.ok(chunks.length > 5, `spread over several reads, got ${chunks.length}`);
+      assert.deepEqual(Buffer.concat(chunks), Buffer.from(all));
+      assert.equal(scan.next(), null);
+      // The number may be reused at once (by the lookup itself): closed means it no longer names our file.
+      const target = (() => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } })();
+      assert.notEqual(target, path, 'the fd is closed once the pass is over');
+      scan.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
