@@ -603,13 +603,46 @@ static __always_inline bool is_dgram_proto(__u16 proto)
  * created before the observer started, and of accepted TCP sockets (whose listener may be
  * a different process than the worker that serves them).
  */
+/*
+ * A connected TCP socket moving data without an entry: it connected before we were loaded (or
+ * its entry was evicted). Its open is long past, so it gets no open event; the process moving
+ * data now becomes its owner, and it is marked for the live scan, so it is reported every
+ * tcp_update_interval and at close with that process instead of pid 0.
+ */
+static __always_inline void adopt_tcp(struct sock *sk, __u64 cookie)
+{
+	if (!cfg.enable_tcp)
+		return;
+	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state != S_ESTABLISHED && state != S_CLOSE_WAIT)
+		return;
+	struct sock_info n = {};
+	owner_from_current(&n);
+	n.netns = sock_netns(sk);
+	if (excluded_pid(n.pid))
+		n.skip = 1;
+	else if (!sampled_in(cookie)) {
+		n.skip = 1;
+		STAT_INC(sampled_out);
+	}
+	/* NOEXIST: a state change that created the entry meanwhile knows more than we do. */
+	if (bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST))
+		return;
+	if (!n.skip && !bpf_sk_storage_get(&live_tcp, sk, 0, BPF_SK_STORAGE_GET_F_CREATE))
+		STAT_INC(map_full);
+}
+
 static __always_inline void learn_owner(struct sock *sk)
 {
 	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
 	if (proto == IPPROTO_TCP) {
-		if (o && o->pid == 0 && !o->skip) {
+		if (!o) {
+			adopt_tcp(sk, cookie);
+			return;
+		}
+		if (o->pid == 0 && !o->skip) {
 			owner_from_current(o);
 			if (excluded_pid(o->pid))
 				o->skip = 1;

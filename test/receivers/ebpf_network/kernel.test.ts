@@ -333,6 +333,40 @@ describe('ebpf_network live connection scan on the real kernel', function () {
     delete process.env.TAPIO_MOCK_MODE;
   });
 
+  it('adopts a connection made before it started once it moves data: live updates and a close with both processes', async () => {
+    const server = startPeer(['tcp-server', '127.0.0.1', '50']);
+    const listening = await server.next('listening');
+    const port = listening.port!;
+    const client = startPeer(['tcp-hold', '127.0.0.1', String(port), '1000']);
+    const clientPort = (await client.next('holding')).localPort!;
+    const rx = await startReceiver({ tcp_update_interval: 200, enable_udp: false, enable_icmp: false, enable_l7_capture: false });
+    try {
+      client.child.stdin!.write('more\n');
+      await client.next('wrote');
+      const fromClient = () => rx.consumer.ofKind('connection.updated').filter((u) => u.localPort === clientPort && u.remotePort === port);
+      const fromServer = () => rx.consumer.ofKind('connection.updated').filter((u) => u.localPort === port && u.remotePort === clientPort);
+      await rx.consumer.waitFor(() => fromClient().length >= 2 && fromServer().length >= 2, 10000, 'live updates of both ends');
+      assert.equal(rx.consumer.ofKind('connection.opened').filter((o) => o.localPort === clientPort).length, 0, 'its open is long past: none is made up');
+      const c = fromClient().at(-1)!;
+      assert.equal(c.process.pid, client.child.pid, 'the process that moved data owns it');
+      assert.equal(c.bytesSent, 2000, 'the kernel counts from the start, before we were loaded');
+      assert.equal(fromServer().at(-1)!.process.pid, listening.pid);
+      assert.equal(fromServer().at(-1)!.bytesReceived, 2000);
+
+      await client.stop();
+      const closes = await rx.consumer.waitFor(
+        (evs) => evs.filter((e) => e.kind === 'connection.closed' && (e.localPort === clientPort || e.localPort === port)).length >= 2,
+        10000,
+        'both closes',
+      );
+      const closed = closes.filter((e): e is ConnectionClosedEvent => e.kind === 'connection.closed' && (e.localPort === clientPort || e.localPort === port));
+      assert.deepEqual(closed.map((e) => e.process.pid).sort(), [client.child.pid!, listening.pid].sort(), 'closes name the processes, not pid 0');
+    } finally {
+      await server.stop();
+      await rx.receiver.shutdown();
+    }
+  });
+
   it('reports both ends of an open, idle connection every tcp_update_interval, and stops once it closed', async () => {
     const server = startPeer(['tcp-server', '127.0.0.1', '50']);
     const rx = await startReceiver({ tcp_update_interval: 200, enable_udp: false, enable_icmp: false, enable_l7_capture: false });
