@@ -428,6 +428,17 @@ static __always_inline bool excluded_pid(__u32 pid)
 	return cfg.exclude_tgid && pid == cfg.exclude_tgid;
 }
 
+/* Every later event of the socket shares this: the observer's own, or sampled out. */
+static __always_inline void decide_skip(struct sock_info *n, __u64 cookie)
+{
+	if (excluded_pid(n->pid))
+		n->skip = 1;
+	else if (!sampled_in(cookie)) {
+		n->skip = 1;
+		STAT_INC(sampled_out);
+	}
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
 {
@@ -445,12 +456,7 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 		n.start_ns = bpf_ktime_get_boot_ns();
 		n.netns = sock_netns(sk);
 		n.direction = NE_DIR_OUTBOUND;
-		if (excluded_pid(n.pid))
-			n.skip = 1;
-		else if (!sampled_in(cookie)) {
-			n.skip = 1;
-			STAT_INC(sampled_out);
-		}
+		decide_skip(&n, cookie);
 		if (bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY))
 			STAT_INC(map_full);
 		return 0;
@@ -619,12 +625,7 @@ static __always_inline void adopt_tcp(struct sock *sk, __u64 cookie)
 	struct sock_info n = {};
 	owner_from_current(&n);
 	n.netns = sock_netns(sk);
-	if (excluded_pid(n.pid))
-		n.skip = 1;
-	else if (!sampled_in(cookie)) {
-		n.skip = 1;
-		STAT_INC(sampled_out);
-	}
+	decide_skip(&n, cookie);
 	/* NOEXIST: a state change that created the entry meanwhile knows more than we do. */
 	if (bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST))
 		return;
@@ -661,12 +662,7 @@ static __always_inline void learn_owner(struct sock *sk)
 	owner_from_current(&n);
 	n.netns = sock_netns(sk);
 	n.start_ns = bpf_ktime_get_boot_ns();
-	if (excluded_pid(n.pid))
-		n.skip = 1;
-	else if (!sampled_in(cookie)) {
-		n.skip = 1;
-		STAT_INC(sampled_out);
-	}
+	decide_skip(&n, cookie);
 	if (bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY)) {
 		STAT_INC(map_full);
 		return;
@@ -717,12 +713,7 @@ int on_sock_create(struct bpf_sock *ctx)
 	/* A new socket lives in its creator's network namespace. */
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	n.netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-	if (excluded_pid(n.pid))
-		n.skip = 1;
-	else if (!sampled_in(cookie)) {
-		n.skip = 1;
-		STAT_INC(sampled_out);
-	}
+	decide_skip(&n, cookie);
 	if (bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY))
 		STAT_INC(map_full);
 	return 1;
