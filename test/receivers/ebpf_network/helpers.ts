@@ -46,8 +46,10 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
-export function startPeer(args: string[]): Peer {
-  const child = spawn(process.execPath, [PEER, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** `wrapper` runs the peer through another command, e.g. `ip netns exec NAME`. */
+export function startPeer(args: string[], wrapper: string[] = []): Peer {
+  const argv = [...wrapper, process.execPath, PEER, ...args];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: PeerLine[] = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type {
-  ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, FlowUpdatedEvent, IcmpEvent, NetworkEvent,
+  ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, ConnectionUpdatedEvent, FlowUpdatedEvent, IcmpEvent, NetworkEvent,
 } from '../../../core/events';
 import { assertDenseBatches, requireKernel, runPeer, startPeer, startReceiver, testConfig, type RunningReceiver } from './helpers';
 
@@ -364,6 +364,40 @@ describe('ebpf_network live connection scan on the real kernel', function () {
     } finally {
       await server.stop();
       await rx.receiver.shutdown();
+    }
+  });
+
+  it('scans connections in other network namespaces too', async () => {
+    // The iterator walks socket-local storage, not one namespace's socket table: a connection
+    // inside a namespace of its own (a pod's, say) is reported like any other.
+    const ns = `netobs-live-${process.pid}`;
+    await run('ip', ['netns', 'add', ns]);
+    try {
+      await run('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+      const inNs = ['ip', 'netns', 'exec', ns];
+      const server = startPeer(['tcp-server', '127.0.0.1', '50'], inNs);
+      const rx = await startReceiver({ tcp_update_interval: 200, enable_udp: false, enable_icmp: false, enable_l7_capture: false });
+      try {
+        const port = (await server.next('listening')).port!;
+        const client = startPeer(['tcp-hold', '127.0.0.1', String(port), '777'], inNs);
+        const clientPort = (await client.next('holding')).localPort!;
+        const updates = await rx.consumer.waitFor(
+          (evs) => evs.some((e) => e.kind === 'connection.updated' && e.localPort === clientPort && e.remotePort === port),
+          10000,
+          'a live update from inside the namespace',
+        );
+        const u = updates.find((e): e is ConnectionUpdatedEvent => e.kind === 'connection.updated' && e.localPort === clientPort)!;
+        const ownNetns = Number((await run('readlink', ['/proc/self/ns/net'])).stdout.match(/\[(\d+)\]/)![1]);
+        assert.notEqual(u.netnsId, ownNetns, 'not the namespace the receiver runs in');
+        assert.equal(u.netnsId, Number((await run('ip', ['netns', 'exec', ns, 'readlink', '/proc/self/ns/net'])).stdout.match(/\[(\d+)\]/)![1]));
+        assert.equal(u.bytesSent, 777);
+        await client.stop();
+      } finally {
+        await server.stop();
+        await rx.receiver.shutdown();
+      }
+    } finally {
+      await run('ip', ['netns', 'del', ns]);
     }
   });
 
