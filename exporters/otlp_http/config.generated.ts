@@ -5,9 +5,13 @@
  */
 export interface OtlpHttpExporterConfig {
   /**
-   * Base URL of the OTLP/HTTP receiver; /v1/traces, /v1/metrics and /v1/logs are appended for each signal.
+   * Base URL of the OTLP receiver; /v1/traces, /v1/metrics and /v1/logs are appended for each signal, or with protocol grpc the Export method path of each collector service (usually port 4317).
    */
   endpoint?: string;
+  /**
+   * OTLP transport: http (OTLP/HTTP, POST to /v1/<signal>) or grpc (OTLP/gRPC: the Export method of each collector service over HTTP/2; cleartext h2c for http:// endpoints, TLS for https://; usually port 4317; protobuf only).
+   */
+  protocol?: 'http' | 'grpc';
   /**
    * Full URL for spans, used as is (no path appended). Empty: endpoint + /v1/traces.
    */

@@ -37,7 +37,8 @@ import { SpanMapper } from '../shared/spans';
 import { usToHrTime } from '../shared/time';
 import type { OtlpHttpExporterConfig } from './config.generated';
 import { CONTENT_TYPES, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Signal } from './signals';
-import { OtlpHttpTransport } from './transport';
+import { GRPC_PATHS, OtlpGrpcTransport } from './grpc-transport';
+import { OtlpHttpTransport, type Transport } from './transport';
 import { SerializerClient, WorkerUnavailableError } from './serializer-client';
 
 type DeepRequired<T> = { [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[] ? NonNullable<T[K]> : NonNullable<T[K]> extends object ? DeepRequired<NonNullable<T[K]>> : NonNullable<T[K]> };
@@ -73,7 +74,7 @@ const DROP_LOG_PERIOD_MS = 10_000;
 export class OtlpHttpExporter implements Exporter {
   readonly mutatesData = false;
   private readonly resource: Resource;
-  private readonly transport: OtlpHttpTransport;
+  private readonly transport: Transport;
   private readonly queue: SendingQueue<ExportRequest>;
   private readonly urls: Readonly<Record<Signal, URL>>;
   private readonly contentType: string;
@@ -103,19 +104,20 @@ export class OtlpHttpExporter implements Exporter {
     const { telemetry, logger } = settings;
     this.resource = observerResource(config.service_name);
     this.urls = {
-      traces: signalUrl(config.endpoint, config.traces_endpoint, 'traces'),
-      metrics: signalUrl(config.endpoint, config.metrics_endpoint, 'metrics'),
-      logs: signalUrl(config.endpoint, config.logs_endpoint, 'logs'),
+      traces: this.signalUrl(config.traces_endpoint, 'traces'),
+      metrics: this.signalUrl(config.metrics_endpoint, 'metrics'),
+      logs: this.signalUrl(config.logs_endpoint, 'logs'),
     };
     this.contentType = CONTENT_TYPES[config.encoding];
-    this.transport = new OtlpHttpTransport({
+    const transportOptions = {
       headers: config.headers,
       compression: config.compression,
       gzipLevel: config.compression_params.level,
       timeoutMs: config.timeout,
       maxSockets: config.sending_queue.num_consumers,
       userAgent: `network-observer/${OBSERVER_VERSION}`,
-    });
+    };
+    this.transport = config.protocol === 'grpc' ? new OtlpGrpcTransport(transportOptions) : new OtlpHttpTransport(transportOptions);
     this.drops = new DropReporter(logger, DROP_LOG_PERIOD_MS);
     const retry = config.retry_on_failure;
     this.queue = new SendingQueue<ExportRequest>({
@@ -304,6 +306,12 @@ export class OtlpHttpExporter implements Exporter {
       }
     }
     return serializeSpans(this.config.encoding, spans);
+  }
+
+  /** A signal's own URL as given, or the endpoint plus the OTLP path of the protocol. */
+  private signalUrl(override: string, signal: Signal): URL {
+    if (this.config.protocol !== 'grpc' || override) return signalUrl(this.config.endpoint, override, signal);
+    return new URL(`${this.config.endpoint.replace(/\/+$/, '')}${GRPC_PATHS[signal]}`);
   }
 
   private partialSuccess(req: ExportRequest, body: Buffer): void {

@@ -13,12 +13,13 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
   kind: 'exporter',
   type: 'otlp_http',
   stability: 'beta',
-  description: 'Exports spans, metrics and log records over OTLP/HTTP (protobuf or JSON) with a bounded queue and retries.',
+  description: 'Exports spans, metrics and log records over OTLP/HTTP (protobuf or JSON) or OTLP/gRPC, with a bounded queue and retries.',
   configSchema: schema,
 
   createDefaultConfig(): OtlpHttpConfig {
     return {
       endpoint: 'http://localhost:4318',
+      protocol: 'http',
       traces_endpoint: '',
       metrics_endpoint: '',
       logs_endpoint: '',
@@ -62,6 +63,9 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
     for (const [name, value] of Object.entries(config.headers)) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) issues.push({ path: ['headers', name], message: 'is not a valid HTTP header name' });
       else if (/[\r\n]/.test(value)) issues.push({ path: ['headers', name], message: 'must not contain line breaks' });
+    }
+    if (config.protocol === 'grpc' && config.encoding !== 'proto') {
+      issues.push({ path: ['encoding'], message: 'must be proto with protocol: grpc (OTLP/gRPC carries protobuf only)' });
     }
     if (!(config.timeout > 0)) issues.push({ path: ['timeout'], message: 'must be greater than 0' });
     const retry = config.retry_on_failure;

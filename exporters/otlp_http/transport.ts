@@ -18,7 +18,7 @@ const gzipAsync = promisify(gzip);
 /** Statuses the OTLP/HTTP specification calls retryable. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 /** Network errors worth retrying: the backend is down, restarting or unreachable for now. */
-const RETRYABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'EHOSTDOWN', 'ENETDOWN']);
+export const RETRYABLE_ERRNO: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'EHOSTDOWN', 'ENETDOWN']);
 /** Error bodies are only read for the log message. */
 const MAX_ERROR_BODY = 4096;
 /** Success bodies carry partial-success details; anything larger is not a valid response. */
@@ -39,6 +39,15 @@ export type TransportOutcome = SendOutcome & {
   body?: Buffer;
 };
 
+/** What the exporter needs from a wire protocol (OTLP/HTTP here, OTLP/gRPC in grpc-transport.ts). */
+export interface Transport {
+  /** The bytes a request (and each of its retries) sends. */
+  encodeBody(raw: Uint8Array): Promise<Buffer>;
+  /** Sends `body` to `url`; never rejects. */
+  send(url: URL, body: Buffer, contentType: string): Promise<TransportOutcome>;
+  close(): void;
+}
+
 export class HttpError extends Error {
   constructor(
     message: string,
@@ -49,7 +58,7 @@ export class HttpError extends Error {
   }
 }
 
-export class OtlpHttpTransport {
+export class OtlpHttpTransport implements Transport {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
 
