@@ -2,7 +2,7 @@
  * otlp_http export throughput: L7 events in, spans acknowledged by a loopback OTLP/HTTP
  * receiver out.
  *
- *   npx tsx bench/otlp-export.bench.ts [--seconds 3] [--only proto-gzip|json-gzip|proto-none|json-none|proto-gzip+metrics]
+ *   npx tsx bench/otlp-export.bench.ts [--seconds 3] [--only proto-gzip|json-gzip|proto-none|json-none|proto-gzip+metrics|grpc-gzip|grpc-none]
  *
  * The receiver runs in a child process (so it does not share the exporter's event loop); it
  * reads every body, counts requests and bytes, and answers 200. The exporter runs as the
@@ -45,7 +45,20 @@ const server = http.createServer((req, res) => {
   req.on('end', () => { requests++; res.writeHead(200, { 'content-type': req.headers['content-type'] || 'application/x-protobuf' }); res.end(); });
 });
 server.keepAliveTimeout = 60000;
-server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+// OTLP/gRPC: every Export call answered OK with an empty response message. Windows of 8 MiB, as
+// a gRPC server's flow-control estimate grows to on a fast link (node's default is 64 KiB).
+const grpc = require('node:http2').createServer({ settings: { initialWindowSize: 8 * 1024 * 1024 } });
+grpc.on('session', (session) => session.setLocalWindowSize(64 * 1024 * 1024));
+grpc.on('stream', (stream, headers) => {
+  stream.on('data', (c) => { bytes += c.length; });
+  stream.on('end', () => {
+    requests++;
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  });
+});
+server.listen(0, '127.0.0.1', () => grpc.listen(0, '127.0.0.1', () => process.send({ port: server.address().port, grpcPort: grpc.address().port })));
 process.on('message', (m) => { if (m === 'stats') process.send({ requests, bytes }); if (m === 'exit') process.exit(0); });
 `;
 
@@ -54,12 +67,12 @@ interface Stats {
   bytes: number;
 }
 
-async function startReceiver(dir: string): Promise<{ child: ChildProcess; port: number; stats(): Promise<Stats> }> {
+async function startReceiver(dir: string): Promise<{ child: ChildProcess; port: number; grpcPort: number; stats(): Promise<Stats> }> {
   const file = join(dir, 'receiver.cjs');
   writeFileSync(file, RECEIVER_SOURCE);
   const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { port: number }).port));
+  const { port, grpcPort } = await new Promise<{ port: number; grpcPort: number }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { port: number; grpcPort: number }));
     child.once('error', reject);
   });
   const stats = (): Promise<Stats> =>
@@ -67,7 +80,7 @@ async function startReceiver(dir: string): Promise<{ child: ChildProcess; port: 
       child.once('message', (m) => resolve(m as Stats));
       child.send('stats');
     });
-  return { child, port, stats };
+  return { child, port, grpcPort, stats };
 }
 
 function makeBatches(): NetworkEvent[][] {
@@ -148,7 +161,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'otlp-bench-'));
   const receiver = await startReceiver(dir);
   const batches = makeBatches();
-  console.log(`otlp_http export to a loopback receiver (child process); ${cpus().length} CPUs (shared machine), batches of ${BATCH} events, ${SECONDS}s per configuration`);
+  console.log(`otlp_http export to a loopback receiver (child process; OTLP/HTTP, and OTLP/gRPC for grpc-*); ${cpus().length} CPUs (shared machine), batches of ${BATCH} events, ${SECONDS}s per configuration`);
   const configs: Array<[string, Partial<OtlpHttpConfig>]> = [
     ['proto-gzip', { encoding: 'proto', compression: 'gzip' }],
     ['json-gzip', { encoding: 'json', compression: 'gzip' }],
@@ -156,11 +169,13 @@ async function main(): Promise<void> {
     ['json-none', { encoding: 'json', compression: 'none' }],
     // The default signals: spans plus the semconv duration histograms recorded per span.
     ['proto-gzip+metrics', { encoding: 'proto', compression: 'gzip', signals: { traces: true, metrics: true, logs: false }, metrics: { temporality: 'cumulative', export_interval: 1000 } }],
+    ['grpc-gzip', { protocol: 'grpc', encoding: 'proto', compression: 'gzip' }],
+    ['grpc-none', { protocol: 'grpc', encoding: 'proto', compression: 'none' }],
   ];
   try {
     for (const [name, patch] of configs) {
       if (ONLY && name !== ONLY) continue;
-      await run(name, patch, receiver.port, batches);
+      await run(name, patch, patch.protocol === 'grpc' ? receiver.grpcPort : receiver.port, batches);
     }
     const stats = await receiver.stats();
     console.log(`receiver: ${stats.requests.toLocaleString('en-US')} requests, ${(stats.bytes / 1024 / 1024).toFixed(1)} MiB received`);
