@@ -4,12 +4,17 @@
  * objects, and the strings that come back out are exactly the ones the receiver sent (no
  * re-formatting of IPv6 addresses that could split a metric series).
  */
+/** localNetnsOf: the address is local in more than one namespace. */
+export const AMBIGUOUS_NETNS = 0xffffffff;
+
 export class StringPool {
   private readonly ids = new Map<string, number>();
   private strings: string[] = [];
   private refs = new Int32Array(256);
   /** Per id: how many table entries use it as their LOCAL address (see usedAsLocal). */
   private localUses = new Int32Array(256);
+  /** Per id: the network namespace where it is a local address, or AMBIGUOUS_NETNS. */
+  private localNetns = new Uint32Array(256);
   private readonly freeIds: number[] = [];
 
   /** The id of `text`, or -1 when it is not pooled (then no connection can refer to it). */
@@ -33,6 +38,9 @@ export class StringPool {
       const uses = new Int32Array(this.refs.length);
       uses.set(this.localUses);
       this.localUses = uses;
+      const netns = new Uint32Array(this.refs.length);
+      netns.set(this.localNetns);
+      this.localNetns = netns;
     }
     this.strings[id] = text;
     this.refs[id] = 1;
@@ -54,8 +62,22 @@ export class StringPool {
   }
 
   /** Counts (or, with -1, uncounts) a use of `id` as some entry's local address. */
-  addLocalUse(id: number, delta: number): void {
-    this.localUses[id] += delta;
+  addLocalUse(id: number, delta: number, netns = 0): void {
+    const before = this.localUses[id];
+    this.localUses[id] = before + delta;
+    if (delta <= 0) return;
+    if (before <= 0) this.localNetns[id] = netns;
+    else if (this.localNetns[id] !== netns) this.localNetns[id] = AMBIGUOUS_NETNS;
+  }
+
+  /**
+   * The namespace where this address is some entry's local address, or AMBIGUOUS_NETNS when it
+   * is local in several (overlapping private networks) for as long as any of those entries live.
+   * A pod's address is local in the pod's namespace only, so this is where the other end of a
+   * connection to it lives when both pods are on this host.
+   */
+  localNetnsOf(id: number): number {
+    return this.localNetns[id];
   }
 
   /**

@@ -48,7 +48,7 @@ import type {
 import type { ComponentTelemetry } from '../../core/telemetry';
 import * as codes from './codes';
 import type { ConntrackMetrics } from './metrics';
-import { StringPool } from './string-pool';
+import { AMBIGUOUS_NETNS, StringPool } from './string-pool';
 import * as layout from './table';
 import { ConnTable } from './table';
 
@@ -100,6 +100,11 @@ function str(x: string): string {
 
 function tuplePorts(h: EventHeader): number {
   return (((h.localPort & 0xffff) << 16) | (h.remotePort & 0xffff)) >>> 0;
+}
+
+/** 127.0.0.0/8, ::1 and their v4-mapped forms: the same address in every namespace. */
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
 }
 
 function mirrorPorts(ports: number): number {
@@ -491,24 +496,42 @@ export class ConnTracker {
     return this.table.find(h.netnsId >>> 0, local, remote, ports, transport);
   }
 
-  /** The other endpoint of the same connection in the same namespace: mirrored tuple. */
+  /** The other endpoint of the same connection on this host: mirrored tuple. */
   private findMirror(h: EventHeader, transport: number): number {
     const local = this.pool.find(str(h.localAddress));
     const remote = this.pool.find(str(h.remoteAddress));
-    if (local < 0 || remote < 0 || !this.pool.usedAsLocal(remote)) return NIL;
-    return this.table.find(h.netnsId >>> 0, remote, local, mirrorPorts(tuplePorts(h)), transport);
+    if (local < 0 || remote < 0) return NIL;
+    return this.mirrorOf(h.netnsId >>> 0, local, remote, mirrorPorts(tuplePorts(h)), transport);
   }
 
   /**
-   * Pairs a slot with its mirror (the other endpoint of a loopback or same-namespace
-   * connection), copying each side's process into the other's peer fields. Called whenever an
+   * The entry with the mirrored tuple: in the same namespace (loopback, same-namespace traffic),
+   * else in the namespace where the remote address is local — the other pod, when two pods on
+   * this host talk pod IP to pod IP over their veths. Loopback addresses exist in every
+   * namespace, so they are paired only within one; so is an address local in several.
+   */
+  private mirrorOf(netns: number, local: number, remote: number, mirrored: number, transport: number): number {
+    const pool = this.pool;
+    if (!pool.usedAsLocal(remote)) return NIL;
+    const m = this.table.find(netns, remote, local, mirrored, transport);
+    if (m !== NIL) return m;
+    const other = pool.localNetnsOf(remote);
+    if (other === netns || isLoopback(pool.value(remote))) return NIL;
+    // Overlapping private networks: an address local in several namespaces pairs with nothing there.
+    if (other === AMBIGUOUS_NETNS || pool.localNetnsOf(local) === AMBIGUOUS_NETNS) return NIL;
+    return this.table.find(other, remote, local, mirrored, transport);
+  }
+
+  /**
+   * Pairs a slot with its mirror (the other endpoint of a connection on this host: loopback,
+   * same namespace, or pod to pod; see mirrorOf), copying each side's process into the other's
+   * peer fields. Called whenever an
    * endpoint appears or reports, so whichever side arrives second completes the pair, and a
    * side that closes first leaves its process behind in the survivor.
    */
   private linkPeer(s: number): void {
     const t = this.table;
-    if (!this.pool.usedAsLocal(t.remoteId(s))) return;
-    const m = t.find(t.netns(s), t.remoteId(s), t.localId(s), mirrorPorts(t.ports(s)), t.transport(s));
+    const m = this.mirrorOf(t.netns(s), t.localId(s), t.remoteId(s), mirrorPorts(t.ports(s)), t.transport(s));
     if (m === NIL || m === s) return;
     this.copyPeer(s, m);
     if (t.isLive(m)) this.copyPeer(m, s);
@@ -538,7 +561,7 @@ export class ConnTracker {
     else while (this.table.liveCount >= this.options.maxConnections) this.evictOldest(out);
     const t = this.table;
     const local = this.pool.acquire(str(h.localAddress));
-    this.pool.addLocalUse(local, 1);
+    this.pool.addLocalUse(local, 1, h.netnsId >>> 0);
     const remote = this.pool.acquire(str(h.remoteAddress));
     const s = t.insert(h.netnsId >>> 0, local, remote, ports, transport, list, this.nowMs);
     t.setNetworkTypeAndDirection(s, networkTypeCode(h.networkType), directionCode(h.direction));

@@ -5,6 +5,8 @@
  * Runs as root (CI=true must run it); skips with the reason elsewhere.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Processor } from '../../../core/component';
 import type { ConnectionClosedEvent, ConnectionUpdatedEvent, FlowUpdatedEvent, NetworkEvent } from '../../../core/events';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
@@ -12,6 +14,8 @@ import { factory as conntrackFactory } from '../../../processors/conntrack';
 import { factory as receiverFactory } from '../../../receivers/ebpf_network';
 import { requireKernel, runPeer, startPeer, testConfig } from '../../receivers/ebpf_network/helpers';
 import { config } from './helpers';
+
+const run = promisify(execFile);
 
 describe('conntrack end to end with the ebpf_network receiver on loopback', function () {
   this.timeout(40_000);
@@ -68,6 +72,57 @@ describe('conntrack end to end with the ebpf_network receiver on loopback', func
     } finally {
       await server.stop();
       await p.stop();
+    }
+  });
+
+  it('pairs the two ends of a connection between two network namespaces joined by a veth pair', async function () {
+    // Two pods on one node, as the kernel sees them: each end in its own namespace, addressed by
+    // its own IP, no NAT. Each close must name the process at the other end.
+    requireKernel(this);
+    const tag = process.pid % 100000;
+    const [nsA, nsB] = [`netobs-a-${tag}`, `netobs-b-${tag}`];
+    const [vethA, vethB] = [`nobA${tag}`, `nobB${tag}`];
+    const ip = (...args: string[]) => run('ip', args);
+    await ip('netns', 'add', nsA);
+    await ip('netns', 'add', nsB);
+    try {
+      await ip('link', 'add', vethA, 'type', 'veth', 'peer', 'name', vethB);
+      await ip('link', 'set', vethA, 'netns', nsA);
+      await ip('link', 'set', vethB, 'netns', nsB);
+      await ip('-n', nsA, 'addr', 'add', '10.231.0.1/24', 'dev', vethA);
+      await ip('-n', nsB, 'addr', 'add', '10.231.0.2/24', 'dev', vethB);
+      for (const [ns, dev] of [[nsA, vethA], [nsB, vethB]]) {
+        await ip('-n', ns, 'link', 'set', dev, 'up');
+        await ip('-n', ns, 'link', 'set', 'lo', 'up');
+      }
+      const p = await pipeline();
+      const server = startPeer(['tcp-server', '10.231.0.2', '3000'], ['ip', 'netns', 'exec', nsB]);
+      try {
+        const listening = await server.next('listening');
+        const port = listening.port!;
+        const client = startPeer(['tcp-client', '10.231.0.2', String(port), '700'], ['ip', 'netns', 'exec', nsA]);
+        const done = await client.next('done');
+        const clientPort = done.localPort!;
+        const ours = (e: NetworkEvent): e is ConnectionClosedEvent =>
+          e.kind === 'connection.closed' && ((e.localPort === clientPort && e.remotePort === port) || (e.localPort === port && e.remotePort === clientPort));
+        await p.out.waitFor((evs) => evs.filter(ours).length >= 2, 15_000, 'both ends closed');
+        const closes = p.out.events.filter(ours);
+        const fromClient = closes.find((e) => e.localPort === clientPort)!;
+        const fromServer = closes.find((e) => e.localPort === port)!;
+        assert.notEqual(fromClient.netnsId, fromServer.netnsId, 'the two ends are in different namespaces');
+        assert.equal(fromClient.localAddress, '10.231.0.1');
+        assert.equal(fromClient.peerProcess?.pid, listening.pid, "the client's close names the server");
+        assert.equal(fromServer.peerProcess?.pid, done.pid, "the server's close names the client");
+        assert.equal(fromClient.bytesSent, 700);
+        assert.equal(fromServer.bytesSent, 3000);
+        await client.stop();
+      } finally {
+        await server.stop();
+        await p.stop();
+      }
+    } finally {
+      await ip('netns', 'del', nsA).catch(() => undefined);
+      await ip('netns', 'del', nsB).catch(() => undefined);
     }
   });
 

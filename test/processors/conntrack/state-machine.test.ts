@@ -63,10 +63,39 @@ describe('conntrack state machine', () => {
       assert.equal(h.telemetry.get('closed_without_open'), 2);
     });
 
-    it('does not pair tuples from different network namespaces', async () => {
+    it('does not pair loopback tuples from different network namespaces (each has its own 127.0.0.1)', async () => {
       const h = await harness();
       await h.feed(opened(CLIENT), opened({ ...SERVER, netns: 1234 }), closed(CLIENT));
       assert.equal(h.out('connection.closed')[0].peerProcess, undefined);
+    });
+
+    it('pairs two pods on this host talking pod IP to pod IP from their own namespaces', async () => {
+      const h = await harness();
+      const podA = { local: '10.244.0.5', remote: '10.244.0.9', netns: 4026532001 };
+      const podB = { local: '10.244.0.9', remote: '10.244.0.5', netns: 4026532002 };
+      await h.feed(
+        opened({ ...CLIENT, ...podA }),
+        opened({ ...SERVER, ...podB }),
+        closed({ ...CLIENT, ...podA }),
+        closed({ ...SERVER, ...podB }),
+      );
+      const [client, server] = h.out('connection.closed');
+      assert.deepEqual([client.process.pid, client.peerProcess?.pid], [10, 20]);
+      assert.deepEqual([server.process.pid, server.peerProcess?.pid], [20, 10]);
+    });
+
+    it('does not pair across namespaces when the peer address is local in more than one', async () => {
+      const h = await harness();
+      // 10.244.0.9 is local in namespaces 2 and 3 (overlapping private networks): which one the
+      // client in namespace 1 talks to cannot be told from tuples, so neither is its peer.
+      await h.feed(
+        opened({ ...SERVER, local: '10.244.0.9', remote: '10.244.0.5', netns: 2 }),
+        opened({ ...CLIENT, local: '10.244.0.5', remote: '10.244.0.9', netns: 1, localPort: 40001 }),
+        opened({ ...SERVER, pid: 30, local: '10.244.0.9', remote: '10.244.0.5', netns: 3, remotePort: 40001 }),
+        closed({ ...CLIENT, local: '10.244.0.5', remote: '10.244.0.9', netns: 1, localPort: 40001 }),
+      );
+      const [client] = h.out('connection.closed');
+      assert.equal(client.peerProcess, undefined);
     });
 
     it('learns the owning process from a later event when the first had pid 0 (softirq)', async () => {
