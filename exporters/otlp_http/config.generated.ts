@@ -165,6 +165,31 @@ export interface OtlpHttpExporterConfig {
    */
   opt_in_attributes?: boolean;
   /**
+   * TLS client settings for https:// endpoints (OTLP/HTTP and OTLP/gRPC). Without them the system's trust store is used.
+   */
+  tls?: {
+    /**
+     * PEM file of the certificate authorities to trust for the backend, instead of the system's.
+     */
+    ca_file?: string;
+    /**
+     * PEM client certificate, for backends that require mutual TLS; needs key_file.
+     */
+    cert_file?: string;
+    /**
+     * PEM private key of cert_file.
+     */
+    key_file?: string;
+    /**
+     * Accept any server certificate. For testing only: anyone on the path can read and change the data.
+     */
+    insecure_skip_verify?: boolean;
+    /**
+     * Name to check the server certificate against (and send as SNI) instead of the endpoint's host.
+     */
+    server_name_override?: string;
+  };
+  /**
    * On shutdown, how long queued data may take to be delivered (retries included) before what is left is dropped and counted.
    */
   shutdown_timeout?: number;

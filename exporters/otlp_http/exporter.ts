@@ -7,6 +7,7 @@
  * network unless sending_queue.enabled is false. Serialization (OpenTelemetry serializers),
  * compression and HTTP happen in the queue's workers, with retries and bounded memory.
  */
+import { readFileSync } from 'node:fs';
 import type { Attributes, Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { CumulativeTemporalitySelector, DeltaTemporalitySelector } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -25,6 +26,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { ComponentSettings, Exporter, Host } from '../../core/component';
 import type { EventKind, L7Event, NetworkEvent } from '../../core/events';
 import { INSTRUMENTATION_SCOPE_NAME } from '../../core/semconv';
+import { UserFacingError } from '../../core/config/errors';
 import { formatDuration } from '../../core/units';
 import { Batcher } from '../shared/batcher';
 import { DropReporter } from '../shared/drop-reporter';
@@ -38,7 +40,7 @@ import { usToHrTime } from '../shared/time';
 import type { OtlpHttpExporterConfig } from './config.generated';
 import { CONTENT_TYPES, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Signal } from './signals';
 import { GRPC_PATHS, OtlpGrpcTransport } from './grpc-transport';
-import { OtlpHttpTransport, type Transport } from './transport';
+import { OtlpHttpTransport, type TlsClientOptions, type Transport } from './transport';
 import { SerializerClient, WorkerUnavailableError } from './serializer-client';
 
 type DeepRequired<T> = { [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[] ? NonNullable<T[K]> : NonNullable<T[K]> extends object ? DeepRequired<NonNullable<T[K]>> : NonNullable<T[K]> };
@@ -111,6 +113,7 @@ export class OtlpHttpExporter implements Exporter {
     this.contentType = CONTENT_TYPES[config.encoding];
     const transportOptions = {
       headers: config.headers,
+      tls: readTls(config.tls),
       compression: config.compression,
       gzipLevel: config.compression_params.level,
       timeoutMs: config.timeout,
@@ -425,4 +428,23 @@ class QueueingMetricExporter implements PushMetricExporter {
   async forceFlush(): Promise<void> {}
 
   async shutdown(): Promise<void> {}
+}
+
+/** The tls: settings as node takes them; a file that cannot be read says which and why. */
+function readTls(tls: OtlpHttpConfig['tls']): TlsClientOptions {
+  const read = (key: 'ca_file' | 'cert_file' | 'key_file'): Buffer | undefined => {
+    if (!tls[key]) return undefined;
+    try {
+      return readFileSync(tls[key]);
+    } catch (error) {
+      throw new UserFacingError(`otlp_http tls.${key}: cannot read ${tls[key]}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    ca: read('ca_file'),
+    cert: read('cert_file'),
+    key: read('key_file'),
+    rejectUnauthorized: !tls.insecure_skip_verify,
+    servername: tls.server_name_override || undefined,
+  };
 }

@@ -138,7 +138,7 @@ export class OtlpGrpcTransport implements Transport {
     const current = this.session;
     if (current && !current.closed && !current.destroyed && this.sessionOrigin === url.origin) return current;
     current?.destroy();
-    const session = http2.connect(url.origin);
+    const session = http2.connect(url.origin, url.protocol === 'https:' ? this.options.tls : {});
     // Errors reach the streams that were open; an idle session that breaks is just replaced.
     session.on('error', () => undefined);
     session.on('close', () => {

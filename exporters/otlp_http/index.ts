@@ -4,6 +4,7 @@
 import type { ExporterFactory, ValidationIssue } from '../../core/component';
 import schema from './config.schema.json';
 import { OtlpHttpExporter, type OtlpHttpConfig } from './exporter';
+import { existsSync } from 'node:fs';
 import { checkUrl } from './signals';
 
 export type { OtlpHttpConfig };
@@ -47,6 +48,7 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
       metrics: { temporality: 'cumulative', export_interval: 60_000 },
       service_name: 'network-observer',
       opt_in_attributes: false,
+      tls: { ca_file: '', cert_file: '', key_file: '', insecure_skip_verify: false, server_name_override: '' },
       shutdown_timeout: 5_000,
     };
   },
@@ -66,6 +68,13 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
     }
     if (config.protocol === 'grpc' && config.encoding !== 'proto') {
       issues.push({ path: ['encoding'], message: 'must be proto with protocol: grpc (OTLP/gRPC carries protobuf only)' });
+    }
+    const tls = config.tls;
+    if ((tls.cert_file === '') !== (tls.key_file === '')) {
+      issues.push({ path: ['tls', tls.cert_file === '' ? 'cert_file' : 'key_file'], message: 'cert_file and key_file go together (mutual TLS needs both)' });
+    }
+    for (const key of ['ca_file', 'cert_file', 'key_file'] as const) {
+      if (tls[key] !== '' && !existsSync(tls[key])) issues.push({ path: ['tls', key], message: `${tls[key]} does not exist` });
     }
     if (!(config.timeout > 0)) issues.push({ path: ['timeout'], message: 'must be greater than 0' });
     const retry = config.retry_on_failure;

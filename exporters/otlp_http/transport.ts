@@ -24,8 +24,18 @@ const MAX_ERROR_BODY = 4096;
 /** Success bodies carry partial-success details; anything larger is not a valid response. */
 const MAX_SUCCESS_BODY = 1024 * 1024;
 
+/** What node's TLS client takes from the tls: settings (files already read). */
+export interface TlsClientOptions {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized: boolean;
+  servername?: string;
+}
+
 export interface TransportOptions {
   headers: Readonly<Record<string, string>>;
+  tls: TlsClientOptions;
   compression: 'gzip' | 'none';
   gzipLevel: number;
   timeoutMs: number;
@@ -65,7 +75,7 @@ export class OtlpHttpTransport implements Transport {
   constructor(private readonly options: TransportOptions) {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
     this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = new https.Agent(agentOptions);
+    this.httpsAgent = new https.Agent({ ...agentOptions, ...options.tls });
   }
 
   /** Compresses once; the result is what a retry resends. */

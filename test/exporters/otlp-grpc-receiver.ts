@@ -29,17 +29,25 @@ export class OtlpGrpcReceiver {
   /** Every call, with what it got. */
   readonly attempts: Array<{ path: string; answer: number }> = [];
   responder: GrpcResponder = () => undefined;
-  private server: http2.Http2Server | undefined;
+  private server: http2.Http2Server | http2.Http2SecureServer | undefined;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   port = 0;
+
+  private tls: http2.SecureServerOptions | undefined;
 
   start(): Promise<this> {
     return this.startOn(0);
   }
 
+  /** Starts as an OTLP/gRPC receiver over TLS (ALPN h2). */
+  startTls(options: http2.SecureServerOptions): Promise<this> {
+    this.tls = options;
+    return this.startOn(0);
+  }
+
   /** Starts on a given port (to come back where a stopped receiver was). */
   async startOn(port: number): Promise<this> {
-    const server = http2.createServer();
+    const server = this.tls ? http2.createSecureServer(this.tls) : http2.createServer();
     server.on('session', (s) => {
       this.sessions.add(s);
       s.on('close', () => this.sessions.delete(s));
@@ -52,7 +60,7 @@ export class OtlpGrpcReceiver {
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   async stop(): Promise<void> {

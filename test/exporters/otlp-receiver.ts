@@ -4,6 +4,7 @@
  * scriptable (status codes, Retry-After, hanging, going down and coming back on the same port).
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
@@ -99,13 +100,16 @@ export class OtlpReceiver {
   readonly attempts: Array<{ path: string; status: number | 'hang' | 'destroy'; at: number }> = [];
   private server: http.Server | undefined;
   private port = 0;
+  /** Set by startTls: the receiver then speaks HTTPS with these server options. */
+  private tls: https.ServerOptions | undefined;
   private sockets = new Set<import('node:net').Socket>();
   responder: Responder = () => undefined;
 
   /** Starts on `port` (0: any free port). */
   async start(port = this.port): Promise<this> {
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.on('connection', (s) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.handle(req, res);
+    const server = this.tls ? https.createServer(this.tls, handler) : http.createServer(handler);
+    server.on(this.tls ? 'secureConnection' : 'connection', (s: import('node:net').Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -127,8 +131,14 @@ export class OtlpReceiver {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Starts as an HTTPS receiver (certificate, key, and the CA to check client certificates). */
+  startTls(options: https.ServerOptions): Promise<this> {
+    this.tls = options;
+    return this.start();
+  }
+
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** Reserves a free port without listening on it (a backend that is down). */

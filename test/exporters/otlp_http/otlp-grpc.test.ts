@@ -3,12 +3,10 @@
  * format, compression, the retry classification of gRPC statuses, and config rules.
  */
 import assert from 'node:assert/strict';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { Host } from '../../../core/component';
-import { createTestSettings } from '../../../core/testing';
-import { factory, OtlpHttpExporter, type OtlpHttpConfig } from '../../../exporters/otlp_http';
+import { factory, type OtlpHttpConfig } from '../../../exporters/otlp_http';
 import { connectionClosed, dnsEvent, httpEvent } from '../fixtures';
 import { OtlpGrpcReceiver } from '../otlp-grpc-receiver';
+import { startExporter, until, type Started } from './harness';
 
 const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
@@ -29,25 +27,12 @@ function grpcConfig(endpoint: string, patch: Partial<OtlpHttpConfig> = {}): Otlp
 describe('exporters/otlp_http with protocol: grpc', function () {
   this.timeout(15_000);
   let receiver: OtlpGrpcReceiver;
-  const started: Array<{ exporter: OtlpHttpExporter; provider: MeterProvider }> = [];
+  const started: Started[] = [];
 
-  function start(config: OtlpHttpConfig): { exporter: OtlpHttpExporter; settings: ReturnType<typeof createTestSettings> } {
-    assert.deepEqual(factory.validate!(config), [], 'test config is valid');
-    const settings = createTestSettings('exporter', 'otlp_http');
-    const exporter = new OtlpHttpExporter(settings, config);
-    const provider = new MeterProvider({ readers: exporter.metricReaders() });
-    const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e) };
-    exporter.start(host);
-    started.push({ exporter, provider });
-    return { exporter, settings };
-  }
-
-  async function until(predicate: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  function start(config: OtlpHttpConfig): Started {
+    const s = startExporter(config);
+    started.push(s);
+    return s;
   }
 
   beforeEach(async () => {
@@ -55,10 +40,7 @@ describe('exporters/otlp_http with protocol: grpc', function () {
   });
 
   afterEach(async () => {
-    for (const s of started.splice(0)) {
-      await s.exporter.shutdown();
-      await s.provider.shutdown().catch(() => undefined);
-    }
+    for (const s of started.splice(0)) await s.stop();
     await receiver.stop();
   });
 
@@ -80,9 +62,9 @@ describe('exporters/otlp_http with protocol: grpc', function () {
 
   it('sends metrics and log records to their own services', async () => {
     const config = grpcConfig(receiver.endpoint, { signals: { traces: true, metrics: true, logs: true } });
-    const { exporter } = start(config);
+    const { exporter, provider } = start(config);
     exporter.consume([httpEvent(), connectionClosed()]);
-    await started[started.length - 1].provider.forceFlush();
+    await provider.forceFlush();
     await until(() => receiver.calls.some((c) => c.path.endsWith('MetricsService/Export')) && receiver.calls.some((c) => c.path.endsWith('LogsService/Export')), 'metrics and logs calls');
     assert.deepEqual([...new Set(receiver.calls.map((c) => c.path))].sort(), [
       '/opentelemetry.proto.collector.logs.v1.LogsService/Export',

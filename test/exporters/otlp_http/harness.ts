@@ -1,0 +1,41 @@
+/** What the protocol and TLS tests share: a started exporter that the test stops, and polling. */
+import assert from 'node:assert/strict';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { Host } from '../../../core/component';
+import { createTestSettings } from '../../../core/testing';
+import { factory, OtlpHttpExporter, type OtlpHttpConfig } from '../../../exporters/otlp_http';
+
+export interface Started {
+  exporter: OtlpHttpExporter;
+  settings: ReturnType<typeof createTestSettings>;
+  provider: MeterProvider;
+  stop(): Promise<void>;
+}
+
+/** A valid config's exporter, started with its own MeterProvider; the caller stops it. */
+export function startExporter(config: OtlpHttpConfig): Started {
+  assert.deepEqual(factory.validate!(config), [], 'test config is valid');
+  const settings = createTestSettings('exporter', 'otlp_http');
+  const exporter = new OtlpHttpExporter(settings, config);
+  const provider = new MeterProvider({ readers: exporter.metricReaders() });
+  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e) };
+  exporter.start(host);
+  return {
+    exporter,
+    settings,
+    provider,
+    async stop() {
+      await exporter.shutdown();
+      await provider.shutdown().catch(() => undefined);
+    },
+  };
+}
+
+/** Resolves once `predicate` holds; fails naming `what` after `timeoutMs`. */
+export async function until(predicate: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
