@@ -3,6 +3,8 @@
  * L7 transactions, log records for everything else) as text or JSON lines, and optionally prints
  * the collector's metrics periodically.
  */
+import { fstatSync, openSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { PeriodicExportingMetricReader, type MetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ComponentSettings, Exporter, Host } from '../../core/component';
@@ -37,7 +39,7 @@ export class StdoutExporter implements Exporter {
   constructor(
     private readonly settings: ComponentSettings,
     private readonly config: StdoutConfig,
-    stream: WritableLike = process.stdout,
+    stream: WritableLike = standardOutput(),
   ) {
     this.detailed = config.verbosity === 'detailed';
     this.json = config.format === 'json';
@@ -119,7 +121,11 @@ export class StdoutExporter implements Exporter {
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       const flushed = await this.writer.flush(SHUTDOWN_FLUSH_MS);
-      if (!flushed) this.settings.logger.warn(`standard output did not drain within ${SHUTDOWN_FLUSH_MS} ms; held output may be lost`);
+      if (!flushed) {
+        // A reader that stopped reading must not keep the process alive after shutdown.
+        const lostChars = await this.writer.abandon();
+        this.settings.logger.warn(`standard output did not drain within ${SHUTDOWN_FLUSH_MS} ms; the ${lostChars} characters of output it still held were dropped`);
+      }
     })();
     return this.stopping;
   }
@@ -144,4 +150,22 @@ class MetricPrinter implements PushMetricExporter {
   async forceFlush(): Promise<void> {}
 
   async shutdown(): Promise<void> {}
+}
+
+/**
+ * Standard output, written asynchronously when it is a pipe. Node writes to pipes synchronously
+ * on Linux, so a reader that stops reading (a stuck log collector, a paused `| less`) would block
+ * the whole observer in write(2), eBPF ring and signals included. The pipe is opened anew through
+ * /proc/self/fd/1: a description of our own can be made non-blocking (a libuv pipe handle does
+ * that) without changing the one the shell or runtime shares, and closing it at shutdown leaves
+ * fd 1 alone. Files, terminals and sockets keep process.stdout: a file write does not stall for
+ * long, and the other two are already asynchronous.
+ */
+function standardOutput(): WritableLike {
+  try {
+    if (fstatSync(1).isFIFO()) return new Socket({ fd: openSync('/proc/self/fd/1', 'w'), readable: false, writable: true });
+  } catch {
+    // No /proc, or the pipe cannot be reopened: the plain stream.
+  }
+  return process.stdout;
 }

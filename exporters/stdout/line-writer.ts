@@ -7,10 +7,18 @@
 import type { Logger } from '../../core/logger';
 
 export interface WritableLike {
-  write(chunk: string): boolean;
-  once(event: 'drain', listener: () => void): unknown;
+  /** `done` reports an error for a chunk the stream accepted but could not deliver. */
+  write(chunk: string, done?: (error?: Error | null) => void): boolean;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Streams that can be given up on (a pipe nobody reads) let shutdown finish. */
+  destroy?(): unknown;
+  /** Bytes accepted by write() but not yet handed to the OS (asynchronous streams). */
+  readonly writableLength?: number;
 }
+
+const FLUSH_POLL_MS = 10;
+const ABANDON_WAIT_MS = 500;
 
 export interface LineWriterStats {
   /** Events whose output was dropped. */
@@ -26,18 +34,10 @@ export class LineWriter {
   private waitingForDrain = false;
   private broken = false;
   private droppedEvents = 0;
-  private idleWaiters: Array<() => void> = [];
   private readonly onError = (error: Error): void => {
     if (this.broken) return;
-    this.broken = true;
-    const lost = this.pendingEvents.reduce((a, b) => a + b, 0);
-    this.dropped(lost);
-    this.pending = [];
-    this.pendingEvents = [];
-    this.pendingChars = 0;
-    this.waitingForDrain = false;
+    this.breakOff();
     this.logger.error(`standard output failed (${(error as NodeJS.ErrnoException).code ?? error.message}); further output is dropped and counted`);
-    this.wakeIdle();
   };
 
   constructor(
@@ -66,13 +66,16 @@ export class LineWriter {
       this.pendingChars += chunk.length;
       return;
     }
-    this.writeNow(chunk);
+    this.writeNow(chunk, events);
   }
 
-  private writeNow(chunk: string): void {
+  private writeNow(chunk: string, events: number): void {
     let ok: boolean;
     try {
-      ok = this.stream.write(chunk);
+      // Accepted is not delivered: an asynchronous stream destroyed at shutdown fails what it held.
+      ok = this.stream.write(chunk, (error) => {
+        if (error) this.dropped(events);
+      });
     } catch (error) {
       // Some streams throw synchronously (e.g. write after end); treat like an 'error' event.
       this.onError(error as Error);
@@ -89,12 +92,22 @@ export class LineWriter {
     if (this.broken) return;
     if (this.pending.length > 0) {
       const chunk = this.pending.join('');
+      const events = this.pendingEvents.reduce((a, b) => a + b, 0);
       this.pending = [];
       this.pendingEvents = [];
       this.pendingChars = 0;
-      this.writeNow(chunk);
+      this.writeNow(chunk, events);
     }
-    if (!this.waitingForDrain) this.wakeIdle();
+  }
+
+  /** From now on nothing is written: what is held is dropped and counted. */
+  private breakOff(): void {
+    this.broken = true;
+    this.dropped(this.pendingEvents.reduce((a, b) => a + b, 0));
+    this.pending = [];
+    this.pendingEvents = [];
+    this.pendingChars = 0;
+    this.waitingForDrain = false;
   }
 
   private dropped(events: number): void {
@@ -103,22 +116,43 @@ export class LineWriter {
     this.onDrop(events);
   }
 
-  private wakeIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const wake of waiters) wake();
+  /**
+   * Resolves true once everything held was handed to the stream and the stream has passed it to
+   * the OS, or false after `timeoutMs`. An asynchronous stream can hold bytes without asking for
+   * a drain, and they would keep the process alive at exit if nobody reads them.
+   */
+  flush(timeoutMs: number): Promise<boolean> {
+    const done = (): boolean => this.broken || (!this.waitingForDrain && !((this.stream.writableLength ?? 0) > 0));
+    if (done()) return Promise.resolve(true);
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (done()) resolve(true);
+        else if (Date.now() >= deadline) resolve(false);
+        else setTimeout(check, FLUSH_POLL_MS);
+      };
+      check();
+    });
   }
 
-  /** Resolves once everything held was handed to the stream, or after `timeoutMs`. */
-  flush(timeoutMs: number): Promise<boolean> {
-    if (!this.waitingForDrain || this.broken) return Promise.resolve(true);
+  /**
+   * Gives up on what is still held and on the stream, if it can be closed. Resolves with the
+   * characters given up, held here or accepted by the stream and not yet written, once the
+   * stream is closed (or after a short wait). Events held here are counted as dropped; what the
+   * stream had accepted is counted only where it reports the failure per write.
+   */
+  abandon(): Promise<number> {
+    const lostChars = this.pendingChars + (this.stream.writableLength ?? 0);
+    this.breakOff();
+    const { stream } = this;
+    if (!stream.destroy) return Promise.resolve(lostChars);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      timer.unref();
-      this.idleWaiters.push(() => {
+      const timer = setTimeout(() => resolve(lostChars), ABANDON_WAIT_MS);
+      stream.once('close', () => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(lostChars);
       });
+      stream.destroy!();
     });
   }
 

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -118,6 +118,33 @@ describe('network-observer CLI', function () {
     } else {
       assert.equal(r.status, 1);
       assert.match(r.stdout, /FAIL\s+ebpf: privileges/);
+    }
+  });
+
+  it('a reader that stops reading its stdout pipe neither blocks the observer nor keeps it from exiting', async () => {
+    // A named pipe, as container runtimes give containers, whose reader never reads: it fills
+    // within a fraction of a second, and a synchronous write(2) would then block for good.
+    const fifo = join(dir, 'stuck.fifo');
+    spawnSync('mkfifo', [fifo]);
+    const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeEnd = openSync(fifo, 'w');
+    try {
+      const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'mock.yaml')], {
+        cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, stdio: ['ignore', writeEnd, 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+      await new Promise((r) => setTimeout(r, 2500));
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.equal(code, 0, stderr);
+      assert.ok(Date.now() - signalledAt < 5000, `stopped within 5 s (took ${Date.now() - signalledAt} ms)`);
+      assert.match(stderr, /standard output did not drain within \d+ ms; the [1-9]\d* characters of output it still held were dropped/);
+      assert.match(stderr, /receiver\/ebpf_network: received=[1-9]/, 'the pipeline kept running');
+    } finally {
+      closeSync(readEnd);
+      closeSync(writeEnd);
     }
   });
 

@@ -17,6 +17,11 @@ class CapturingStream extends EventEmitter {
     this.chunks.push(chunk);
     return !this.full;
   }
+  destroyed = false;
+  destroy(): void {
+    this.destroyed = true;
+    setImmediate(() => this.emit('close'));
+  }
   get text(): string {
     return this.chunks.join('');
   }
@@ -180,6 +185,18 @@ describe('exporters/stdout', () => {
       assert.equal(stream.lines().length, 1 + (batches - 1) * 2);
       assert.equal(settings.telemetry.get('buffered_bytes'), 0);
       await exporter.shutdown();
+    });
+
+    it('shutdown gives up on a stream that never drains: held output dropped and counted, stream closed', async function () {
+      this.timeout(10_000);
+      const stream = new CapturingStream();
+      const { exporter, settings } = makeExporter({ format: 'json' }, stream);
+      stream.full = true;
+      exporter.consume([httpEvent()]);
+      exporter.consume([httpEvent(), dnsEvent()]); // held: the stream asked to wait
+      await exporter.shutdown(); // waits the shutdown flush time, then gives up
+      assert.equal(settings.telemetry.get('dropped'), 2, 'the held batch');
+      assert.ok(stream.destroyed, 'the stream is closed, so a reader that never reads cannot keep the process alive');
     });
 
     it('survives EPIPE on stdout: no throw, later output dropped and counted', () => {
