@@ -419,7 +419,7 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 static __always_inline void open_and_mark(const struct sock *sk, __u64 cookie, struct sock_info *o)
 {
 	emit_tcp_open(sk, cookie, o);
-	if (o->opened && !bpf_sk_storage_get(&live_tcp, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE))
+	if (cfg.enable_live_tcp && o->opened && !bpf_sk_storage_get(&live_tcp, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE))
 		STAT_INC(map_full);
 }
 
@@ -629,7 +629,7 @@ static __always_inline void adopt_tcp(struct sock *sk, __u64 cookie)
 	/* NOEXIST: a state change that created the entry meanwhile knows more than we do. */
 	if (bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST))
 		return;
-	if (!n.skip && !bpf_sk_storage_get(&live_tcp, sk, 0, BPF_SK_STORAGE_GET_F_CREATE))
+	if (cfg.enable_live_tcp && !n.skip && !bpf_sk_storage_get(&live_tcp, sk, 0, BPF_SK_STORAGE_GET_F_CREATE))
 		STAT_INC(map_full);
 }
 

@@ -167,7 +167,9 @@ struct ne_config {
 	/* Longest time records wait for a wake-up while they keep coming: a record submitted this
 	 * long after the last forced wake-up forces the next one. 0 = threshold only. */
 	__u32 wakeup_interval_us;
-}; /* 108 */
+	__u8 enable_live_tcp;     /* mark reported TCP sockets for the live scan (tcp_update_interval > 0) */
+	__u8 _pad2[3];
+}; /* 112 */
 
 /* Per-CPU counters (PERCPU_ARRAY "stats", key 0). Summed in user space. */
 struct ne_stats {
@@ -191,7 +193,7 @@ _Static_assert(sizeof(struct ne_udp_pkt) == 104, "ne_udp_pkt layout");
 _Static_assert(sizeof(struct ne_sock_owner) == 56, "ne_sock_owner layout");
 _Static_assert(sizeof(struct ne_icmp) == 112, "ne_icmp layout");
 _Static_assert(sizeof(struct ne_payload) == 112, "ne_payload layout");
-_Static_assert(sizeof(struct ne_config) == 108, "ne_config layout");
+_Static_assert(sizeof(struct ne_config) == 112, "ne_config layout");
 _Static_assert(sizeof(struct ne_stats) == 64, "ne_stats layout");
 
 #endif /* NET_EVENTS_H */

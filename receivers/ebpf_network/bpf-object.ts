@@ -44,10 +44,10 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'bench_burst', group: 'bench', cgroup: false },
 ];
 
-export function groupsFor(config: KernelConfig, liveTcpScan = false): Set<ProgramGroup> {
+export function groupsFor(config: KernelConfig): Set<ProgramGroup> {
   const groups = new Set<ProgramGroup>();
   if (config.enableTcp) groups.add('tcp');
-  if (config.enableTcp && liveTcpScan) groups.add('tcp_live');
+  if (config.enableTcp && config.enableLiveTcp) groups.add('tcp_live');
   if (config.enableTcp || config.enableUdp || config.enableIcmp) groups.add('owner');
   if (config.enableUdp || config.enableIcmp) {
     groups.add('packet');
@@ -68,8 +68,6 @@ export interface LoadSettings {
   cgroupPath: string;
   /** Load only these programs (doctor's trial loads); default: what the config needs. */
   only?: readonly string[];
-  /** Load the live-connection iterator (tcp_update_interval > 0). */
-  liveTcpScan?: boolean;
   log?: LibbpfLogSink;
 }
 
@@ -135,7 +133,7 @@ export class BpfNetObject {
       setMaxEntries(lib, obj, 'socks', settings.maxTrackedSockets, where);
 
       const wanted = settings.only ? new Set(settings.only) : undefined;
-      const groups = groupsFor(settings.kernel, settings.liveTcpScan);
+      const groups = groupsFor(settings.kernel);
       const chosen: Array<{ spec: ProgramSpec; prog: BpfProgramHandle }> = [];
       for (let prog = lib.nextProgram(obj, null); prog; prog = lib.nextProgram(obj, prog)) {
         const name = lib.programName(prog);

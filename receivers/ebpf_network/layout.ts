@@ -39,12 +39,12 @@ export const STRUCTS = {
     fields: { h: 0, t: 56, fd: 96, orig_len: 100, cap_len: 104, data_dir: 108, truncated: 109 },
   },
   ne_config: {
-    size: 108,
+    size: 112,
     fields: {
       exclude_tgid: 0, sampling_pct: 4, max_events_per_sec_per_cpu: 8, wakeup_threshold: 12, capture_bytes: 16,
       enable_ipv4: 20, enable_ipv6: 21, enable_tcp: 22, enable_udp: 23, enable_icmp: 24, enable_payload: 25,
       n_ports: 26, n_exclude_ports: 27, ports: 28, exclude_ports: 60, bench_tid: 92, bench_burst: 96, bench_syscall: 100,
-      wakeup_interval_us: 104,
+      wakeup_interval_us: 104, enable_live_tcp: 108,
     },
   },
   ne_stats: {

@@ -83,6 +83,7 @@ export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number
     enableUdp: config.enable_udp,
     enableIcmp: config.enable_icmp,
     enablePayload: config.enable_l7_capture,
+    enableLiveTcp: config.enable_tcp && config.tcp_update_interval > 0,
     ports: config.ports,
     excludePorts: config.exclude_ports,
   };
@@ -214,7 +215,7 @@ export class EbpfNetworkReceiver implements Receiver {
         maxTrackedSockets: config.max_tracked_sockets,
         verifierLogSize: config.verifier_log_size,
         cgroupPath: config.cgroup_path || findCgroup2Mount() || '',
-        liveTcpScan: config.tcp_update_interval > 0,
+
         log: (level, message) => (level === 'warn' ? log.warn(message) : log.debug(message)),
       });
     } catch (error) {

@@ -149,6 +149,8 @@ describe('ebpf_network config', () => {
     assert.equal(v.getUint16(f.exclude_ports, true), 22);
     assert.equal(v.getUint8(f.enable_payload), 1);
     assert.equal(v.getUint32(f.wakeup_interval_us, true), defaults.poll_interval * 1000, 'poll_interval paces the kernel wake-ups');
+    assert.equal(v.getUint8(f.enable_live_tcp), 1, 'sockets are marked for the live scan');
+    assert.equal(kernelConfigFrom({ ...defaults, tcp_update_interval: 0 }, 2).enableLiveTcp, false, 'no scan, no marks');
     assert.equal(kernelConfigFrom({ ...defaults, exclude_self: false }, 2).excludeTgid, 0);
   });
 });
