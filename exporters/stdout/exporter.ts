@@ -153,17 +153,22 @@ class MetricPrinter implements PushMetricExporter {
 }
 
 /**
- * Standard output, written asynchronously when it is a pipe. Node writes to pipes synchronously
- * on Linux, so a reader that stops reading (a stuck log collector, a paused `| less`) would block
- * the whole observer in write(2), eBPF ring and signals included. The pipe is opened anew through
- * /proc/self/fd/1: a description of our own can be made non-blocking (a libuv pipe handle does
- * that) without changing the one the shell or runtime shares, and closing it at shutdown leaves
- * fd 1 alone. Files, terminals and sockets keep process.stdout: a file write does not stall for
- * long, and the other two are already asynchronous.
+ * Standard output as a stream this exporter owns when it is a pipe or a socket. Node writes to
+ * pipes synchronously on Linux, so a reader that stops reading (a stuck log collector, a paused
+ * `| less`) would block the whole observer in write(2), eBPF ring and signals included; and
+ * process.stdout cannot be closed, so output a reader never takes would keep the process alive
+ * after shutdown. A pipe is opened anew through /proc/self/fd/1: a description of our own can be
+ * made non-blocking (a libuv pipe handle does that) without changing the one the shell or
+ * runtime shares, and closing it leaves fd 1 alone. A socket cannot be reopened, so fd 1 itself
+ * is wrapped, and closed only if shutdown gives up on it. Files and terminals keep
+ * process.stdout: a file write does not stall for long, and a terminal that stops reading is a
+ * person who pressed Ctrl-S.
  */
 function standardOutput(): WritableLike {
   try {
-    if (fstatSync(1).isFIFO()) return new Socket({ fd: openSync('/proc/self/fd/1', 'w'), readable: false, writable: true });
+    const stat = fstatSync(1);
+    if (stat.isFIFO()) return new Socket({ fd: openSync('/proc/self/fd/1', 'w'), readable: false, writable: true });
+    if (stat.isSocket()) return new Socket({ fd: 1, readable: false, writable: true });
   } catch {
     // No /proc, or the pipe cannot be reopened: the plain stream.
   }

@@ -121,6 +121,33 @@ describe('network-observer CLI', function () {
     }
   });
 
+  /** Runs mock mode with `stdout` as standard output, never read; SIGTERM after 2.5 s. */
+  async function runWithStuckReader(stdout: number | 'pipe'): Promise<{ code: number | null; stoppedMs: number; stderr: string }> {
+    const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'mock.yaml')], {
+      cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, stdio: ['ignore', stdout, 'pipe'],
+    });
+    child.stdout?.pause(); // node's 'pipe' is a socket pair; never read from it
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+    try {
+      await new Promise((r) => setTimeout(r, 2500));
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      return { code, stoppedMs: Date.now() - signalledAt, stderr };
+    } finally {
+      child.kill('SIGKILL');
+      child.stdout?.destroy();
+    }
+  }
+
+  function assertStoppedAndCounted(run: { code: number | null; stoppedMs: number; stderr: string }): void {
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.stoppedMs < 5000, `stopped within 5 s (took ${run.stoppedMs} ms)`);
+    assert.match(run.stderr, /standard output did not drain within \d+ ms; the [1-9]\d* characters of output it still held were dropped/);
+    assert.match(run.stderr, /receiver\/ebpf_network: received=[1-9]/, 'the pipeline kept running');
+  }
+
   it('a reader that stops reading its stdout pipe neither blocks the observer nor keeps it from exiting', async () => {
     // A named pipe, as container runtimes give containers, whose reader never reads: it fills
     // within a fraction of a second, and a synchronous write(2) would then block for good.
@@ -129,23 +156,15 @@ describe('network-observer CLI', function () {
     const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writeEnd = openSync(fifo, 'w');
     try {
-      const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'mock.yaml')], {
-        cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, stdio: ['ignore', writeEnd, 'pipe'],
-      });
-      let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => { stderr += d; });
-      await new Promise((r) => setTimeout(r, 2500));
-      const signalledAt = Date.now();
-      child.kill('SIGTERM');
-      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-      assert.equal(code, 0, stderr);
-      assert.ok(Date.now() - signalledAt < 5000, `stopped within 5 s (took ${Date.now() - signalledAt} ms)`);
-      assert.match(stderr, /standard output did not drain within \d+ ms; the [1-9]\d* characters of output it still held were dropped/);
-      assert.match(stderr, /receiver\/ebpf_network: received=[1-9]/, 'the pipeline kept running');
+      assertStoppedAndCounted(await runWithStuckReader(writeEnd));
     } finally {
       closeSync(readEnd);
       closeSync(writeEnd);
     }
+  });
+
+  it('the same with a socket as stdout whose reader stops reading', async () => {
+    assertStoppedAndCounted(await runWithStuckReader('pipe'));
   });
 
   it('TAPIO_MOCK_MODE=true run prints JSON lines; SIGTERM stops it with exit 0 within 5 s and prints the counters', async () => {
