@@ -39,7 +39,7 @@ import { SpanMapper } from '../shared/spans';
 import { usToHrTime } from '../shared/time';
 import type { OtlpHttpExporterConfig } from './config.generated';
 import { CONTENT_TYPES, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Signal } from './signals';
-import { GRPC_PATHS, OtlpGrpcTransport } from './grpc-transport';
+import { OtlpGrpcTransport } from './grpc-transport';
 import { OtlpHttpTransport, type TlsClientOptions, type Transport } from './transport';
 import { SerializerClient, WorkerUnavailableError } from './serializer-client';
 
@@ -106,9 +106,9 @@ export class OtlpHttpExporter implements Exporter {
     const { telemetry, logger } = settings;
     this.resource = observerResource(config.service_name);
     this.urls = {
-      traces: this.signalUrl(config.traces_endpoint, 'traces'),
-      metrics: this.signalUrl(config.metrics_endpoint, 'metrics'),
-      logs: this.signalUrl(config.logs_endpoint, 'logs'),
+      traces: signalUrl(config.endpoint, config.traces_endpoint, 'traces', config.protocol),
+      metrics: signalUrl(config.endpoint, config.metrics_endpoint, 'metrics', config.protocol),
+      logs: signalUrl(config.endpoint, config.logs_endpoint, 'logs', config.protocol),
     };
     this.contentType = CONTENT_TYPES[config.encoding];
     const transportOptions = {
@@ -309,12 +309,6 @@ export class OtlpHttpExporter implements Exporter {
       }
     }
     return serializeSpans(this.config.encoding, spans);
-  }
-
-  /** A signal's own URL as given, or the endpoint plus the OTLP path of the protocol. */
-  private signalUrl(override: string, signal: Signal): URL {
-    if (this.config.protocol !== 'grpc' || override) return signalUrl(this.config.endpoint, override, signal);
-    return new URL(`${this.config.endpoint.replace(/\/+$/, '')}${GRPC_PATHS[signal]}`);
   }
 
   private partialSuccess(req: ExportRequest, body: Buffer): void {

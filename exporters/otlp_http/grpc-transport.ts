@@ -6,19 +6,7 @@
  * OTLP protobuf requests the HTTP transport sends.
  */
 import * as http2 from 'node:http2';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
-import type { Signal } from './signals';
-import { RETRYABLE_ERRNO, type Transport, type TransportOptions, type TransportOutcome } from './transport';
-
-const gzipAsync = promisify(gzip);
-
-/** The Export method of each OTLP collector service. */
-export const GRPC_PATHS: Readonly<Record<Signal, string>> = {
-  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-};
+import { compressed, RETRYABLE_ERRNO, type Transport, type TransportOptions, type TransportOutcome } from './transport';
 
 /** gRPC status codes the OTLP specification calls retryable. */
 const RETRYABLE_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 10 /* ABORTED */, 11 /* OUT_OF_RANGE */, 14 /* UNAVAILABLE */, 15 /* DATA_LOSS */]);
@@ -40,16 +28,18 @@ export class GrpcStatusError extends Error {
 export class OtlpGrpcTransport implements Transport {
   private session: http2.ClientHttp2Session | undefined;
   private sessionOrigin = '';
+  /** The configured headers as HTTP/2 wants them (lower-case names), once. */
+  private readonly headers: Record<string, string>;
 
-  constructor(private readonly options: TransportOptions) {}
+  constructor(private readonly options: TransportOptions) {
+    this.headers = lowerCased(options.headers);
+  }
 
   /** One length-prefixed gRPC message; compressed once, so a retry resends the same bytes. */
   async encodeBody(raw: Uint8Array): Promise<Buffer> {
-    let message = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    const compressed = this.options.compression === 'gzip';
-    if (compressed) message = await gzipAsync(message, { level: this.options.gzipLevel, chunkSize: 256 * 1024 });
+    const message = await compressed(raw, this.options);
     const framed = Buffer.allocUnsafe(PREFIX + message.length);
-    framed[0] = compressed ? 1 : 0;
+    framed[0] = this.options.compression === 'gzip' ? 1 : 0;
     framed.writeUInt32BE(message.length, 1);
     message.copy(framed, PREFIX);
     return framed;
@@ -72,7 +62,7 @@ export class OtlpGrpcTransport implements Transport {
       let stream: http2.ClientHttp2Stream;
       try {
         stream = this.sessionFor(url).request({
-          ...lowerCased(this.options.headers),
+          ...this.headers,
           ':method': 'POST',
           ':path': url.pathname,
           'content-type': 'application/grpc',

@@ -22,10 +22,21 @@ export const CONTENT_TYPES: Readonly<Record<Encoding, string>> = {
   json: 'application/json',
 };
 
-/** `endpoint` + `/v1/<signal>` unless the signal has its own full URL. */
-export function signalUrl(endpoint: string, override: string, signal: Signal): URL {
+/** The Export method of each OTLP collector service (protocol: grpc). */
+const GRPC_PATHS: Readonly<Record<Signal, string>> = {
+  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+};
+
+/**
+ * The signal's own full URL when it has one; else `endpoint` + `/v1/<signal>` (OTLP/HTTP) or
+ * + the service's Export method path (OTLP/gRPC).
+ */
+export function signalUrl(endpoint: string, override: string, signal: Signal, protocol: 'http' | 'grpc' = 'http'): URL {
   if (override) return new URL(override);
-  return new URL(`${endpoint.replace(/\/+$/, '')}/v1/${signal}`);
+  const path = protocol === 'grpc' ? GRPC_PATHS[signal] : `/v1/${signal}`;
+  return new URL(`${endpoint.replace(/\/+$/, '')}${path}`);
 }
 
 /** A URL problem in the user's words, or undefined when the URL is usable. */

@@ -58,6 +58,15 @@ export interface Transport {
   close(): void;
 }
 
+/** `raw` gzip-compressed when the options ask for it (as is otherwise), as a Buffer. */
+export async function compressed(raw: Uint8Array, options: Pick<TransportOptions, 'compression' | 'gzipLevel'>): Promise<Buffer> {
+  const buffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (options.compression === 'none') return buffer;
+  // Large output chunks: each zlib chunk is one callback on the event loop; a request body
+  // compresses to tens of KiB, so 16 KiB default chunks cost measurable main-thread time.
+  return gzipAsync(buffer, { level: options.gzipLevel, chunkSize: 256 * 1024 });
+}
+
 export class HttpError extends Error {
   constructor(
     message: string,
@@ -79,12 +88,8 @@ export class OtlpHttpTransport implements Transport {
   }
 
   /** Compresses once; the result is what a retry resends. */
-  async encodeBody(raw: Uint8Array): Promise<Buffer> {
-    const buffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    if (this.options.compression === 'none') return buffer;
-    // Large output chunks: each zlib chunk is one callback on the event loop; a request body
-    // compresses to tens of KiB, so 16 KiB default chunks cost measurable main-thread time.
-    return gzipAsync(buffer, { level: this.options.gzipLevel, chunkSize: 256 * 1024 });
+  encodeBody(raw: Uint8Array): Promise<Buffer> {
+    return compressed(raw, this.options);
   }
 
   /** POSTs `body` (already encoded by encodeBody) to `url`. Never rejects. */

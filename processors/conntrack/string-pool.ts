@@ -32,15 +32,9 @@ export class StringPool {
     }
     id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.strings.length;
     if (id >= this.refs.length) {
-      const grown = new Int32Array(this.refs.length * 2);
-      grown.set(this.refs);
-      this.refs = grown;
-      const uses = new Int32Array(this.refs.length);
-      uses.set(this.localUses);
-      this.localUses = uses;
-      const netns = new Uint32Array(this.refs.length);
-      netns.set(this.localNetns);
-      this.localNetns = netns;
+      this.refs = doubled(this.refs, new Int32Array(this.refs.length * 2));
+      this.localUses = doubled(this.localUses, new Int32Array(this.refs.length));
+      this.localNetns = doubled(this.localNetns, new Uint32Array(this.refs.length));
     }
     this.strings[id] = text;
     this.refs[id] = 1;
@@ -101,4 +95,10 @@ export class StringPool {
   references(id: number): number {
     return this.refs[id];
   }
+}
+
+/** `into` (twice the size) holding `from`'s values. */
+function doubled<T extends Int32Array | Uint32Array>(from: T, into: T): T {
+  into.set(from);
+  return into;
 }

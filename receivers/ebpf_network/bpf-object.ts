@@ -195,7 +195,7 @@ export class BpfNetObject {
         }
         if (!link) throw failure(`${where}: attach ${section} (${spec.name})`, lastErrno());
         this.links.push({ name: spec.name, link });
-        if (spec.name === 'dump_live_tcp') this.liveTcpLinkFd = lib.linkFd(link);
+        if (spec.iterMap === 'live_tcp') this.liveTcpLinkFd = lib.linkFd(link);
         this.attached.push(spec.name);
       }
     } finally {
