@@ -151,6 +151,15 @@ struct {
 	__type(value, __u8);
 } live_tcp SEC(".maps");
 
+/* Network namespaces (inode numbers) holding sockets marked in live_tcp: where the scan goes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} live_netns SEC(".maps");
+
+
 static __always_inline struct ne_stats *stats_slot(void)
 {
 	__u32 k = 0;
@@ -415,12 +424,27 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 	submit(r, sizeof(*r));
 }
 
+/* Marks a reported TCP socket for the live scan and notes its namespace. */
+static __always_inline void mark_live(struct sock *sk)
+{
+	if (!bpf_sk_storage_get(&live_tcp, sk, 0, BPF_SK_STORAGE_GET_F_CREATE)) {
+		STAT_INC(map_full);
+		return;
+	}
+	__u32 ns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (!bpf_map_lookup_elem(&live_netns, &ns)) {
+		__u8 one = 1;
+		if (bpf_map_update_elem(&live_netns, &ns, &one, BPF_ANY))
+			STAT_INC(map_full);
+	}
+}
+
 /* Reports the open and marks the socket for the live scan (see live_tcp). */
 static __always_inline void open_and_mark(const struct sock *sk, __u64 cookie, struct sock_info *o)
 {
 	emit_tcp_open(sk, cookie, o);
-	if (cfg.enable_live_tcp && o->opened && !bpf_sk_storage_get(&live_tcp, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE))
-		STAT_INC(map_full);
+	if (cfg.enable_live_tcp && o->opened)
+		mark_live((struct sock *)sk);
 }
 
 static __always_inline bool excluded_pid(__u32 pid)
@@ -629,8 +653,8 @@ static __always_inline void adopt_tcp(struct sock *sk, __u64 cookie)
 	/* NOEXIST: a state change that created the entry meanwhile knows more than we do. */
 	if (bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST))
 		return;
-	if (cfg.enable_live_tcp && !n.skip && !bpf_sk_storage_get(&live_tcp, sk, 0, BPF_SK_STORAGE_GET_F_CREATE))
-		STAT_INC(map_full);
+	if (cfg.enable_live_tcp && !n.skip)
+		mark_live(sk);
 }
 
 static __always_inline void learn_owner(struct sock *sk)
@@ -864,15 +888,26 @@ int on_ingress(struct __sk_buff *skb)
 /*
  * Live TCP connections, walked on demand by the receiver (tcp_update_interval): the kernel sends
  * nothing between a connection's open and close, so without this a long-idle connection looks
- * gone and its counters stay unknown until it closes. Visits every socket marked in live_tcp, in
- * every network namespace; writes one ne_tcp_close-shaped NE_TCP_LIVE record each to the
- * iterator's seq_file, which user space reads from the iterator fd (never through the ring).
+ * gone and its counters stay unknown until it closes. A TCP socket iterator visits the sockets
+ * of one network namespace (the one user space was in when it created the iterator fd; it
+ * enters each namespace listed in live_netns in turn) and reports those marked in live_tcp:
+ * one ne_tcp_close-shaped NE_TCP_LIVE record each, written to the iterator's seq_file and read
+ * from the iterator fd (never through the ring). A socket-storage map iterator would walk every
+ * namespace at once, but the kernels we run on refuse to load map iterators (EPERM) where the
+ * TCP iterator loads.
  */
-SEC("iter/bpf_sk_storage_map")
-int dump_live_tcp(struct bpf_iter__bpf_sk_storage_map *ctx)
+SEC("iter/tcp")
+int dump_live_tcp(struct bpf_iter__tcp *ctx)
 {
-	struct sock *sk = ctx->sk;
-	if (!sk || !ctx->value)
+	struct sock_common *skc = ctx->sk_common;
+	if (!skc)
+		return 0;
+	/* NULL for request and time-wait sockets: neither is a connection we report as live. */
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	struct sock *sk = (struct sock *)tp;
+	if (!bpf_sk_storage_get(&live_tcp, sk, 0, 0))
 		return 0;
 	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (state == S_CLOSE || state == S_LISTEN)

@@ -1536,6 +1536,7 @@ struct mm_struct {
 		struct list_head mmlist;
 		struct rcuwait vma_writer_wait;
 		seqcount_t mm_lock_seq;
+		atomic64_t futex_unique_id;
 		struct mutex futex_hash_lock;
 		struct futex_private_hash *futex_phash;
 		struct futex_private_hash *futex_phash_new;
@@ -1588,7 +1589,6 @@ struct mm_struct {
 		long unsigned int ksm_rmap_items;
 		atomic_long_t ksm_zero_pages;
 		mm_id_t mm_id;
-		long: 64;
 		long: 64;
 		long: 64;
 	};
@@ -3143,6 +3143,7 @@ struct signal_struct {
 	long unsigned int cmaxrss;
 	struct task_io_accounting ioac;
 	long long unsigned int sum_sched_runtime;
+	unsigned int prog_cpu_slot;
 	struct rlimit rlim[16];
 	struct pacct_struct pacct;
 	struct taskstats *stats;
@@ -3518,6 +3519,7 @@ struct mem_cgroup {
 	struct page_counter tcpmem;
 	struct memcg1_events_percpu *events_percpu;
 	long unsigned int soft_limit;
+	long unsigned int shown_ram;
 	bool oom_lock;
 	int under_oom;
 	int oom_kill_disable;
@@ -3530,7 +3532,6 @@ struct mem_cgroup {
 	struct list_head event_list;
 	spinlock_t event_list_lock;
 	struct mem_cgroup_per_node *nodeinfo[0];
-	long: 64;
 	long: 64;
 	long: 64;
 	long: 64;
@@ -9436,6 +9437,7 @@ struct bpf_prog_aux {
 	struct mutex dst_mutex;
 	struct bpf_prog *dst_prog;
 	struct bpf_trampoline *dst_trampoline;
+	enum bpf_prog_type saved_dst_ctx_type;
 	enum bpf_prog_type saved_dst_prog_type;
 	enum bpf_attach_type saved_dst_attach_type;
 	bool verifier_zext;
@@ -9483,6 +9485,7 @@ struct bpf_prog_aux {
 	struct bpf_map *cgroup_storage[2];
 	char name[16];
 	u64 (*bpf_exception_cb)(u64, u64, u64, u64, u64);
+	u16 stack_arg_sp_adjust;
 	void *security;
 	struct bpf_token *token;
 	struct bpf_prog_offload *offload;
@@ -9510,7 +9513,36 @@ struct bpf_map_owner {
 	bool xdp_has_frags;
 	u64 storage_cookie[2];
 	const struct btf_type *attach_func_proto;
+	const struct bpf_struct_ops *st_ops;
 	enum bpf_attach_type expected_attach_type;
+	u64 hook_key;
+};
+
+struct btf_func_model {
+	u8 ret_size;
+	u8 ret_flags;
+	u8 nr_args;
+	u8 arg_size[12];
+	u8 arg_flags[12];
+};
+
+struct bpf_verifier_ops;
+
+struct bpf_link;
+
+struct bpf_struct_ops {
+	const struct bpf_verifier_ops *verifier_ops;
+	int (*init)(struct btf *);
+	int (*check_member)(const struct btf_type *, const struct btf_member *, const struct bpf_prog *);
+	int (*init_member)(const struct btf_type *, const struct btf_member *, void *, const void *);
+	int (*reg)(void *, struct bpf_link *);
+	void (*unreg)(void *, struct bpf_link *);
+	int (*update)(void *, void *, struct bpf_link *);
+	int (*validate)(void *);
+	void *cfi_stubs;
+	struct module *owner;
+	const char *name;
+	struct btf_func_model func_models[64];
 };
 
 enum bpf_arg_type {
@@ -9681,6 +9713,12 @@ struct bpf_verifier_ops {
 	int (*btf_struct_access)(struct bpf_verifier_log *, const struct bpf_reg_state *, int, int);
 };
 
+struct bpf_stack_range {
+	u16 frameno;
+	s16 off;
+	u32 size;
+};
+
 enum bpf_dynptr_type {
 	BPF_DYNPTR_TYPE_INVALID = 0,
 	BPF_DYNPTR_TYPE_LOCAL = 1,
@@ -9717,6 +9755,7 @@ struct bpf_reg_state {
 		struct {
 			u32 mem_size;
 			u32 dynptr_id;
+			struct bpf_stack_range buf;
 		};
 		struct {
 			enum bpf_dynptr_type type;
@@ -9768,14 +9807,6 @@ struct bpf_prog_offload {
 	bool opt_failed;
 	void *jited_image;
 	u32 jited_len;
-};
-
-struct btf_func_model {
-	u8 ret_size;
-	u8 ret_flags;
-	u8 nr_args;
-	u8 arg_size[12];
-	u8 arg_flags[12];
 };
 
 struct bpf_tramp_image {
@@ -9846,23 +9877,6 @@ struct bpf_ctx_arg_aux {
 struct btf_mod_pair {
 	struct btf *btf;
 	struct module *module;
-};
-
-struct bpf_link;
-
-struct bpf_struct_ops {
-	const struct bpf_verifier_ops *verifier_ops;
-	int (*init)(struct btf *);
-	int (*check_member)(const struct btf_type *, const struct btf_member *, const struct bpf_prog *);
-	int (*init_member)(const struct btf_type *, const struct btf_member *, void *, const void *);
-	int (*reg)(void *, struct bpf_link *);
-	void (*unreg)(void *, struct bpf_link *);
-	int (*update)(void *, void *, struct bpf_link *);
-	int (*validate)(void *);
-	void *cfi_stubs;
-	struct module *owner;
-	const char *name;
-	struct btf_func_model func_models[64];
 };
 
 struct bpf_token {
@@ -10892,6 +10906,7 @@ struct inet_frag_queue {
 	u8 tstamp_type;
 	__u8 flags;
 	u16 max_size;
+	unsigned int truesize;
 	struct fqdir *fqdir;
 	struct callback_head rcu;
 };
@@ -11374,21 +11389,22 @@ enum mthp_stat_item {
 	MTHP_STAT_ANON_FAULT_ALLOC = 0,
 	MTHP_STAT_ANON_FAULT_FALLBACK = 1,
 	MTHP_STAT_ANON_FAULT_FALLBACK_CHARGE = 2,
-	MTHP_STAT_ZSWPOUT = 3,
-	MTHP_STAT_SWPIN = 4,
-	MTHP_STAT_SWPIN_FALLBACK = 5,
-	MTHP_STAT_SWPIN_FALLBACK_CHARGE = 6,
-	MTHP_STAT_SWPOUT = 7,
-	MTHP_STAT_SWPOUT_FALLBACK = 8,
-	MTHP_STAT_SHMEM_ALLOC = 9,
-	MTHP_STAT_SHMEM_FALLBACK = 10,
-	MTHP_STAT_SHMEM_FALLBACK_CHARGE = 11,
-	MTHP_STAT_SPLIT = 12,
-	MTHP_STAT_SPLIT_FAILED = 13,
-	MTHP_STAT_SPLIT_DEFERRED = 14,
-	MTHP_STAT_NR_ANON = 15,
-	MTHP_STAT_NR_ANON_PARTIALLY_MAPPED = 16,
-	__MTHP_STAT_COUNT = 17,
+	MTHP_STAT_ANON_FAULT_DECLINED = 3,
+	MTHP_STAT_ZSWPOUT = 4,
+	MTHP_STAT_SWPIN = 5,
+	MTHP_STAT_SWPIN_FALLBACK = 6,
+	MTHP_STAT_SWPIN_FALLBACK_CHARGE = 7,
+	MTHP_STAT_SWPOUT = 8,
+	MTHP_STAT_SWPOUT_FALLBACK = 9,
+	MTHP_STAT_SHMEM_ALLOC = 10,
+	MTHP_STAT_SHMEM_FALLBACK = 11,
+	MTHP_STAT_SHMEM_FALLBACK_CHARGE = 12,
+	MTHP_STAT_SPLIT = 13,
+	MTHP_STAT_SPLIT_FAILED = 14,
+	MTHP_STAT_SPLIT_DEFERRED = 15,
+	MTHP_STAT_NR_ANON = 16,
+	MTHP_STAT_NR_ANON_PARTIALLY_MAPPED = 17,
+	__MTHP_STAT_COUNT = 18,
 };
 
 enum vm_event_item {
@@ -18938,11 +18954,23 @@ struct kvm_vm_stat {
 	u64 nx_lpage_splits;
 	u64 max_mmu_page_hash_collisions;
 	u64 max_mmu_rmap_size;
+	u64 mmu_kicks_spared;
 };
 
 struct kvm_possible_nx_huge_pages {
 	struct list_head pages;
 	u64 nr_pages;
+};
+
+struct kvm_mmu_gate {
+	atomic_t active;
+	atomic_t waking;
+	u64 last_wake;
+	spinlock_t lock;
+	struct list_head parked;
+	long: 64;
+	long: 64;
+	long: 64;
 };
 
 enum kvm_irqchip_mode {
@@ -19001,6 +19029,8 @@ struct kvm_arch {
 	struct list_head active_mmu_pages;
 	struct kvm_possible_nx_huge_pages possible_nx_huge_pages[2];
 	spinlock_t mmu_unsync_pages_lock;
+	long: 64;
+	struct kvm_mmu_gate mmu_gate;
 	u64 shadow_mmio_value;
 	atomic_t noncoherent_dma_count;
 	long unsigned int nr_possible_bypass_irqs;
@@ -19074,6 +19104,13 @@ struct kvm_arch {
 	struct kvm_mmu_memory_cache split_desc_cache;
 	gfn_t gfn_direct_bits;
 	int cpu_dirty_log_size;
+	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
 };
 
 struct kvm_io_bus;
@@ -19142,6 +19179,9 @@ struct kvm {
 	bool vm_dead;
 	struct notifier_block pm_notifier;
 	char stats_id[48];
+	long: 64;
+	long: 64;
+	long: 64;
 };
 
 struct kvm_vcpu_stat_generic {
@@ -19860,6 +19900,8 @@ struct kvm_vcpu_stat {
 	u64 preemption_other;
 	u64 guest_mode;
 	u64 notify_window_exits;
+	u64 pf_parked;
+	u64 pf_park_timeouts;
 };
 
 struct kvm_dirty_ring {
@@ -27108,6 +27150,14 @@ struct kvm_mmu_pages {
 	unsigned int nr;
 };
 
+struct mmu_kick_set {
+	hpa_t roots[8];
+	int nr_roots;
+	int nr_links;
+	bool flush;
+	bool all;
+};
+
 struct mmu_page_path {
 	struct kvm_mmu_page *parent[5];
 	unsigned int idx[5];
@@ -27117,6 +27167,12 @@ struct shadow_page_caches {
 	struct kvm_mmu_memory_cache *page_header_cache;
 	struct kvm_mmu_memory_cache *shadow_page_cache;
 	struct kvm_mmu_memory_cache *shadowed_info_cache;
+};
+
+struct mmu_gate_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	bool go;
 };
 
 struct guest_walkerEPT {
@@ -27465,6 +27521,13 @@ struct kvm_pvm {
 	bool native_ok;
 	bool syscall_msrs_reported;
 	bool xstate_fault_reported;
+	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
 };
 
 struct pvm_db_verdict {
@@ -32155,6 +32218,10 @@ struct kvm_task_sleep_head {
 	struct hlist_head list;
 };
 
+enum {
+	KERNEL_PARAM_OPS_FL_NOARG = 1,
+};
+
 struct pvm_vif {
 	u8 if_;
 	u8 pending;
@@ -34262,10 +34329,6 @@ enum {
 };
 
 typedef void (*task_work_func_t)(struct callback_head *);
-
-enum {
-	KERNEL_PARAM_OPS_FL_NOARG = 1,
-};
 
 enum {
 	KERNEL_PARAM_FL_UNSAFE = 1,
@@ -36603,6 +36666,11 @@ struct housekeeping {
 	long unsigned int flags;
 };
 
+struct prog_cpu_name {
+	char name[16];
+	bool taken;
+};
+
 struct ww_acquire_ctx;
 
 struct ww_mutex {
@@ -38751,7 +38819,7 @@ union futex_key {
 	struct {
 		union {
 			struct mm_struct *mm;
-			u64 __tmp;
+			u64 mm_seq;
 		};
 		long unsigned int address;
 		unsigned int offset;
@@ -38776,7 +38844,7 @@ struct futex_hash_bucket {
 	atomic_t waiters;
 	spinlock_t lock;
 	struct plist_head chain;
-	struct futex_private_hash *priv;
+	long: 64;
 	long: 64;
 	long: 64;
 	long: 64;
@@ -38824,7 +38892,7 @@ struct futex_q {
 	union futex_key *requeue_pi_key;
 	u32 bitset;
 	atomic_t requeue_state;
-	bool drop_hb_ref;
+	struct futex_private_hash *drop_fph;
 };
 
 enum futex_access {
@@ -38832,7 +38900,12 @@ enum futex_access {
 	FUTEX_WRITE = 1,
 };
 
-typedef struct futex_hash_bucket *class_hb_t;
+struct futex_bucket_ref {
+	struct futex_hash_bucket *hb;
+	struct futex_private_hash *fph;
+};
+
+typedef struct futex_bucket_ref class_hbr_t;
 
 typedef struct futex_private_hash *class_private_hash_t;
 
@@ -39990,7 +40063,8 @@ enum skb_drop_reason {
 	SKB_DROP_REASON_PSP_INPUT = 125,
 	SKB_DROP_REASON_PSP_OUTPUT = 126,
 	SKB_DROP_REASON_RECURSION_LIMIT = 127,
-	SKB_DROP_REASON_MAX = 128,
+	SKB_DROP_REASON_SKB_RX_HEADROOM = 128,
+	SKB_DROP_REASON_MAX = 129,
 	SKB_DROP_REASON_SUBSYS_MASK = 4294901760,
 };
 
@@ -42671,6 +42745,8 @@ struct bpf_mem_alloc {
 	struct obj_cgroup *objcg;
 	bool percpu;
 	struct work_struct work;
+	void (*dtor_ctx_free)(void *);
+	void *dtor_ctx;
 };
 
 struct bpf_local_storage_map_bucket;
@@ -42718,6 +42794,7 @@ struct bpf_subprog_info {
 	u16 stack_extra;
 	s16 fastcall_stack_off;
 	bool has_tail_call: 1;
+	bool might_throw: 1;
 	bool tail_call_reachable: 1;
 	bool has_ld_abs: 1;
 	bool is_cb: 1;
@@ -42799,6 +42876,7 @@ struct bpf_verifier_env {
 	bool bypass_spec_v1;
 	bool bypass_spec_v4;
 	bool seen_direct_write;
+	bool seen_stack_slice;
 	bool seen_exception;
 	struct bpf_insn_aux_data *insn_aux_data;
 	const struct bpf_line_info *prev_linfo;
@@ -43037,6 +43115,8 @@ struct bpf_insn_aux_data {
 	union {
 		u64 obj_new_size;
 		u64 insert_off;
+		u64 call_with_percpu_alloc_ptr;
+		u64 call_num;
 	};
 	struct btf_struct_meta *kptr_struct_meta;
 	u64 map_key_state;
@@ -43048,7 +43128,7 @@ struct bpf_insn_aux_data {
 	bool needs_zext;
 	bool storage_get_func_atomic;
 	bool is_iter_next;
-	bool call_with_percpu_alloc_ptr;
+	bool call_recorded;
 	u8 alu_state;
 	u8 fastcall_pattern: 1;
 	u8 fastcall_spills_num: 3;
@@ -43058,6 +43138,7 @@ struct bpf_insn_aux_data {
 	bool prune_point;
 	bool force_checkpoint;
 	bool calls_callback;
+	bool jump_target;
 	u32 scc;
 	u16 live_regs_before;
 };
@@ -44765,6 +44846,7 @@ struct bpf_kfunc_call_arg_meta {
 		u64 value;
 		bool found;
 	} arg_constant;
+	enum bpf_dynptr_type dynptr_write_type;
 	struct btf *arg_btf;
 	u32 arg_btf_id;
 	bool arg_owning_ref;
@@ -44780,6 +44862,7 @@ struct bpf_kfunc_call_arg_meta {
 		u32 id;
 		u32 ref_obj_id;
 	} initialized_dynptr;
+	struct bpf_stack_range slice_buf;
 	struct {
 		u8 spi;
 		u8 frameno;
@@ -45708,6 +45791,10 @@ struct bpf_htab {
 	struct bucket *buckets;
 	void *elems;
 	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
+	long: 64;
 	union {
 		struct pcpu_freelist freelist;
 		struct bpf_lru lru;
@@ -45746,6 +45833,12 @@ struct htab_elem {
 	u32 hash;
 	long: 0;
 	char key[0];
+};
+
+struct htab_btf_record {
+	struct btf_record *record;
+	struct btf *btf;
+	u32 key_size;
 };
 
 struct bpf_iter_seq_hash_map_info {
@@ -48976,6 +49069,8 @@ struct bpf_mem_cache {
 	int percpu_size;
 	bool draining;
 	struct bpf_mem_cache *tgt;
+	void (*dtor)(void *, void *);
+	void *dtor_ctx;
 	struct llist_head free_by_rcu;
 	struct llist_node *free_by_rcu_tail;
 	struct llist_head waiting_for_gp;
@@ -48987,6 +49082,7 @@ struct bpf_mem_cache {
 	struct llist_head waiting_for_gp_ttrace;
 	struct callback_head rcu_ttrace;
 	atomic_t call_rcu_ttrace_in_progress;
+	raw_spinlock_t lock;
 };
 
 struct bpf_mem_caches {
@@ -49378,6 +49474,15 @@ struct bpf_offload_dev {
 	const struct bpf_prog_offload_ops *ops;
 	struct list_head netdevs;
 	void *priv;
+};
+
+enum netdev_reg_state {
+	NETREG_UNINITIALIZED = 0,
+	NETREG_REGISTERED = 1,
+	NETREG_UNREGISTERING = 2,
+	NETREG_UNREGISTERED = 3,
+	NETREG_RELEASED = 4,
+	NETREG_DUMMY = 5,
 };
 
 typedef struct ns_common *ns_get_path_helper_t(void *);
@@ -51196,7 +51301,7 @@ enum zone_flags {
 };
 
 struct mthp_stat {
-	long unsigned int stats[170];
+	long unsigned int stats[180];
 };
 
 struct reclaim_stat {
@@ -51559,6 +51664,7 @@ enum transparent_hugepage_flag {
 	TRANSPARENT_HUGEPAGE_DEFRAG_REQ_MADV_FLAG = 6,
 	TRANSPARENT_HUGEPAGE_DEFRAG_KHUGEPAGED_FLAG = 7,
 	TRANSPARENT_HUGEPAGE_USE_ZERO_PAGE_FLAG = 8,
+	TRANSPARENT_HUGEPAGE_ANON_BESIDE_FULL_FLAG = 9,
 };
 
 struct thpsize {
@@ -55575,7 +55681,7 @@ enum mount_flags {
 	MNT_UMOUNT = 134217728,
 	MNT_USER_SETTABLE_MASK = 255,
 	MNT_ATIME_MASK = 56,
-	MNT_INTERNAL_FLAGS = 58736640,
+	MNT_INTERNAL_FLAGS = 192954368,
 };
 
 struct user_arg_ptr {
@@ -63804,268 +63910,6 @@ struct utf8_table {
 	long int lmask;
 	long int lval;
 };
-
-typedef unsigned int autofs_wqt_t;
-
-struct autofs_sb_info;
-
-struct autofs_info {
-	struct dentry *dentry;
-	int flags;
-	struct completion expire_complete;
-	struct list_head active;
-	struct list_head expiring;
-	struct autofs_sb_info *sbi;
-	long unsigned int exp_timeout;
-	long unsigned int last_used;
-	int count;
-	kuid_t uid;
-	kgid_t gid;
-	struct callback_head rcu;
-};
-
-struct autofs_wait_queue;
-
-struct autofs_sb_info {
-	u32 magic;
-	int pipefd;
-	struct file *pipe;
-	struct pid *oz_pgrp;
-	int version;
-	int sub_version;
-	int min_proto;
-	int max_proto;
-	unsigned int flags;
-	long unsigned int exp_timeout;
-	unsigned int type;
-	struct super_block *sb;
-	struct mutex wq_mutex;
-	struct mutex pipe_mutex;
-	spinlock_t fs_lock;
-	struct autofs_wait_queue *queues;
-	spinlock_t lookup_lock;
-	struct list_head active_list;
-	struct list_head expiring_list;
-	struct callback_head rcu;
-};
-
-struct autofs_wait_queue {
-	wait_queue_head_t queue;
-	struct autofs_wait_queue *next;
-	autofs_wqt_t wait_queue_token;
-	struct qstr name;
-	u32 offset;
-	u32 dev;
-	u64 ino;
-	kuid_t uid;
-	kgid_t gid;
-	pid_t pid;
-	pid_t tgid;
-	int status;
-	unsigned int wait_ctr;
-};
-
-enum {
-	Opt_direct = 0,
-	Opt_fd = 1,
-	Opt_gid___5 = 2,
-	Opt_ignore = 3,
-	Opt_indirect = 4,
-	Opt_maxproto = 5,
-	Opt_minproto = 6,
-	Opt_offset = 7,
-	Opt_pgrp = 8,
-	Opt_strictexpire = 9,
-	Opt_uid___4 = 10,
-};
-
-struct autofs_fs_context {
-	kuid_t uid;
-	kgid_t gid;
-	int pgrp;
-	bool pgrp_set;
-};
-
-struct autofs_packet_hdr {
-	int proto_version;
-	int type;
-};
-
-struct autofs_packet_expire {
-	struct autofs_packet_hdr hdr;
-	int len;
-	char name[256];
-};
-
-enum {
-	AUTOFS_IOC_READY_CMD = 96,
-	AUTOFS_IOC_FAIL_CMD = 97,
-	AUTOFS_IOC_CATATONIC_CMD = 98,
-	AUTOFS_IOC_PROTOVER_CMD = 99,
-	AUTOFS_IOC_SETTIMEOUT_CMD = 100,
-	AUTOFS_IOC_EXPIRE_CMD = 101,
-};
-
-enum autofs_notify {
-	NFY_NONE = 0,
-	NFY_MOUNT = 1,
-	NFY_EXPIRE = 2,
-};
-
-enum {
-	AUTOFS_IOC_EXPIRE_MULTI_CMD = 102,
-	AUTOFS_IOC_PROTOSUBVER_CMD = 103,
-	AUTOFS_IOC_ASKUMOUNT_CMD = 112,
-};
-
-struct autofs_packet_missing {
-	struct autofs_packet_hdr hdr;
-	autofs_wqt_t wait_queue_token;
-	int len;
-	char name[256];
-};
-
-struct autofs_packet_expire_multi {
-	struct autofs_packet_hdr hdr;
-	autofs_wqt_t wait_queue_token;
-	int len;
-	char name[256];
-};
-
-union autofs_packet_union {
-	struct autofs_packet_hdr hdr;
-	struct autofs_packet_missing missing;
-	struct autofs_packet_expire expire;
-	struct autofs_packet_expire_multi expire_multi;
-};
-
-struct autofs_v5_packet {
-	struct autofs_packet_hdr hdr;
-	autofs_wqt_t wait_queue_token;
-	__u32 dev;
-	__u64 ino;
-	__u32 uid;
-	__u32 gid;
-	__u32 pid;
-	__u32 tgid;
-	__u32 len;
-	char name[256];
-};
-
-typedef struct autofs_v5_packet autofs_packet_missing_indirect_t;
-
-typedef struct autofs_v5_packet autofs_packet_expire_indirect_t;
-
-typedef struct autofs_v5_packet autofs_packet_missing_direct_t;
-
-typedef struct autofs_v5_packet autofs_packet_expire_direct_t;
-
-union autofs_v5_packet_union {
-	struct autofs_packet_hdr hdr;
-	struct autofs_v5_packet v5_packet;
-	autofs_packet_missing_indirect_t missing_indirect;
-	autofs_packet_expire_indirect_t expire_indirect;
-	autofs_packet_missing_direct_t missing_direct;
-	autofs_packet_expire_direct_t expire_direct;
-};
-
-struct args_protover {
-	__u32 version;
-};
-
-struct args_protosubver {
-	__u32 sub_version;
-};
-
-struct args_openmount {
-	__u32 devid;
-};
-
-struct args_ready {
-	__u32 token;
-};
-
-struct args_fail {
-	__u32 token;
-	__s32 status;
-};
-
-struct args_setpipefd {
-	__s32 pipefd;
-};
-
-struct args_timeout {
-	__u64 timeout;
-};
-
-struct args_requester {
-	__u32 uid;
-	__u32 gid;
-};
-
-struct args_expire {
-	__u32 how;
-};
-
-struct args_askumount {
-	__u32 may_umount;
-};
-
-struct args_in {
-	__u32 type;
-};
-
-struct args_out {
-	__u32 devid;
-	__u32 magic;
-};
-
-struct args_ismountpoint {
-	union {
-		struct args_in in;
-		struct args_out out;
-	};
-};
-
-struct autofs_dev_ioctl {
-	__u32 ver_major;
-	__u32 ver_minor;
-	__u32 size;
-	__s32 ioctlfd;
-	union {
-		struct args_protover protover;
-		struct args_protosubver protosubver;
-		struct args_openmount openmount;
-		struct args_ready ready;
-		struct args_fail fail;
-		struct args_setpipefd setpipefd;
-		struct args_timeout timeout;
-		struct args_requester requester;
-		struct args_expire expire;
-		struct args_askumount askumount;
-		struct args_ismountpoint ismountpoint;
-	};
-	char path[0];
-};
-
-enum {
-	AUTOFS_DEV_IOCTL_VERSION_CMD = 113,
-	AUTOFS_DEV_IOCTL_PROTOVER_CMD = 114,
-	AUTOFS_DEV_IOCTL_PROTOSUBVER_CMD = 115,
-	AUTOFS_DEV_IOCTL_OPENMOUNT_CMD = 116,
-	AUTOFS_DEV_IOCTL_CLOSEMOUNT_CMD = 117,
-	AUTOFS_DEV_IOCTL_READY_CMD = 118,
-	AUTOFS_DEV_IOCTL_FAIL_CMD = 119,
-	AUTOFS_DEV_IOCTL_SETPIPEFD_CMD = 120,
-	AUTOFS_DEV_IOCTL_CATATONIC_CMD = 121,
-	AUTOFS_DEV_IOCTL_TIMEOUT_CMD = 122,
-	AUTOFS_DEV_IOCTL_REQUESTER_CMD = 123,
-	AUTOFS_DEV_IOCTL_EXPIRE_CMD = 124,
-	AUTOFS_DEV_IOCTL_ASKUMOUNT_CMD = 125,
-	AUTOFS_DEV_IOCTL_ISMOUNTPOINT_CMD = 126,
-};
-
-typedef int (*ioctl_fn)(struct file *, struct autofs_sb_info *, struct autofs_dev_ioctl *);
 
 enum fuse_opcode {
 	FUSE_LOOKUP = 1,
@@ -73029,8 +72873,8 @@ struct debugfs_fs_info {
 };
 
 enum {
-	Opt_uid___5 = 0,
-	Opt_gid___6 = 1,
+	Opt_uid___4 = 0,
+	Opt_gid___5 = 1,
 	Opt_mode___5 = 2,
 	Opt_source = 3,
 };
@@ -73127,8 +72971,8 @@ struct tracefs_fs_info {
 };
 
 enum {
-	Opt_uid___6 = 0,
-	Opt_gid___7 = 1,
+	Opt_uid___5 = 0,
+	Opt_gid___6 = 1,
 	Opt_mode___6 = 2,
 };
 
@@ -99843,6 +99687,15 @@ struct batch_u64 {
 	unsigned int position;
 };
 
+struct kstack_bytes {
+	u16 left;
+	bool stale;
+	u8 byte[480];
+	long: 64;
+	long: 64;
+	long: 64;
+};
+
 enum {
 	POOL_BITS = 256,
 	POOL_READY_BITS = 256,
@@ -103562,15 +103415,6 @@ enum netdev_state_t {
 	__LINK_STATE_LINKWATCH_PENDING = 3,
 	__LINK_STATE_DORMANT = 4,
 	__LINK_STATE_TESTING = 5,
-};
-
-enum netdev_reg_state {
-	NETREG_UNINITIALIZED = 0,
-	NETREG_REGISTERED = 1,
-	NETREG_UNREGISTERING = 2,
-	NETREG_UNREGISTERED = 3,
-	NETREG_RELEASED = 4,
-	NETREG_DUMMY = 5,
 };
 
 struct reset_control;
@@ -108495,6 +108339,7 @@ enum nvp_op {
 	NVP_OP_MUNMAP = 5,
 	NVP_OP_POLL = 6,
 	NVP_OP_INFO = 7,
+	NVP_OP_LOOK_UP = 8,
 };
 
 struct nvp_run {
@@ -108617,6 +108462,9 @@ struct nvp_file {
 	const struct task_struct *fds_of;
 	long int fds;
 	atomic_long_t left;
+	bool host_event;
+	struct mutex mappers_lock;
+	struct list_head mappers;
 };
 
 struct nvp_dev {
@@ -108808,6 +108656,136 @@ enum {
 	UH_uvmMMInitialize = 3,
 	UH_uvmInitialize = 4,
 	UH_uvmIoctlNoParams = 5,
+};
+
+struct nvos33_with_fd {
+	u32 client;
+	u32 device;
+	u32 memory;
+	u32 pad0;
+	u64 offset;
+	u64 length;
+	u64 address;
+	u32 status;
+	u32 flags;
+	u32 fd;
+	u32 pad1;
+};
+
+struct nvos46 {
+	u32 client;
+	u32 device;
+	u32 dma;
+	u32 memory;
+	u64 offset;
+	u64 length;
+	u32 flags;
+	u32 flags2;
+	u32 kind_override;
+	u32 pad0;
+	u64 dma_offset;
+	u32 status;
+	u32 pad1;
+};
+
+struct nvos47 {
+	u32 client;
+	u32 device;
+	u32 dma;
+	u32 memory;
+	u32 flags;
+	u32 pad0;
+	u64 dma_offset;
+	u64 size;
+	u32 status;
+	u32 pad1;
+};
+
+struct nvos54 {
+	u32 client;
+	u32 object;
+	u32 cmd;
+	u32 flags;
+	u64 params;
+	u32 params_size;
+	u32 status;
+};
+
+struct surface_layout {
+	u64 max_submitted_offset;
+	u64 monitored_fence_offset;
+	u64 size;
+	u32 caps;
+	u32 pad0;
+};
+
+enum {
+	OP_MAP = 1,
+	OP_UNMAP = 2,
+	OP_WAIT = 3,
+	OP_SIGNAL = 4,
+};
+
+struct mapper_op {
+	u32 type;
+	u32 pad0;
+	union {
+		struct {
+			u32 virt;
+			u32 pad0;
+			u64 virt_offset;
+			u32 phys;
+			u32 pad1;
+			u64 phys_offset;
+			u64 size;
+			u32 flags;
+			u32 kind_override;
+		} map;
+		struct {
+			u32 virt;
+			u32 pad0;
+			u64 virt_offset;
+			u64 size;
+			u32 flags;
+		} unmap;
+		struct {
+			u32 index;
+			u32 pad0;
+			u64 value;
+		} sem;
+	};
+};
+
+struct nvp_window {
+	void *va;
+	u64 gpa;
+	u64 len;
+	u32 hfd;
+};
+
+struct nvp_mapper {
+	struct list_head node;
+	struct nvp_file *nf;
+	u32 client;
+	u32 handle;
+	u32 subdevice;
+	u32 device;
+	u32 surface;
+	u32 notification;
+	u32 memory;
+	u64 notification_offset;
+	struct delayed_work work;
+	struct nvp_window semaphores;
+	struct surface_layout layout;
+	u64 slots;
+	u32 polls;
+	struct mutex lock;
+	struct mapper_op *queue;
+	u32 len;
+	u32 put;
+	u32 get;
+	bool error;
+	bool ends;
 };
 
 struct nvp_pci_fn {
@@ -109097,6 +109075,7 @@ struct inet_connection_sock {
 	u32 icsk_rto_max;
 	__u32 icsk_delack_max;
 	__u32 icsk_pmtu_cookie;
+	unsigned char unhashed_state;
 	const struct tcp_congestion_ops *icsk_ca_ops;
 	const struct inet_connection_sock_af_ops *icsk_af_ops;
 	const struct tcp_ulp_ops *icsk_ulp_ops;
@@ -112342,6 +112321,8 @@ typedef u64 (*btf_sk_skb_change_head)(struct sk_buff *, u32, u64);
 
 typedef u64 (*btf_bpf_xdp_get_buff_len)(struct xdp_buff *);
 
+typedef u64 (*btf_bpf_xdp_get_buff_len_trace)(struct xdp_buff *);
+
 typedef u64 (*btf_bpf_xdp_adjust_head)(struct xdp_buff *, int);
 
 typedef u64 (*btf_bpf_xdp_load_bytes)(struct xdp_buff *, u32, void *, u32);
@@ -112403,6 +112384,8 @@ typedef u64 (*btf_bpf_get_socket_uid)(struct sk_buff *);
 typedef u64 (*btf_bpf_sk_setsockopt)(struct sock *, int, int, char *, int);
 
 typedef u64 (*btf_bpf_sk_getsockopt)(struct sock *, int, int, char *, int);
+
+typedef u64 (*btf_bpf_sk_setsockopt_nodelay)(struct sock *, int, int, char *, int);
 
 typedef u64 (*btf_bpf_unlocked_sk_setsockopt)(struct sock *, int, int, char *, int);
 
@@ -131499,6 +131482,21 @@ struct packet_skb_cb {
 			struct sockaddr_ll ll;
 		};
 	} sa;
+};
+
+struct packet_pg_vec_free;
+
+struct packet_pg_vec {
+	struct packet_pg_vec_free *deferred;
+	unsigned int order;
+	unsigned int len;
+	struct pgv pg_vec[0];
+};
+
+struct packet_pg_vec_free {
+	struct delayed_work work;
+	struct sock *sk;
+	struct packet_pg_vec *vec;
 };
 
 struct packet_diag_req {

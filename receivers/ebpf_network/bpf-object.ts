@@ -7,6 +7,7 @@ import koffi from 'koffi';
 import { Btf } from './btf';
 import { encodeKernelConfig, type KernelConfig } from './kernel-config';
 import { STRUCTS } from './layout';
+import { inNamespace, LiveNamespaces } from './live-netns';
 import { LiveTcpScan } from './live-scan';
 import { errnoName, lastErrno, libc, O_CLOEXEC, O_DIRECTORY, O_RDONLY, withSignalsBlocked, type Pointer } from './native/libc';
 import {
@@ -24,8 +25,8 @@ export interface ProgramSpec {
   group: ProgramGroup;
   /** cgroup programs are attached to the cgroup2 root; the others attach by their section. */
   cgroup: boolean;
-  /** Map iterators are attached to this map, and run only when user space reads them. */
-  iterMap?: string;
+  /** Iterators are attached without a target and run only when user space reads them. */
+  iterator?: boolean;
 }
 
 export const PROGRAMS: readonly ProgramSpec[] = [
@@ -33,7 +34,7 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_tcp_receive_reset', group: 'tcp', cgroup: false },
   { name: 'on_tcp_send_reset', group: 'tcp', cgroup: false },
   { name: 'on_tcp_destroy', group: 'tcp', cgroup: false },
-  { name: 'dump_live_tcp', group: 'tcp_live', cgroup: false, iterMap: 'live_tcp' },
+  { name: 'dump_live_tcp', group: 'tcp_live', cgroup: false, iterator: true },
   { name: 'on_sock_send', group: 'owner', cgroup: false },
   { name: 'on_sock_recv', group: 'owner', cgroup: false },
   { name: 'on_sock_create', group: 'socket_create', cgroup: true },
@@ -95,6 +96,7 @@ export class BpfNetObject {
   private obj: BpfObjectHandle | null;
   private readonly links: Array<{ name: string; link: BpfLinkHandle }> = [];
   private liveTcpLinkFd = -1;
+  private liveNamespaces: LiveNamespaces | undefined;
   private readonly statsMap: Pointer;
   private readonly statsKey = new Uint8Array(4);
   private readonly statsValue: Uint8Array;
@@ -180,10 +182,8 @@ export class BpfNetObject {
       for (const { spec, prog } of chosen) {
         const section = lib.programSection(prog);
         let link: BpfLinkHandle | null;
-        if (spec.iterMap) {
-          const map = lib.findMap(this.obj!, spec.iterMap);
-          if (!map) throw new BpfLoadError(`${where}: map '${spec.iterMap}' for ${spec.name} is missing`, 0);
-          link = lib.attachMapIter(prog, lib.mapFd(map));
+        if (spec.iterator) {
+          link = lib.attachIter(prog);
         } else if (spec.cgroup) {
           if (cgroupFd < 0) {
             cgroupFd = libc().open(cgroupPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -195,7 +195,12 @@ export class BpfNetObject {
         }
         if (!link) throw failure(`${where}: attach ${section} (${spec.name})`, lastErrno());
         this.links.push({ name: spec.name, link });
-        if (spec.iterMap === 'live_tcp') this.liveTcpLinkFd = lib.linkFd(link);
+        if (spec.name === 'dump_live_tcp') {
+          const netns = lib.findMap(this.obj!, 'live_netns');
+          if (!netns) throw new BpfLoadError(`${where}: map 'live_netns' for ${spec.name} is missing`, 0);
+          this.liveTcpLinkFd = lib.linkFd(link);
+          this.liveNamespaces = new LiveNamespaces(lib.mapFd(netns));
+        }
         this.attached.push(spec.name);
       }
     } finally {
@@ -204,12 +209,30 @@ export class BpfNetObject {
     }
   }
 
-  /** Starts a pass of the live-connection iterator, or returns null when it is not loaded. */
+  /**
+   * Starts a pass of the live-connection iterator over every namespace that holds marked
+   * sockets, or returns null when it is not loaded.
+   */
   startLiveTcpScan(): LiveTcpScan | null {
-    if (this.liveTcpLinkFd < 0 || !this.obj) return null;
-    const fd = libbpf().iterCreate(this.liveTcpLinkFd);
-    if (fd < 0) throw new Error(`starting the live TCP connection scan: ${errnoName(fd)}`);
-    return new LiveTcpScan(fd);
+    const namespaces = this.liveNamespaces;
+    if (this.liveTcpLinkFd < 0 || !this.obj || !namespaces) return null;
+    const fds: number[] = [];
+    try {
+      for (const inode of namespaces.listed()) {
+        const path = namespaces.pathOf(inode);
+        if (path === undefined) {
+          namespaces.forget(inode); // gone, and its sockets with it
+          continue;
+        }
+        const fd = inNamespace(path, () => libbpf().iterCreate(this.liveTcpLinkFd));
+        if (fd < 0) throw new Error(`starting the live TCP connection scan in ${path}: ${errnoName(fd)}`);
+        fds.push(fd);
+      }
+    } catch (error) {
+      for (const fd of fds) libc().close(fd);
+      throw error;
+    }
+    return new LiveTcpScan(fds);
   }
 
   /** Per-CPU counters summed. */
@@ -243,6 +266,7 @@ export class BpfNetObject {
   detach(): void {
     const lib = libbpf();
     this.liveTcpLinkFd = -1;
+    this.liveNamespaces = undefined;
     while (this.links.length > 0) {
       const { link } = this.links.pop()!;
       lib.destroyLink(link);

@@ -1,5 +1,6 @@
 /**
- * One pass of the kernel's live-connection iterator (dump_live_tcp), read in chunks: the kernel
+ * One pass of the kernel's live-connection iterator (dump_live_tcp) over one iterator fd per
+ * network namespace, read in chunks: the kernel
  * runs the iterator for as many sockets as fit in each read(), so a pass over tens of thousands
  * of connections can be spread over several event-loop turns instead of holding the loop for
  * the whole walk (~1.6 us per connection). Records have the fixed ne_tcp_close size; a read may
@@ -15,14 +16,16 @@ const DEFAULT_CHUNK_BYTES = 64 * 1024;
 
 export class LiveTcpScan {
   private fd: number;
+  private readonly queued: number[];
   private readonly buffer: Uint8Array;
   /** Bytes at [consumed, filled) not yet handed out: the start of a record cut by a read. */
   private consumed = 0;
   private filled = 0;
 
-  /** Takes ownership of `fd` (from bpf_iter_create); close() or the end of the pass closes it. */
-  constructor(fd: number, private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
-    this.fd = fd;
+  /** Takes ownership of `fds` (from bpf_iter_create), read in turn; close() or the end of the pass closes them. */
+  constructor(fds: readonly number[], private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
+    this.queued = fds.slice(1);
+    this.fd = fds.length > 0 ? fds[0] : -1;
     this.buffer = new Uint8Array(chunkBytes + LIVE_RECORD_SIZE);
   }
 
@@ -45,9 +48,12 @@ export class LiveTcpScan {
         throw new Error(`reading the live TCP connection scan: ${errnoName(errno)}`);
       }
       if (n === 0) {
-        // A cut record at the very end would be a kernel bug; it is dropped with the pass.
-        this.close();
-        return null;
+        // A cut record at the end of a namespace's walk would be a kernel bug; it is dropped.
+        libc().close(this.fd);
+        this.filled = 0;
+        this.fd = this.queued.shift() ?? -1;
+        if (this.fd < 0) return null;
+        continue;
       }
       this.filled += n;
       const whole = this.filled - (this.filled % LIVE_RECORD_SIZE);
@@ -60,9 +66,8 @@ export class LiveTcpScan {
 
   /** Idempotent. */
   close(): void {
-    if (this.fd >= 0) {
-      libc().close(this.fd);
-      this.fd = -1;
-    }
+    for (const fd of [this.fd, ...this.queued]) if (fd >= 0) libc().close(fd);
+    this.fd = -1;
+    this.queued.length = 0;
   }
 }

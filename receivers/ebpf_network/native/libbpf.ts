@@ -38,8 +38,11 @@ export interface Libbpf {
   load(obj: BpfObjectHandle): number;
   attach(prog: BpfProgramHandle): BpfLinkHandle | null;
   attachCgroup(prog: BpfProgramHandle, cgroupFd: number): BpfLinkHandle | null;
-  /** Attaches a map iterator (SEC("iter/bpf_*_map")) to the map behind `mapFd`. */
-  attachMapIter(prog: BpfProgramHandle, mapFd: number): BpfLinkHandle | null;
+  /** Attaches an iterator that takes no map (SEC("iter/tcp")). */
+  attachIter(prog: BpfProgramHandle): BpfLinkHandle | null;
+  /** The key after `key` (or the first when `key` is null) into `next`: 0, or -ENOENT at the end. */
+  mapNextKey(mapFd: number, key: Uint8Array | null, next: Uint8Array): number;
+  mapDeleteElem(mapFd: number, key: Uint8Array): number;
   /** A new pass of an attached iterator: read() the returned fd to run it, then close it. */
   iterCreate(linkFd: number): number;
   linkFd(link: BpfLinkHandle): number;
@@ -91,15 +94,6 @@ export function libbpf(): Libbpf {
     kernel_log_level: 'uint32_t',
   });
   const openOptsSize = koffi.sizeof(OpenOpts);
-  // union bpf_iter_link_info: the map member first; 16 bytes, the size of its largest member.
-  const IterLinkInfo = koffi.struct('ne_bpf_iter_link_info', { map_fd: 'uint32_t', rest: koffi.array('uint32_t', 3) });
-  const IterAttachOpts = koffi.struct('ne_bpf_iter_attach_opts', {
-    sz: 'size_t',
-    link_info: koffi.pointer(IterLinkInfo),
-    link_info_len: 'uint32_t',
-  });
-  const iterAttachOptsSize = koffi.sizeof(IterAttachOpts);
-  const iterLinkInfoSize = koffi.sizeof(IterLinkInfo);
 
   const versionString = lib.func('const char *libbpf_version_string(void)');
   const openFile = lib.func('void *bpf_object__open_file(const char *path, const ne_bpf_object_open_opts *opts)');
@@ -118,7 +112,9 @@ export function libbpf(): Libbpf {
   const load = lib.func('int bpf_object__load(void *obj)');
   const attach = lib.func('void *bpf_program__attach(void *prog)');
   const attachCgroup = lib.func('void *bpf_program__attach_cgroup(void *prog, int cgroup_fd)');
-  const attachIter = lib.func('void *bpf_program__attach_iter(void *prog, const ne_bpf_iter_attach_opts *opts)');
+  const attachIter = lib.func('void *bpf_program__attach_iter(void *prog, const void *opts)');
+  const mapNextKey = lib.func('int bpf_map_get_next_key(int fd, const uint8_t *key, uint8_t *next_key)');
+  const mapDeleteElem = lib.func('int bpf_map_delete_elem(int fd, const uint8_t *key)');
   const iterCreate = lib.func('int bpf_iter_create(int link_fd)');
   const linkFd = lib.func('int bpf_link__fd(void *link)');
   const destroyLink = lib.func('int bpf_link__destroy(void *link)');
@@ -160,12 +156,9 @@ export function libbpf(): Libbpf {
     load: (obj) => load(obj) as number,
     attach: (prog) => attach(prog) as Pointer | null,
     attachCgroup: (prog, fd) => attachCgroup(prog, fd) as Pointer | null,
-    attachMapIter: (prog, mapFd) =>
-      attachIter(prog, {
-        sz: iterAttachOptsSize,
-        link_info: { map_fd: mapFd, rest: [0, 0, 0] },
-        link_info_len: iterLinkInfoSize,
-      }) as Pointer | null,
+    attachIter: (prog) => attachIter(prog, null) as Pointer | null,
+    mapNextKey: (fd, key, next) => mapNextKey(fd, key, next) as number,
+    mapDeleteElem: (fd, key) => mapDeleteElem(fd, key) as number,
     iterCreate: (linkFd) => iterCreate(linkFd) as number,
     linkFd: (link) => linkFd(link) as number,
     destroyLink: (link) => destroyLink(link) as number,

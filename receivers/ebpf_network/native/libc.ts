@@ -27,6 +27,8 @@ export interface Libc {
   read(fd: number, buf: Uint8Array, offset: number, count: number): number;
   /** `set` and `old` are sigset_t buffers (SIGSET_SIZE bytes); returns 0 or an errno. */
   pthreadSigmask(how: number, set: Uint8Array | null, old: Uint8Array | null): number;
+  /** Moves the calling thread into the namespace behind `fd`; 0 or -1 (errno). */
+  setns(fd: number, nstype: number): number;
 }
 
 export const PROT_READ = 0x1;
@@ -50,6 +52,7 @@ export const EPOLL_EVENT_SIZE = process.arch === 'x64' || process.arch === 'ia32
 export const SIGSET_SIZE = 128;
 export const SIG_BLOCK = 0;
 export const SIG_SETMASK = 2;
+export const CLONE_NEWNET = 0x40000000;
 
 let cached: Libc | undefined;
 
@@ -71,6 +74,7 @@ export function libc(): Libc {
   const epollWait = lib.func('int epoll_wait(int epfd, uint8_t *events, int maxevents, int timeout)');
   const read = lib.func('long read(int fd, uint8_t *buf, size_t count)');
   const pthreadSigmask = lib.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)');
+  const setns = lib.func('int setns(int fd, int nstype)');
   cached = {
     mmap: (addr, length, prot, flags, fd, offset) => mmap(addr, length, prot, flags, fd, offset) as Pointer,
     munmap: (addr, length) => munmap(addr, length) as number,
@@ -87,6 +91,7 @@ export function libc(): Libc {
     epollWait: (epfd, events, maxEvents, timeoutMs) => epollWait(epfd, events, maxEvents, timeoutMs) as number,
     read: (fd, buf, offset, count) => Number(read(fd, buf.subarray(offset, offset + count), count)),
     pthreadSigmask: (how, set, old) => pthreadSigmask(how, set, old) as number,
+    setns: (fd, nstype) => setns(fd, nstype) as number,
   };
   return cached;
 }

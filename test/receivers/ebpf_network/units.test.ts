@@ -209,18 +209,23 @@ describe('ebpf_network mock mode', () => {
 });
 
 describe('ebpf_network live scan reading', () => {
-  it('hands out whole records in order when reads end inside one, and closes the fd at the end', () => {
+  it('hands out whole records in order across namespaces when reads end inside one, and closes each fd at its end', () => {
     const count = 50;
     const all = new Uint8Array(count * LIVE_RECORD_SIZE);
     for (let i = 0; i < all.length; i++) all[i] = (i * 7 + (i >> 8)) & 0xff;
     const dir = mkdtempSync(join(tmpdir(), 'netobs-scan-'));
     try {
-      const path = join(dir, 'records');
-      writeFileSync(path, all);
+      // One file per namespace's walk: 30 records, none, then 20.
+      const parts = [all.subarray(0, 30 * LIVE_RECORD_SIZE), new Uint8Array(0), all.subarray(30 * LIVE_RECORD_SIZE)];
+      const paths = parts.map((part, i) => {
+        const path = join(dir, `records-${i}`);
+        writeFileSync(path, part);
+        return path;
+      });
+      const fds = paths.map((path) => libc().open(path, O_RDONLY | O_CLOEXEC));
+      assert.ok(fds.every((fd) => fd >= 0));
       // 1,000-byte reads: not a multiple of the 144-byte record, so most reads cut one.
-      const fd = libc().open(path, O_RDONLY | O_CLOEXEC);
-      assert.ok(fd >= 0);
-      const scan = new LiveTcpScan(fd, 1000);
+      const scan = new LiveTcpScan(fds, 1000);
       const chunks: Uint8Array[] = [];
       for (let chunk = scan.next(); chunk !== null; chunk = scan.next()) {
         assert.equal(chunk.byteLength % LIVE_RECORD_SIZE, 0, 'whole records only');
@@ -229,9 +234,11 @@ describe('ebpf_network live scan reading', () => {
       assert.ok(chunks.length > 5, `spread over several reads, got ${chunks.length}`);
       assert.deepEqual(Buffer.concat(chunks), Buffer.from(all));
       assert.equal(scan.next(), null);
-      // The number may be reused at once (by the lookup itself): closed means it no longer names our file.
-      const target = (() => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } })();
-      assert.notEqual(target, path, 'the fd is closed once the pass is over');
+      // A number may be reused at once (by the lookup itself): closed means it no longer names our file.
+      fds.forEach((fd, i) => {
+        const target = (() => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } })();
+        assert.notEqual(target, paths[i], `fd ${i} is closed once the pass is over`);
+      });
       scan.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
