@@ -180,8 +180,11 @@ struct ne_stats {
 	__u64 rate_limited;  /* records dropped by the per-second cap */
 	__u64 map_full;      /* socket/listener table updates that failed */
 	__u64 read_errors;   /* bpf_probe_read_* failures while capturing */
-	__u64 _reserved;
-}; /* 64 */
+	__u64 skipped_opaque;          /* reads/writes not copied: the stream is nothing we parse */
+	__u64 skipped_opaque_bytes;
+	__u64 skipped_encrypted;       /* reads/writes not copied: TLS past its handshake */
+	__u64 skipped_encrypted_bytes;
+}; /* 88 */
 
 /* The decoder reads these sizes; a change here must be a deliberate change there too. */
 _Static_assert(sizeof(struct ne_header) == 56, "ne_header layout");
@@ -194,6 +197,6 @@ _Static_assert(sizeof(struct ne_sock_owner) == 56, "ne_sock_owner layout");
 _Static_assert(sizeof(struct ne_icmp) == 112, "ne_icmp layout");
 _Static_assert(sizeof(struct ne_payload) == 112, "ne_payload layout");
 _Static_assert(sizeof(struct ne_config) == 112, "ne_config layout");
-_Static_assert(sizeof(struct ne_stats) == 64, "ne_stats layout");
+_Static_assert(sizeof(struct ne_stats) == 88, "ne_stats layout");
 
 #endif /* NET_EVENTS_H */

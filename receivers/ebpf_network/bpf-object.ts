@@ -18,7 +18,7 @@ import {
 export const DEFAULT_OBJECT_PATH = join(__dirname, '..', '..', 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
-export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'payload' | 'bench';
+export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'bench';
 
 export interface ProgramSpec {
   name: string;
@@ -40,8 +40,7 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_sock_create', group: 'socket_create', cgroup: true },
   { name: 'on_egress', group: 'packet', cgroup: true },
   { name: 'on_ingress', group: 'packet', cgroup: true },
-  { name: 'on_sys_enter', group: 'payload', cgroup: false },
-  { name: 'on_sys_exit', group: 'payload', cgroup: false },
+  { name: 'on_udp_recv_exit', group: 'udp_payload', cgroup: false },
   { name: 'bench_burst', group: 'bench', cgroup: false },
 ];
 
@@ -49,12 +48,13 @@ export function groupsFor(config: KernelConfig): Set<ProgramGroup> {
   const groups = new Set<ProgramGroup>();
   if (config.enableTcp) groups.add('tcp');
   if (config.enableTcp && config.enableLiveTcp) groups.add('tcp_live');
-  if (config.enableTcp || config.enableUdp || config.enableIcmp) groups.add('owner');
+  // on_sock_send/recv learn owners and capture payload.
+  if (config.enableTcp || config.enableUdp || config.enableIcmp || config.enablePayload) groups.add('owner');
   if (config.enableUdp || config.enableIcmp) {
     groups.add('packet');
     groups.add('socket_create');
   }
-  if (config.enablePayload) groups.add('payload');
+  if (config.enablePayload && config.enableUdp) groups.add('udp_payload');
   if (config.benchTid) groups.add('bench');
   return groups;
 }
@@ -88,6 +88,20 @@ export interface KernelStats {
   rateLimited: number;
   mapFull: number;
   readErrors: number;
+  /** Reads/writes of streams that are nothing the l7 processor parses, not copied. */
+  skippedOpaque: number;
+  skippedOpaqueBytes: number;
+  /** Reads/writes of TLS streams past their handshake, not copied. */
+  skippedEncrypted: number;
+  skippedEncryptedBytes: number;
+}
+
+/** Counters before the kernel said anything. */
+export function emptyKernelStats(): KernelStats {
+  return {
+    records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0,
+    skippedOpaque: 0, skippedOpaqueBytes: 0, skippedEncrypted: 0, skippedEncryptedBytes: 0,
+  };
 }
 
 const VERIFIER_LOG_TAIL_LINES = 120;
@@ -237,7 +251,7 @@ export class BpfNetObject {
 
   /** Per-CPU counters summed. */
   readStats(): KernelStats {
-    const totals: KernelStats = { records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0 };
+    const totals = emptyKernelStats();
     if (!this.obj) return totals;
     const rc = libbpf().lookupElem(this.statsMap, this.statsKey, this.statsValue);
     if (rc < 0) throw new Error(`reading kernel counters: ${errnoName(rc)}`);
@@ -254,6 +268,10 @@ export class BpfNetObject {
       totals.rateLimited += u64(base + f.rate_limited);
       totals.mapFull += u64(base + f.map_full);
       totals.readErrors += u64(base + f.read_errors);
+      totals.skippedOpaque += u64(base + f.skipped_opaque);
+      totals.skippedOpaqueBytes += u64(base + f.skipped_opaque_bytes);
+      totals.skippedEncrypted += u64(base + f.skipped_encrypted);
+      totals.skippedEncryptedBytes += u64(base + f.skipped_encrypted_bytes);
     }
     return totals;
   }

@@ -48,8 +48,11 @@ export const STRUCTS = {
     },
   },
   ne_stats: {
-    size: 64,
-    fields: { records: 0, ring_lost: 8, truncated: 16, sampled_out: 24, rate_limited: 32, map_full: 40, read_errors: 48 },
+    size: 88,
+    fields: {
+      records: 0, ring_lost: 8, truncated: 16, sampled_out: 24, rate_limited: 32, map_full: 40, read_errors: 48,
+      skipped_opaque: 56, skipped_opaque_bytes: 64, skipped_encrypted: 72, skipped_encrypted_bytes: 80,
+    },
   },
 } as const satisfies Record<string, StructLayout>;
 

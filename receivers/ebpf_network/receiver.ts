@@ -19,7 +19,7 @@
 import type { Consumer, ComponentSettings, Host, Receiver } from '../../core/component';
 import { UserFacingError } from '../../core/config/errors';
 import type { NetworkEvent } from '../../core/events';
-import { BpfLoadError, BpfNetObject, type KernelStats } from './bpf-object';
+import { BpfLoadError, BpfNetObject, emptyKernelStats, type KernelStats } from './bpf-object';
 import { BootClock } from './clock';
 import type { EbpfNetworkReceiverConfig } from './config.generated';
 import { EventDecoder } from './decoder';
@@ -259,6 +259,10 @@ export class EbpfNetworkReceiver implements Receiver {
     t.registerGauge('rate_limited', k((s) => s.rateLimited));
     t.registerGauge('map_full', k((s) => s.mapFull));
     t.registerGauge('read_errors', k((s) => s.readErrors));
+    t.registerGauge('payload_skipped_opaque', k((s) => s.skippedOpaque));
+    t.registerGauge('payload_skipped_opaque_bytes', k((s) => s.skippedOpaqueBytes));
+    t.registerGauge('payload_skipped_encrypted', k((s) => s.skippedEncrypted));
+    t.registerGauge('payload_skipped_encrypted_bytes', k((s) => s.skippedEncryptedBytes));
     t.registerGauge('kernel_records', k((s) => s.records));
     t.registerGauge('malformed_records', () => (this.decoder?.stats.malformed ?? 0) + (this.decoder?.stats.unknownType ?? 0));
     t.registerGauge('flows', () => this.flows?.size ?? 0);
@@ -275,7 +279,7 @@ export class EbpfNetworkReceiver implements Receiver {
     if (this.object && (!this.statsCache || now - this.statsCache.at >= STATS_CACHE_MS)) {
       this.statsCache = { at: now, stats: this.object.readStats() };
     }
-    return this.statsCache?.stats ?? { records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0 };
+    return this.statsCache?.stats ?? emptyKernelStats();
   }
 
   /** A safety net (a lost wake-up strands nothing for long) and the periodic checks. */
@@ -479,7 +483,7 @@ export class EbpfNetworkReceiver implements Receiver {
     try {
       return this.object!.readStats();
     } catch {
-      return this.statsCache?.stats ?? { records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0 };
+      return this.statsCache?.stats ?? emptyKernelStats();
     }
   }
 }

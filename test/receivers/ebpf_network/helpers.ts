@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import type { Receiver } from '../../../core/component';
 import type { NetworkEvent } from '../../../core/events';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
+import type { BpfNetObject, KernelStats } from '../../../receivers/ebpf_network/bpf-object';
 import { factory, type EbpfNetworkConfig } from '../../../receivers/ebpf_network';
 import { requirements } from '../../../receivers/ebpf_network/preflight';
 
@@ -95,6 +96,13 @@ export async function runPeer(args: string[], event: string): Promise<PeerLine> 
 export interface RunningReceiver {
   receiver: Receiver;
   consumer: CollectingConsumer;
+}
+
+/** The kernel counters now (the receiver's gauges cache them for a second). */
+export function freshKernelStats(rx: RunningReceiver): KernelStats {
+  const object = (rx.receiver as unknown as { object?: BpfNetObject }).object;
+  if (!object) throw new Error('the receiver has no kernel object: not started on the real kernel');
+  return object.readStats();
 }
 
 export function testConfig(overrides: Partial<EbpfNetworkConfig> = {}): EbpfNetworkConfig {

@@ -5,8 +5,8 @@
  * server, received by the client), each with the right pid, fd, ports and direction.
  */
 import assert from 'node:assert/strict';
-import type { PayloadEvent } from '../../../core/events';
-import { requireKernel, runPeer, startPeer, startReceiver, type RunningReceiver } from './helpers';
+import type { NetworkEvent, PayloadEvent } from '../../../core/events';
+import { freshKernelStats, requireKernel, runPeer, startPeer, startReceiver, type RunningReceiver } from './helpers';
 
 const text = (e: PayloadEvent) => Buffer.from(e.data).toString('latin1');
 
@@ -101,21 +101,45 @@ describe('ebpf_network payload capture on the real kernel', function () {
     }
   });
 
-  it('captures UDP datagrams with the peer of an unconnected socket', async () => {
+  it('captures DNS datagrams with the peer of an unconnected socket, at the sender and the receiver', async () => {
     const server = startPeer(['udp-server', '127.0.0.1', '5']);
     try {
       const port = (await server.next('listening')).port!;
-      const client = await runPeer(['udp-client', '127.0.0.1', String(port), '7', '1'], 'done');
+      const client = await runPeer(['udp-client', '127.0.0.1', String(port), 'dns', '1'], 'done');
+      const isQuery = (e: NetworkEvent): e is PayloadEvent => e.kind === 'payload' && e.transport === 'udp' && e.data.length > 2 && e.data[0] === 0x12 && e.data[1] === 0x34;
       const events = await rx.consumer.waitFor(
-        (evs) => evs.some((e) => e.kind === 'payload' && e.transport === 'udp' && e.process.pid === client.pid && e.dataDirection === 'send'),
+        (evs) => evs.filter(isQuery).length >= 2,
         10000,
-        'UDP payload',
+        'the DNS query at both ends',
       );
-      const sent = events.find((e): e is PayloadEvent => e.kind === 'payload' && e.transport === 'udp' && e.process.pid === client.pid && e.dataDirection === 'send')!;
+      const sent = events.filter(isQuery).find((e) => e.process.pid === client.pid && e.dataDirection === 'send')!;
+      assert.ok(sent, 'captured where it was sent');
       assert.equal(sent.remotePort, port);
       assert.equal(sent.remoteAddress, '127.0.0.1');
-      assert.equal(sent.data.length, 7);
-      assert.ok(sent.data.every((b) => b === 0x64));
+      assert.equal(sent.data.length, 30);
+      // The receiving socket is unconnected: the sender's address comes from recvfrom's result.
+      const received = events.filter(isQuery).find((e) => e.process.pid === server.child.pid && e.dataDirection === 'recv')!;
+      assert.ok(received, 'captured where it was received');
+      assert.equal(received.localPort, port);
+      assert.equal(received.remotePort, client.localPort);
+      assert.equal(received.remoteAddress, '127.0.0.1');
+      assert.deepEqual(received.data, sent.data);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('counts datagrams that are not DNS instead of copying them', async () => {
+    const server = startPeer(['udp-server', '127.0.0.1', '5']);
+    try {
+      const port = (await server.next('listening')).port!;
+      const before = freshKernelStats(rx).skippedOpaque;
+      const client = await runPeer(['udp-client', '127.0.0.1', String(port), '64', '3'], 'done');
+      await new Promise((r) => setTimeout(r, 300));
+      const copied = rx.consumer.ofKind('payload').filter((e) => e.transport === 'udp' && (e.process.pid === client.pid || e.process.pid === server.child.pid));
+      assert.deepEqual(copied, [], 'no datagram of this exchange was copied');
+      // 3 sent and 3 received at the client, 3 received and 3 answered at the server.
+      assert.ok(freshKernelStats(rx).skippedOpaque - before >= 12, 'each counted as skipped');
     } finally {
       await server.stop();
     }

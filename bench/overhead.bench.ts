@@ -1,0 +1,322 @@
+/**
+ * What the observer costs the workload it watches: nginx on loopback driven by wrk, alternating
+ * rounds without and with a tracer, as a user would measure it.
+ *
+ *   npm run bench -- overhead [--rounds 3] [--seconds 5] [--warmup 4] [--modes keepalive,close]
+ *     [--phases saturation,light] [--tracers shipped,l4,bpftrace] [--light-seconds 20]   (root)
+ *
+ * Needs Debian's `nginx-light wrk bpftrace` (apt-get install nginx-light wrk bpftrace).
+ *
+ * saturation: wrk -t1 -c20 against `location = /ok { return 200 "ok\n"; }` (worker_processes 1),
+ *   once with keep-alive and once with `Connection: close`. Each tracer run (started --warmup s
+ *   before wrk) sits between two baseline runs; its ratio is its req/s over the mean of those
+ *   neighbours, so drift of this shared machine cancels out. Tracers: the shipped pipeline
+ *   (collector.yaml, stdout to /dev/null), L4 only (no payload capture: ebpf_network ->
+ *   conntrack -> stdout), and a minimal bpftrace capture (64 B of every read/write/recvfrom/
+ *   sendto buffer into a map) as the yardstick. For the shipped pipeline it also reports the
+ *   HTTP transactions counted against 2 x wrk's requests (both ends) and the ring records lost.
+ * light: 100 requests/s (10 every 100 ms over 4 keep-alive connections, node's http client) for
+ *   --light-seconds, then as long idle; CPU of the observer process from /proc/PID/stat.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+function option(name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+}
+const ROUNDS = Number(option('rounds', '3'));
+const SECONDS = Number(option('seconds', '5'));
+const WARMUP_MS = Number(option('warmup', '4')) * 1000;
+const LIGHT_SECONDS = Number(option('light-seconds', '20'));
+const MODES = option('modes', 'keepalive,close').split(',');
+const PHASES = option('phases', 'saturation,light').split(',');
+const TRACERS = option('tracers', 'shipped,l4,bpftrace').split(',');
+const ROOT = join(__dirname, '..');
+const CLOCK_TICKS = 100;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function requireTools(): void {
+  const missing = ['nginx', 'wrk', 'bpftrace'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+  if (missing.length > 0) {
+    console.error(`missing ${missing.join(', ')}: apt-get install nginx-light wrk bpftrace`);
+    process.exit(1);
+  }
+  if (process.getuid?.() !== 0) {
+    console.error('the overhead benchmark loads eBPF programs: run it as root');
+    process.exit(1);
+  }
+  // bpftrace's syscall tracepoints are found through tracefs, which not every host mounts.
+  if (TRACERS.includes('bpftrace') && spawnSync('test', ['-d', '/sys/kernel/tracing/events/syscalls']).status !== 0) {
+    console.log('mounting tracefs at /sys/kernel/tracing for bpftrace');
+    spawnSync('mount', ['-t', 'tracefs', 'tracefs', '/sys/kernel/tracing'], { stdio: 'inherit' });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** A stopped child: its exit is awaited so the next run starts on a quiet machine. */
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 30 s:\n${seen.slice(-2000)}`)), 30_000);
+    child[stream]!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}:\n${seen.slice(-2000)}`));
+    });
+  });
+}
+
+async function startNginx(dir: string, port: number): Promise<ChildProcess> {
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, `worker_processes 1;
+daemon off;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'nginx-error.log')};
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir};
+  server { listen 127.0.0.1:${port}; location = /ok { return 200 "ok\\n"; } }
+}
+`);
+  const nginx = spawn('nginx', ['-c', conf], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    await sleep(50);
+    if (spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0) return nginx;
+  }
+  throw new Error('nginx did not start listening');
+}
+
+interface WrkResult {
+  requestsPerSecond: number;
+  requests: number;
+}
+
+function runWrk(port: number, mode: string): WrkResult {
+  const extra = mode === 'close' ? ['-H', 'Connection: close'] : [];
+  const out = spawnSync('wrk', ['-t1', '-c20', `-d${SECONDS}s`, ...extra, `http://127.0.0.1:${port}/ok`], { encoding: 'utf8' });
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out.stdout);
+  const total = /(\d+) requests in/.exec(out.stdout);
+  if (!rps || !total) throw new Error(`wrk failed: ${out.stdout}${out.stderr}`);
+  return { requestsPerSecond: Number(rps[1]), requests: Number(total[1]) };
+}
+
+const L4_CONFIG = `receivers:
+  ebpf_network:
+    enable_l7_capture: false
+processors:
+  conntrack: {}
+exporters:
+  stdout:
+    format: json
+service:
+  pipelines:
+    network:
+      receivers: [ebpf_network]
+      processors: [conntrack]
+      exporters: [stdout]
+`;
+
+// The issue's yardstick: 64 bytes of each buffer into a map, nothing sent to user space.
+const BPFTRACE_SCRIPT = `
+tracepoint:syscalls:sys_enter_write { @data[tid] = buf(args->buf, 64); }
+tracepoint:syscalls:sys_enter_sendto { @data[tid] = buf(args->buff, 64); }
+tracepoint:syscalls:sys_enter_read { @rbuf[tid] = (uint64)args->buf; }
+tracepoint:syscalls:sys_enter_recvfrom { @rbuf[tid] = (uint64)args->ubuf; }
+tracepoint:syscalls:sys_exit_read, tracepoint:syscalls:sys_exit_recvfrom /@rbuf[tid]/ {
+  if (args->ret > 0) { @data[tid] = buf(@rbuf[tid], 64); }
+  delete(@rbuf[tid]);
+}
+END { clear(@data); clear(@rbuf); }
+`;
+
+interface Tracer {
+  name: string;
+  start(): Promise<ChildProcess>;
+}
+
+function tracers(dir: string): Tracer[] {
+  const l4Config = join(dir, 'l4.yaml');
+  writeFileSync(l4Config, L4_CONFIG);
+  const observer = (config: string) => async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'network-observer.js'), 'run', '--config', config], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await waitForOutput(child, 'stderr', /running \d+ pipeline/, `network-observer ${config}`);
+    return child;
+  };
+  const all: Tracer[] = [
+    { name: 'shipped', start: observer(join(ROOT, 'collector.yaml')) },
+    { name: 'l4', start: observer(l4Config) },
+    {
+      name: 'bpftrace',
+      start: async () => {
+        const child = spawn('bpftrace', ['-e', BPFTRACE_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const stderr = collectStderr(child);
+        await waitForOutput(child, 'stdout', /Attaching \d+ probe/, 'bpftrace').catch((error: Error) => {
+          throw new Error(`${error.message}${stderr()}`);
+        });
+        return child;
+      },
+    },
+  ];
+  return all.filter((t) => TRACERS.includes(t.name));
+}
+
+/** The observer's counters, printed on stderr when it stops. */
+function collectStderr(child: ChildProcess): () => string {
+  let text = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+    if (text.length > 1 << 20) text = text.slice(-(1 << 19));
+  });
+  return () => text;
+}
+
+function counter(text: string, name: string): number {
+  const m = new RegExp(`\\b${name}=(\\d+)`).exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function saturation(port: number, list: Tracer[], mode: string): Promise<void> {
+  console.log(`\nsaturation, ${mode === 'close' ? "wrk -H 'Connection: close'" : 'keep-alive'}: wrk -t1 -c20 -d${SECONDS}s, ${ROUNDS} rounds`);
+  const ratios = new Map<string, number[]>(list.map((t) => [t.name, []]));
+  const baselines: number[] = [];
+  let before = runWrk(port, mode).requestsPerSecond;
+  baselines.push(before);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const tracer of list) {
+      const child = await tracer.start();
+      const stderr = collectStderr(child);
+      await sleep(WARMUP_MS);
+      const traced = runWrk(port, mode);
+      await stop(child, tracer.name === 'bpftrace' ? 'SIGINT' : 'SIGTERM');
+      const after = runWrk(port, mode).requestsPerSecond;
+      baselines.push(after);
+      const ratio = traced.requestsPerSecond / ((before + after) / 2);
+      ratios.get(tracer.name)!.push(ratio);
+      let detail = '';
+      if (tracer.name === 'shipped') {
+        const text = stderr();
+        detail = `  http transactions ${counter(text, 'transactions_http')} of ${2 * traced.requests} (both ends), ring_lost ${counter(text, 'ring_lost')}`;
+      }
+      console.log(`  round ${round} ${tracer.name.padEnd(9)} ${traced.requestsPerSecond.toFixed(0).padStart(7)} req/s, baselines ${before.toFixed(0)}/${after.toFixed(0)}: ratio ${ratio.toFixed(3)}${detail}`);
+      before = after;
+    }
+  }
+  console.log(`  ${'tracer'.padEnd(9)} | ${Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`).join(' | ')} | median`);
+  for (const [name, rs] of ratios) {
+    console.log(`  ${name.padEnd(9)} | ${rs.map((r) => r.toFixed(3).padStart(7)).join(' | ')} | ${median(rs).toFixed(3)}`);
+  }
+  console.log(`  baseline req/s: median ${median(baselines).toFixed(0)} (${baselines.length} runs)`);
+}
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+/** 10 requests every 100 ms over 4 keep-alive connections, for `seconds`. */
+async function steadyLoad(port: number, seconds: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  let done = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/ok', agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          done++;
+          resolve();
+        });
+      });
+      req.on('error', () => resolve());
+      req.end();
+    });
+  const until = Date.now() + seconds * 1000;
+  while (Date.now() < until) {
+    const tick = Date.now();
+    await Promise.all(Array.from({ length: 10 }, one));
+    await sleep(Math.max(0, 100 - (Date.now() - tick)));
+  }
+  agent.destroy();
+  return done;
+}
+
+async function light(port: number, list: Tracer[]): Promise<void> {
+  console.log(`\nlight load: 100 requests/s for ${LIGHT_SECONDS} s, then ${LIGHT_SECONDS} s idle; CPU of the observer (% of one core)`);
+  for (const tracer of list.filter((t) => t.name !== 'bpftrace')) {
+    const child = await tracer.start();
+    await sleep(WARMUP_MS);
+    const pid = child.pid!;
+    let ticks = cpuTicks(pid);
+    let t0 = performance.now();
+    const requests = await steadyLoad(port, LIGHT_SECONDS);
+    const loaded = ((cpuTicks(pid) - ticks) / CLOCK_TICKS / ((performance.now() - t0) / 1000)) * 100;
+    ticks = cpuTicks(pid);
+    t0 = performance.now();
+    await sleep(LIGHT_SECONDS * 1000);
+    const idle = ((cpuTicks(pid) - ticks) / CLOCK_TICKS / ((performance.now() - t0) / 1000)) * 100;
+    await stop(child);
+    console.log(`  ${tracer.name.padEnd(9)} ${requests} requests: ${loaded.toFixed(2)} % under load, ${idle.toFixed(2)} % idle`);
+  }
+}
+
+async function main(): Promise<void> {
+  requireTools();
+  const dir = mkdtempSync(join(tmpdir(), 'netobs-overhead-'));
+  const port = await freePort();
+  const nginx = await startNginx(dir, port);
+  try {
+    const list = tracers(dir);
+    console.log(`machine: ${spawnSync('nproc').stdout.toString().trim()} cores, kernel ${spawnSync('uname', ['-r']).stdout.toString().trim()}, node ${process.version}`);
+    if (PHASES.includes('saturation')) for (const mode of MODES) await saturation(port, list, mode);
+    if (PHASES.includes('light')) await light(port, list);
+  } finally {
+    await stop(nginx, 'SIGQUIT');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What every program family shares: the load-time configuration, the ring and its batched
+ * wake-ups, the per-CPU counters, the socket-ownership table and the helpers that fill record
+ * headers and address tuples.
+ */
+#ifndef NE_COMMON_BPF_H
+#define NE_COMMON_BPF_H
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_ICMPV6_ 58
+
+/* TCP states (include/net/tcp_states.h); vmlinux.h carries them as an anonymous enum. */
+#define S_ESTABLISHED 1
+#define S_SYN_SENT 2
+#define S_SYN_RECV 3
+#define S_FIN_WAIT1 4
+#define S_CLOSE 7
+#define S_CLOSE_WAIT 8
+#define S_LAST_ACK 9
+#define S_LISTEN 10
+
+#define ECONNRESET_ 104
+#define EPIPE_ 32
+
+const volatile struct ne_config cfg = {
+	.sampling_pct = 100,
+	.wakeup_threshold = 64 * 1024,
+	.capture_bytes = 4096,
+	.enable_ipv4 = 1,
+	.enable_ipv6 = 1,
+	.enable_tcp = 1,
+	.enable_udp = 1,
+	.enable_icmp = 1,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* ring_buffer_size, set before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ne_stats);
+} stats SEC(".maps");
+
+/*
+ * Per-CPU scratch where a payload record is assembled before bpf_ringbuf_output (its size
+ * varies, which bpf_ringbuf_reserve cannot take). data[] is twice the largest capture so the
+ * verifier can prove offset (< NE_MAX_CAPTURE) + length (<= NE_MAX_CAPTURE) stays inside.
+ * `any` only names every record struct, so all of them are in the object's BTF for the
+ * decoder's layout test.
+ */
+union ne_any_record {
+	struct ne_tcp_open tcp_open;
+	struct ne_tcp_close tcp_close;
+	struct ne_tcp_fail tcp_fail;
+	struct ne_udp_pkt udp_pkt;
+	struct ne_sock_owner sock_owner;
+	struct ne_icmp icmp;
+	struct ne_payload payload;
+};
+
+struct ne_scratch {
+	struct ne_payload rec;
+	__u8 data[2 * NE_MAX_CAPTURE];
+	union ne_any_record any;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ne_scratch);
+} scratch SEC(".maps");
+
+struct rate_state {
+	__u64 window_start;
+	__u64 count;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rate_state);
+} rate SEC(".maps");
+
+/* Who owns a socket, and what we decided about it. Private to the kernel side. */
+struct sock_info {
+	__u64 start_ns;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 tid;
+	__u32 netns;
+	__u8 direction;
+	__u8 skip;    /* sampled out or the observer's own: every later event shares this fate */
+	__u8 reset;   /* an RST was sent or received */
+	__u8 opened;  /* an open record was emitted */
+	char comm[NE_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* max_tracked_sockets, set before load */
+	__type(key, __u64);         /* socket cookie */
+	__type(value, struct sock_info);
+} socks SEC(".maps");
+
+struct listen_key {
+	__u32 netns;
+	__u16 port;
+	__u16 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct listen_key);
+	__type(value, struct sock_info);
+} listeners SEC(".maps");
+
+/*
+ * Marks the TCP sockets whose connection.opened was reported, in socket-local storage: the
+ * dump_live_tcp iterator walks exactly these, in every network namespace, and the mark goes
+ * away with the socket. The value is only a presence flag.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} live_tcp SEC(".maps");
+
+/* Network namespaces (inode numbers) holding sockets marked in live_tcp: where the scan goes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} live_netns SEC(".maps");
+
+
+static __always_inline struct ne_stats *stats_slot(void)
+{
+	__u32 k = 0;
+	return bpf_map_lookup_elem(&stats, &k);
+}
+
+#define STAT_INC(field)                                   \
+	do {                                              \
+		struct ne_stats *__s = stats_slot();      \
+		if (__s)                                  \
+			__s->field++;                     \
+	} while (0)
+
+static __always_inline bool rate_ok(void)
+{
+	if (!cfg.max_events_per_sec_per_cpu)
+		return true;
+	__u32 k = 0;
+	struct rate_state *r = bpf_map_lookup_elem(&rate, &k);
+	if (!r)
+		return true;
+	__u64 now = bpf_ktime_get_ns();
+	if (now - r->window_start >= 1000000000ULL) {
+		r->window_start = now;
+		r->count = 0;
+	}
+	if (r->count >= cfg.max_events_per_sec_per_cpu) {
+		STAT_INC(rate_limited);
+		return false;
+	}
+	r->count++;
+	return true;
+}
+
+static __always_inline void *reserve(__u32 size)
+{
+	if (!rate_ok())
+		return NULL;
+	void *rec = bpf_ringbuf_reserve(&events, size, 0);
+	if (!rec)
+		STAT_INC(ring_lost);
+	return rec;
+}
+
+/*
+ * Boot-time stamp of the last wake-up forced for the reader. Shared by every CPU without
+ * locking: a lost update costs at most one extra wake-up.
+ */
+static __u64 last_wakeup_ns;
+
+/*
+ * Batched wake-ups: the reader is woken when a record crosses wakeup_threshold bytes pending
+ * (so the ring never fills unnoticed), or when it is the first record wakeup_interval after
+ * the last forced wake-up (so records that trickle in below the threshold wait at most that
+ * long). Traffic itself carries the clock: a quiet ring wakes nobody and the reader needs no
+ * polling timer. Waking on every record costs ~10x more CPU; forcing a wake-up on every
+ * record while the reader is behind would cost an irq_work per record for nothing.
+ */
+static __always_inline __u64 wakeup_flag(__u64 pending, __u64 size, __u64 now_ns)
+{
+	bool crossed = pending >= cfg.wakeup_threshold && pending < (__u64)cfg.wakeup_threshold + size + 8;
+	__u64 interval_ns = (__u64)cfg.wakeup_interval_us * 1000;
+	if (crossed || (interval_ns && now_ns - last_wakeup_ns >= interval_ns)) {
+		last_wakeup_ns = now_ns;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* `rec` starts with its ne_header, filled in, whose stamp is the record's time. */
+static __always_inline void submit(void *rec, __u32 size)
+{
+	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(rec, wakeup_flag(pending, size, ((struct ne_header *)rec)->ts_ns));
+	STAT_INC(records);
+}
+
+/* Per-socket sampling so all events of one connection share fate. */
+static __always_inline bool sampled_in(__u64 cookie)
+{
+	if (cfg.sampling_pct >= 100)
+		return true;
+	__u64 h = cookie * 0x9E3779B97F4A7C15ULL;
+	return ((h >> 32) % 100) < cfg.sampling_pct;
+}
+
+static __always_inline bool ports_ok(__u16 a, __u16 b)
+{
+	int i;
+#pragma unroll
+	for (i = 0; i < NE_MAX_PORTS; i++) {
+		if (i < cfg.n_exclude_ports && (cfg.exclude_ports[i] == a || cfg.exclude_ports[i] == b))
+			return false;
+	}
+	if (cfg.n_ports == 0)
+		return true;
+#pragma unroll
+	for (i = 0; i < NE_MAX_PORTS; i++) {
+		if (i < cfg.n_ports && (cfg.ports[i] == a || cfg.ports[i] == b))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void owner_from_current(struct sock_info *o)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	o->pid = id >> 32;
+	o->tid = (__u32)id;
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+static __always_inline void fill_header(struct ne_header *h, __u16 type, __u16 size, __u64 cookie,
+					const struct sock_info *o)
+{
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cookie = cookie;
+	h->type = type;
+	h->size = size;
+	if (o) {
+		h->cgroup_id = o->cgroup_id;
+		h->pid = o->pid;
+		h->tid = o->tid;
+		h->netns = o->netns;
+		__builtin_memcpy(h->comm, o->comm, NE_COMM_LEN);
+	}
+}
+
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
+}
+
+static __always_inline void unmap_v4(__u8 *a)
+{
+	__u32 *w = (__u32 *)a;
+	w[0] = w[3];
+	w[1] = 0;
+	w[2] = 0;
+	w[3] = 0;
+}
+
+/* Fills the tuple from a socket; false when the family is not observed. */
+static __always_inline bool tuple_from_sock(struct ne_tuple *t, const struct sock *sk, __u8 proto)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	/* inet_sport, not skc_num: TCP releases the port (skc_num = 0) before the ->CLOSE trace. */
+	t->lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	t->proto = proto;
+	if (family == AF_INET) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(t->laddr, &l, 4);
+		__builtin_memcpy(t->raddr, &r, 4);
+		t->family = 4;
+		return cfg.enable_ipv4;
+	}
+	if (family != AF_INET6)
+		return false;
+	BPF_CORE_READ_INTO(&t->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	BPF_CORE_READ_INTO(&t->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	if (is_v4_mapped(t->raddr) || is_v4_mapped(t->laddr)) {
+		unmap_v4(t->laddr);
+		unmap_v4(t->raddr);
+		t->family = 4;
+		t->flags |= NE_TUPLE_V4_MAPPED;
+		return cfg.enable_ipv4;
+	}
+	t->family = 6;
+	return cfg.enable_ipv6;
+}
+
+static __always_inline __u32 sock_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline bool excluded_pid(__u32 pid)
+{
+	return cfg.exclude_tgid && pid == cfg.exclude_tgid;
+}
+
+/* Every later event of the socket shares this: the observer's own, or sampled out. */
+static __always_inline void decide_skip(struct sock_info *n, __u64 cookie)
+{
+	if (excluded_pid(n->pid))
+		n->skip = 1;
+	else if (!sampled_in(cookie)) {
+		n->skip = 1;
+		STAT_INC(sampled_out);
+	}
+}
+
+#endif /* NE_COMMON_BPF_H */

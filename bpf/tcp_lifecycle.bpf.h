@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * TCP lifecycle from tp_btf/inet_sock_set_state, following bcc tcplife / Coroot: the owning
+ * process is captured at the transitions that run in process context (CLOSE->SYN_SENT on
+ * connect, ->LISTEN on listen, ESTABLISHED->FIN_WAIT1 / CLOSE_WAIT->LAST_ACK on close) and
+ * kept in a cookie-keyed map for the transitions that run in softirq (SYN_SENT->ESTABLISHED,
+ * SYN_RECV->ESTABLISHED, ->CLOSE). Counters are read from tcp_sock at close.
+ */
+#ifndef NE_TCP_LIFECYCLE_BPF_H
+#define NE_TCP_LIFECYCLE_BPF_H
+
+static __always_inline void emit_tcp_open(const struct sock *sk, __u64 cookie, struct sock_info *o)
+{
+	struct ne_tuple t = {};
+	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
+		return;
+	t.direction = o->direction;
+	struct ne_tcp_open *r = reserve(sizeof(*r));
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_header(&r->h, NE_TCP_OPEN, sizeof(*r), cookie, o);
+	r->t = t;
+	submit(r, sizeof(*r));
+	o->opened = 1;
+}
+
+static __always_inline void emit_tcp_fail(const struct sock *sk, __u64 cookie, struct sock_info *o)
+{
+	struct ne_tuple t = {};
+	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
+		return;
+	t.direction = NE_DIR_OUTBOUND;
+	struct ne_tcp_fail *r = reserve(sizeof(*r));
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_header(&r->h, NE_TCP_FAIL, sizeof(*r), cookie, o);
+	r->t = t;
+	r->error = BPF_CORE_READ(sk, sk_err);
+	submit(r, sizeof(*r));
+}
+
+/* Cumulative counters of a TCP socket, for its close or live record. */
+static __always_inline void fill_tcp_counters(struct ne_tcp_close *r, const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	/*
+	 * Application bytes, as the process wrote and read them: bytes_acked and bytes_received
+	 * also count the SYN/FIN sequence numbers, so use payload sent minus retransmitted, and
+	 * received minus the peer's FIN (tcp_fin() sets SOCK_DONE when it consumed one).
+	 */
+	__u64 sent = BPF_CORE_READ(tp, bytes_sent);
+	__u64 resent = BPF_CORE_READ(tp, bytes_retrans);
+	r->bytes_sent = sent > resent ? sent - resent : 0;
+	__u64 received = BPF_CORE_READ(tp, bytes_received);
+	unsigned long sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	if ((sk_flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))) && received > 0)
+		received--;
+	r->bytes_received = received;
+	r->segs_out = BPF_CORE_READ(tp, segs_out);
+	r->segs_in = BPF_CORE_READ(tp, segs_in);
+	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	r->retransmits = BPF_CORE_READ(tp, total_retrans);
+}
+
+static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, struct sock_info *o, int oldstate)
+{
+	struct ne_tuple t = {};
+	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
+		return;
+	t.direction = o ? o->direction : NE_DIR_UNKNOWN;
+	struct ne_tcp_close *r = reserve(sizeof(*r));
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_header(&r->h, NE_TCP_CLOSE, sizeof(*r), cookie, o);
+	if (!o)
+		r->h.netns = sock_netns(sk);
+	r->t = t;
+	if (o && o->start_ns)
+		r->duration_ns = r->h.ts_ns - o->start_ns;
+	fill_tcp_counters(r, sk);
+	int err = BPF_CORE_READ(sk, sk_err);
+	if ((o && o->reset) || err == ECONNRESET_ || err == EPIPE_)
+		r->reason = NE_CLOSE_RESET;
+	else if (oldstate == S_ESTABLISHED || oldstate == S_SYN_RECV)
+		/* Straight to CLOSE without a FIN exchange is an abort. */
+		r->reason = NE_CLOSE_RESET;
+	else
+		r->reason = NE_CLOSE_FIN;
+	r->old_state = oldstate;
+	submit(r, sizeof(*r));
+}
+
+/* Marks a reported TCP socket for the live scan and notes its namespace. */
+static __always_inline void mark_live(struct sock *sk)
+{
+	if (!bpf_sk_storage_get(&live_tcp, sk, 0, BPF_SK_STORAGE_GET_F_CREATE)) {
+		STAT_INC(map_full);
+		return;
+	}
+	__u32 ns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (!bpf_map_lookup_elem(&live_netns, &ns)) {
+		__u8 one = 1;
+		if (bpf_map_update_elem(&live_netns, &ns, &one, BPF_ANY))
+			STAT_INC(map_full);
+	}
+}
+
+/* Reports the open and marks the socket for the live scan (see live_tcp). */
+static __always_inline void open_and_mark(const struct sock *sk, __u64 cookie, struct sock_info *o)
+{
+	emit_tcp_open(sk, cookie, o);
+	if (cfg.enable_live_tcp && o->opened)
+		mark_live((struct sock *)sk);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (!cfg.enable_tcp)
+		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct sock_info *o;
+
+	if (newstate == S_SYN_SENT) {
+		/* connect(): process context. */
+		struct sock_info n = {};
+		owner_from_current(&n);
+		n.start_ns = bpf_ktime_get_boot_ns();
+		n.netns = sock_netns(sk);
+		n.direction = NE_DIR_OUTBOUND;
+		decide_skip(&n, cookie);
+		if (bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY))
+			STAT_INC(map_full);
+		return 0;
+	}
+
+	if (newstate == S_LISTEN) {
+		/* listen(): process context; inbound connections inherit this owner. */
+		struct sock_info n = {};
+		owner_from_current(&n);
+		n.netns = sock_netns(sk);
+		n.direction = NE_DIR_INBOUND;
+		n.skip = excluded_pid(n.pid);
+		struct listen_key k = { .netns = n.netns, .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		if (bpf_map_update_elem(&listeners, &k, &n, BPF_ANY))
+			STAT_INC(map_full);
+		return 0;
+	}
+
+	if (newstate == S_ESTABLISHED) {
+		if (oldstate == S_SYN_SENT) {
+			o = bpf_map_lookup_elem(&socks, &cookie);
+			if (!o) {
+				/* connect() started before we were loaded. */
+				struct sock_info n = { .direction = NE_DIR_OUTBOUND, .netns = sock_netns(sk) };
+				if (!sampled_in(cookie)) {
+					n.skip = 1;
+					STAT_INC(sampled_out);
+				}
+				bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY);
+				o = bpf_map_lookup_elem(&socks, &cookie);
+				if (!o)
+					return 0;
+			}
+			if (!o->skip)
+				open_and_mark(sk, cookie, o);
+			return 0;
+		}
+		if (oldstate == S_SYN_RECV) {
+			/* Accepted child socket, softirq: owner is the listener's process. */
+			struct sock_info n = {};
+			n.netns = sock_netns(sk);
+			struct listen_key k = { .netns = n.netns, .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+			struct sock_info *l = bpf_map_lookup_elem(&listeners, &k);
+			if (l) {
+				n = *l;
+				n.tid = 0;
+			}
+			n.start_ns = bpf_ktime_get_boot_ns();
+			n.direction = NE_DIR_INBOUND;
+			n.opened = 0;
+			if (!n.skip && !sampled_in(cookie)) {
+				n.skip = 1;
+				STAT_INC(sampled_out);
+			}
+			if (bpf_map_update_elem(&socks, &cookie, &n, BPF_ANY)) {
+				STAT_INC(map_full);
+				return 0;
+			}
+			o = bpf_map_lookup_elem(&socks, &cookie);
+			if (o && !o->skip)
+				open_and_mark(sk, cookie, o);
+		}
+		return 0;
+	}
+
+	if ((oldstate == S_ESTABLISHED && newstate == S_FIN_WAIT1) ||
+	    (oldstate == S_CLOSE_WAIT && newstate == S_LAST_ACK)) {
+		/* close()/shutdown(): process context, the best owner for an accepted socket. */
+		o = bpf_map_lookup_elem(&socks, &cookie);
+		if (o && o->pid == 0 && !o->skip) {
+			owner_from_current(o);
+			if (excluded_pid(o->pid))
+				o->skip = 1;
+		}
+		return 0;
+	}
+
+	if (newstate == S_CLOSE) {
+		if (oldstate == S_LISTEN) {
+			struct listen_key k = { .netns = sock_netns(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+			bpf_map_delete_elem(&listeners, &k);
+			return 0;
+		}
+		o = bpf_map_lookup_elem(&socks, &cookie);
+		if (oldstate == S_SYN_SENT) {
+			if (!o || !o->skip)
+				emit_tcp_fail(sk, cookie, o);
+		} else if (oldstate != S_CLOSE && oldstate != S_SYN_RECV) {
+			if (!o) {
+				/* Opened before we were loaded: report what the kernel still knows. */
+				if (sampled_in(cookie))
+					emit_tcp_close(sk, cookie, NULL, oldstate);
+			} else if (!o->skip) {
+				emit_tcp_close(sk, cookie, o, oldstate);
+			}
+		}
+		if (o)
+			bpf_map_delete_elem(&socks, &cookie);
+	}
+	return 0;
+}
+
+static __always_inline void mark_reset(const struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
+	if (o)
+		o->reset = 1;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(on_tcp_receive_reset, struct sock *sk)
+{
+	if (!cfg.enable_tcp || !sk)
+		return 0;
+	mark_reset(sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_tcp_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	/* sk is NULL for resets answering packets that match no socket. */
+	if (!cfg.enable_tcp || !sk)
+		return 0;
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != S_ESTABLISHED &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != S_CLOSE_WAIT &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != S_FIN_WAIT1)
+		return 0;
+	mark_reset(sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(on_tcp_destroy, struct sock *sk)
+{
+	/* Safety net: a socket that never went through ->CLOSE must not keep its entry. */
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	bpf_map_delete_elem(&socks, &cookie);
+	return 0;
+}
+
+#endif /* NE_TCP_LIFECYCLE_BPF_H */
