@@ -16,12 +16,18 @@ export function durationHrTime(startUs: number, endUs: number): HrTime {
 
 const pad6 = (n: number): string => (n < 10 ? '00000' : n < 100 ? '0000' : n < 1000 ? '000' : n < 10000 ? '00' : n < 100000 ? '0' : '') + n;
 
+// Events come in time order, so most share the second of the one before: its text is kept.
+let cachedSecond = NaN;
+let cachedSecondText = '';
+
 /** `2024-05-01T12:00:00.123456Z`: ISO-8601 with microseconds (Date alone keeps milliseconds). */
 export function isoFromUs(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const iso = new Date(ms).toISOString(); // ....sssZ
-  const micros = Math.floor(us - Math.floor(us / 1e6) * 1e6);
-  return `${iso.slice(0, 19)}.${pad6(micros)}Z`;
+  const second = Math.floor(us / 1e6);
+  if (second !== cachedSecond) {
+    cachedSecondText = new Date(second * 1000).toISOString().slice(0, 19);
+    cachedSecond = second;
+  }
+  return `${cachedSecondText}.${pad6(Math.floor(us - second * 1e6))}Z`;
 }
 
 export function isoFromHrTime(time: HrTime): string {

@@ -42,15 +42,16 @@ export interface SpanJson {
 
 export function spanToJson(event: L7Event, span: ObservedSpan): SpanJson {
   const ctx = span.spanContext();
+  const start = isoFromHrTime(span.startTime);
   const out: SpanJson = {
     signal: 'span',
     kind: event.kind,
-    time: isoFromHrTime(span.startTime),
+    time: start,
     name: span.name,
     span_kind: SPAN_KIND_NAMES[span.kind],
     trace_id: ctx.traceId,
     span_id: ctx.spanId,
-    start_time: isoFromHrTime(span.startTime),
+    start_time: start,
     end_time: isoFromHrTime(span.endTime),
     duration_ms: span.durationUs / 1000,
     status: STATUS_NAMES[span.status.code],

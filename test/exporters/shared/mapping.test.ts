@@ -218,6 +218,11 @@ describe('exporters/shared mapping', () => {
       assert.deepEqual(usToHrTime(1_714_564_800_123_456), [1_714_564_800, 123_456_000]);
       assert.equal(isoFromUs(1_714_564_800_123_456), '2024-05-01T12:00:00.123456Z');
       assert.equal(isoFromUs(1_714_564_800_000_007), '2024-05-01T12:00:00.000007Z');
+      // Out of order and across second, day and year boundaries: the kept second is never reused wrongly.
+      assert.equal(isoFromUs(1_714_564_799_999_999), '2024-05-01T11:59:59.999999Z');
+      assert.equal(isoFromUs(1_714_564_800_500_000), '2024-05-01T12:00:00.500000Z');
+      assert.equal(isoFromUs(1_735_689_600_000_001), '2025-01-01T00:00:00.000001Z');
+      assert.equal(isoFromUs(1_735_689_599_999_000), '2024-12-31T23:59:59.999000Z');
     });
   });
 
