@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { HealthCheckSettings } from './config/resolve';
-import { closeServer, formatEndpoint, listen } from './http-endpoint';
+import { closeServer, formatEndpoint, listen, requestPath } from './http-endpoint';
 import type { Logger } from './logger';
 
 export type CollectorStatus = 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
@@ -14,7 +14,7 @@ export type CollectorStatus = 'starting' | 'running' | 'failed' | 'stopping' | '
 export interface HealthReport {
   status: CollectorStatus;
   pipelines: string[];
-  /** When the pipelines last started running (ISO 8601), if they did. */
+  /** When every component had started, while running. */
   upSince?: Date;
   /** The fatal error of a failed component. */
   error?: string;
@@ -33,7 +33,8 @@ export class HealthServer {
     private readonly logger: Logger,
   ) {
     this.server = createServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://probe').pathname;
+      const path = requestPath(req, res);
+      if (path === undefined) return;
       if (path !== settings.path) {
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`not found: the health status is at ${settings.path}\n`);
         return;

@@ -4,7 +4,7 @@
  * `127.0.0.1:13133`, `[::1]:9464`, `localhost:8888`. Parsing, the schema format, binding with
  * errors that say what to do, and a bounded close live here once.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { UserFacingError } from './config/errors';
@@ -65,6 +65,19 @@ function listenAdvice(error: NodeJS.ErrnoException): string {
       return 'the host name does not resolve; use an IP address such as 0.0.0.0';
     default:
       return `cannot listen: ${error.message}`;
+  }
+}
+
+/**
+ * The path a request asks for, or undefined after answering 400 when its target is not a URL
+ * (a handler that threw would take the process down).
+ */
+export function requestPath(req: IncomingMessage, res: ServerResponse): string | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('bad request target\n');
+    return undefined;
   }
 }
 

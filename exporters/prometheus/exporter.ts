@@ -17,7 +17,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { MetricReader, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { ComponentSettings, Exporter, Host } from '../../core/component';
 import type { NetworkEvent } from '../../core/events';
-import { closeServer, formatEndpoint, listen, parseEndpoint } from '../../core/http-endpoint';
+import { closeServer, formatEndpoint, listen, parseEndpoint, requestPath } from '../../core/http-endpoint';
 import { L7MetricsRecorder } from '../shared/l7-metrics';
 import { observerResource } from '../shared/resource';
 import type { PrometheusExporterConfig } from './config.generated';
@@ -96,7 +96,8 @@ export class PrometheusExporter implements Exporter {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { telemetry, logger } = this.settings;
-    const path = new URL(req.url ?? '/', 'http://scrape').pathname;
+    const path = requestPath(req, res);
+    if (path === undefined) return;
     if (path !== this.config.path) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`not found: metrics are served at ${this.config.path}\n`);
       return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Host } from '../../../core/component';
 import { deepMerge } from '../../../core/config/merge';
@@ -117,6 +117,20 @@ describe('exporters/prometheus', () => {
       assert.equal((await r.get('/prom', 'HEAD')).status, 200);
       assert.equal((await r.get('/prom?x=1')).status, 200);
       assert.equal(r.exporter['settings'].telemetry.get('scrapes'), 2);
+    });
+
+    it('answers 400 to a request target that is not a URL, and keeps serving', async () => {
+      r = await running();
+      const { hostname, port } = new URL(r.exporter.url);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => socket.end('GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(reply, /^HTTP\/1\.1 400 [^]*bad request target/);
+      assert.equal((await r.get()).status, 200);
     });
 
     it('add_metric_suffixes: false keeps the OpenTelemetry names; counters still end in _total', async () => {
