@@ -29,6 +29,13 @@ export function parseEndpoint(text: string): HostPort | undefined {
   return isIP(host) === 4 || HOST_NAME.test(host) ? { host, port } : undefined;
 }
 
+/** An absolute URL path to serve at: `/metrics`, `/` (no query, fragment or spaces). */
+export function isUrlPath(text: string): boolean {
+  return /^\/[^?#\s]*$/.test(text);
+}
+
+export const URL_PATH_FORMAT_MESSAGE = 'must be a URL path such as / or /metrics (starting with /, no query or fragment)';
+
 /** The message the schema's `format: endpoint` check reports. */
 export const ENDPOINT_FORMAT_MESSAGE = 'must be host:port such as 0.0.0.0:9464, 127.0.0.1:13133 or [::1]:9464';
 

@@ -66,7 +66,9 @@ describe('exporters/prometheus', () => {
       for (const endpoint of ['0.0.0.0:9464', '[::1]:9464', 'localhost:0', 'node-1.example:8080']) {
         assert.deepEqual(validateAgainstSchema(factory.configSchema, { endpoint }), [], endpoint);
       }
-      assert.deepEqual(validateAgainstSchema(factory.configSchema, { path: 'metrics' }).map((p) => p.path), [['path']]);
+      for (const path of ['metrics', '/metrics?x=1', '/a b']) {
+        assert.deepEqual(validateAgainstSchema(factory.configSchema, { path }), [{ path: ['path'], message: 'must be a URL path such as / or /metrics (starting with /, no query or fragment)' }], path);
+      }
     });
   });
 
