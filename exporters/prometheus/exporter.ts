@@ -106,7 +106,6 @@ export class PrometheusExporter implements Exporter {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('use GET\n');
       return;
     }
-    telemetry.add('scrapes');
     let body: string;
     try {
       const { resourceMetrics, errors } = await this.reader.collect({ timeoutMillis: COLLECT_TIMEOUT_MS });
@@ -123,6 +122,7 @@ export class PrometheusExporter implements Exporter {
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
       return;
     }
+    telemetry.add('scrapes');
     res.writeHead(200, { 'content-type': CONTENT_TYPE });
     res.end(req.method === 'HEAD' ? undefined : body);
   }

@@ -163,6 +163,21 @@ describe('exporters/prometheus', () => {
     });
   });
 
+  it('answers 503 and counts it when collecting fails (here: its reader was never given a MeterProvider)', async () => {
+    const settings = createTestSettings('exporter', 'prometheus');
+    const exporter = new PrometheusExporter(settings, configOf());
+    await exporter.start({ meterProvider: new MeterProvider(), reportFatalError: () => undefined });
+    try {
+      const res = await fetch(exporter.url);
+      assert.equal(res.status, 503);
+      assert.match(await res.text(), /^collecting metrics failed: /);
+      assert.equal(settings.telemetry.get('scrape_errors'), 1);
+      assert.equal(settings.telemetry.get('scrapes'), 0);
+    } finally {
+      await exporter.shutdown();
+    }
+  });
+
   it('fails to start on a port in use, naming the option and what to do', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
