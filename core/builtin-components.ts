@@ -13,6 +13,7 @@ import { factory as probabilisticSampler } from '../processors/probabilistic_sam
 import { factory as rateLimit } from '../processors/rate_limit';
 import { factory as stdoutExporter } from '../exporters/stdout';
 import { factory as otlpHttpExporter } from '../exporters/otlp_http';
+import { factory as prometheusExporter } from '../exporters/prometheus';
 
 export function builtinFactories(): Factory[] {
   return [
@@ -24,5 +25,6 @@ export function builtinFactories(): Factory[] {
     rateLimit,
     stdoutExporter,
     otlpHttpExporter,
+    prometheusExporter,
   ];
 }

@@ -11,6 +11,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Component, ComponentKind, Exporter, Factory, Host } from './component';
 import type { ResolvedComponent, ResolvedConfig } from './config/resolve';
 import { fanOut, type FanOutTarget } from './fanout';
+import { HealthServer, type CollectorStatus, type HealthReport } from './health';
 import type { Logger } from './logger';
 import type { ComponentRegistry } from './registry';
 import { registerSelfMetrics } from './self-metrics';
@@ -48,12 +49,37 @@ export class Collector {
   private stopPromise: Promise<void> | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly fatalListeners: Array<(error: Error) => void> = [];
+  private healthServer: HealthServer | undefined;
+  /** Set once every component has started. */
+  private upSince: Date | undefined;
+  private fatalError: Error | undefined;
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly registry: ComponentRegistry,
     private readonly logger: Logger,
   ) {}
+
+  /** What the health endpoint reports: running only between a complete start and shutdown. */
+  health(): HealthReport {
+    let status: CollectorStatus;
+    if (this.state === 'stopped') status = 'stopped';
+    else if (this.stopPromise) status = 'stopping';
+    else if (this.fatalError) status = 'failed';
+    else if (this.upSince) status = 'running';
+    else status = 'starting';
+    return {
+      status,
+      pipelines: this.config.pipelines.map((p) => p.name),
+      upSince: status === 'running' ? this.upSince : undefined,
+      error: this.fatalError?.message,
+    };
+  }
+
+  /** The health endpoint's URL once it listens (service::telemetry::health_check). */
+  get healthCheckUrl(): string | undefined {
+    return this.healthServer?.address || undefined;
+  }
 
   /** Called when a running component reports an unrecoverable error. */
   onFatalError(listener: (error: Error) => void): void {
@@ -140,6 +166,7 @@ export class Collector {
     return {
       meterProvider: this.meterProvider!,
       reportFatalError: (error) => {
+        this.fatalError ??= error;
         this.logger.error(`fatal: ${error.message}`);
         for (const listener of this.fatalListeners) listener(error);
       },
@@ -148,7 +175,17 @@ export class Collector {
 
   /** Starts exporters, then processors, then receivers; on a failure stops what started and throws. */
   async start(): Promise<void> {
-    if (this.state === 'new') await this.build();
+    if (this.state !== 'new' && this.state !== 'built') return;
+    // Up before the components are built, so probes see 503 (starting) rather than nothing.
+    await this.startHealthCheck();
+    if (this.state === 'new') {
+      try {
+        await this.build();
+      } catch (error) {
+        await this.healthServer?.stop();
+        throw error;
+      }
+    }
     if (this.state !== 'built') return;
     this.state = 'running';
     const host = this.host();
@@ -167,6 +204,15 @@ export class Collector {
       this.statusTimer = setInterval(() => this.logger.info(`status: ${this.telemetry.statusLine()}`), this.config.telemetry.statusIntervalMs);
       this.statusTimer.unref();
     }
+    this.upSince = new Date();
+  }
+
+  private async startHealthCheck(): Promise<void> {
+    const settings = this.config.telemetry.healthCheck;
+    if (!settings || this.healthServer) return;
+    const server = new HealthServer(settings, () => this.health(), this.logger);
+    await server.start();
+    this.healthServer = server;
   }
 
   /**
@@ -204,6 +250,7 @@ export class Collector {
       this.logger.warn(`flushing metrics on shutdown failed: ${(error as Error).message}`);
     }
     this.state = 'stopped';
+    await this.healthServer?.stop();
   }
 
   private async flushMetrics(deadline: number): Promise<void> {

@@ -32,6 +32,19 @@ export interface CollectorConfigFile {
        * Deadline for draining in-flight data on shutdown.
        */
       shutdown_timeout?: string | number;
+      /**
+       * An HTTP health endpoint for liveness/readiness probes, as the Collector's health_check extension: GET <path> answers 200 with a JSON status while every pipeline runs, 503 while starting, stopping or after a component failed. Absent: no endpoint.
+       */
+      health_check?: {
+        /**
+         * host:port to listen on. 0.0.0.0 is needed for a kubelet probing the pod IP; 127.0.0.1 keeps it on the host.
+         */
+        endpoint?: string;
+        /**
+         * URL path of the status; other paths answer 404.
+         */
+        path?: string;
+      };
     };
   };
 }

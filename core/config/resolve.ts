@@ -4,6 +4,7 @@
  * rules, and the pipeline graph.
  */
 import type { ComponentId, ComponentKind, Factory } from '../component';
+import { parseEndpoint, type HostPort } from '../http-endpoint';
 import type { ComponentRegistry } from '../registry';
 import collectorSchema from './collector.schema.json';
 import type { CollectorConfigFile } from './collector.generated';
@@ -24,10 +25,17 @@ export interface ResolvedPipeline {
   exporters: string[];
 }
 
+export interface HealthCheckSettings {
+  endpoint: HostPort;
+  path: string;
+}
+
 export interface ServiceTelemetry {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   statusIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** service::telemetry::health_check; undefined when the section is absent. */
+  healthCheck?: HealthCheckSettings;
 }
 
 export interface ResolvedConfig {
@@ -142,6 +150,12 @@ export function resolveConfig(file: unknown, registry: ComponentRegistry, source
     ...telemetryInput,
   }) as { log_level: ServiceTelemetry['logLevel']; status_interval: number; shutdown_timeout: number };
   if (issues.length) throw new ConfigError(source, issues);
+  const healthInput = telemetryInput.health_check;
+  // Shape (and the endpoint's format) were checked by the schema above; defaults come from it.
+  const healthDefaults = collectorSchema.properties.service.properties.telemetry.properties.health_check.properties;
+  const healthCheck = healthInput
+    ? { endpoint: parseEndpoint(healthInput.endpoint ?? healthDefaults.endpoint.default)!, path: healthInput.path ?? healthDefaults.path.default }
+    : undefined;
 
   const warnings: string[] = [];
   const used = new Set(pipelines.flatMap((p) => [...p.receivers.map((r) => `receiver:${r}`), ...p.processors.map((r) => `processor:${r}`), ...p.exporters.map((r) => `exporter:${r}`)]));
@@ -153,7 +167,7 @@ export function resolveConfig(file: unknown, registry: ComponentRegistry, source
   return {
     components,
     pipelines,
-    telemetry: { logLevel: telemetry.log_level, statusIntervalMs: telemetry.status_interval, shutdownTimeoutMs: telemetry.shutdown_timeout },
+    telemetry: { logLevel: telemetry.log_level, statusIntervalMs: telemetry.status_interval, shutdownTimeoutMs: telemetry.shutdown_timeout, healthCheck },
     warnings,
   };
 }

@@ -5,6 +5,7 @@
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import type { ConfigSchema } from '../component';
+import { ENDPOINT_FORMAT_MESSAGE, isUrlPath, parseEndpoint, URL_PATH_FORMAT_MESSAGE } from '../http-endpoint';
 import { parseDuration, parseSize } from '../units';
 
 export interface SchemaProblem {
@@ -16,6 +17,8 @@ export interface SchemaProblem {
 const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
 ajv.addFormat('duration', { type: 'string', validate: (text: string) => parseDuration(text) !== undefined });
 ajv.addFormat('size', { type: 'string', validate: (text: string) => parseSize(text) !== undefined });
+ajv.addFormat('endpoint', { type: 'string', validate: (text: string) => parseEndpoint(text) !== undefined });
+ajv.addFormat('url-path', { type: 'string', validate: isUrlPath });
 // Used by json-schema-to-typescript to type normalized values; meaningless to validation.
 ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
 
@@ -51,6 +54,8 @@ function describeError(error: ErrorObject): SchemaProblem {
     case 'format':
       if (p.format === 'duration') return { path, message: 'must be a duration such as 500ms, 10s, 5m or 1h' };
       if (p.format === 'size') return { path, message: 'must be a size such as 4096, 64KiB or 8MiB' };
+      if (p.format === 'endpoint') return { path, message: ENDPOINT_FORMAT_MESSAGE };
+      if (p.format === 'url-path') return { path, message: URL_PATH_FORMAT_MESSAGE };
       return { path, message: `must be a valid ${String(p.format)}` };
     case 'required':
       return { path: [...path, String(p.missingProperty)], message: 'is required' };

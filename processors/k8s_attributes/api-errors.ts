@@ -15,7 +15,7 @@ export function describeApiError(error: unknown, what: string, server: string): 
   const status = typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
   if (status === 401) return `${what}: the API server at ${server} rejected the credentials (HTTP 401): check the service-account token or the kubeconfig user`;
   if (status === 403) {
-    return `${what}: forbidden (HTTP 403): bind the ClusterRole from processors/k8s_attributes/README.md (get/list/watch on pods, replicasets, services) to this agent's service account`;
+    return `${what}: forbidden (HTTP 403): bind the ClusterRole of deploy/kubernetes/clusterrole.yaml (list/watch pods and services, get replicasets) to this agent's service account`;
   }
   if (status !== undefined) return `${what}: the API server at ${server} answered HTTP ${status}`;
   const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : undefined;

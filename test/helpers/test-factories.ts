@@ -9,7 +9,7 @@ import { createProcessor } from '../../core/processor-helper';
 
 export interface ReplayConfig { count: number; fail_on_start: boolean; interval: number }
 export interface TagConfig { tag: string }
-export interface RecordConfig { fail_on_start: boolean; fail_consume: boolean }
+export interface RecordConfig { fail_on_start: boolean; fail_consume: boolean; start_delay: number; stop_delay: number }
 
 /** Everything the test components did, in order, for assertions on lifecycle and data. */
 export const journal: string[] = [];
@@ -71,16 +71,22 @@ export const recordExporter: ExporterFactory<RecordConfig> = {
   kind: 'exporter', type: 'test_record', stability: 'development', description: 'records batches (tests)',
   configSchema: {
     type: 'object', additionalProperties: false,
-    properties: { fail_on_start: { type: 'boolean' }, fail_consume: { type: 'boolean' } },
+    properties: {
+      fail_on_start: { type: 'boolean' },
+      fail_consume: { type: 'boolean' },
+      start_delay: { type: ['string', 'number'], format: 'duration' },
+      stop_delay: { type: ['string', 'number'], format: 'duration' },
+    },
   },
-  createDefaultConfig: () => ({ fail_on_start: false, fail_consume: false }),
+  createDefaultConfig: () => ({ fail_on_start: false, fail_consume: false, start_delay: 0, stop_delay: 0 }),
   createExporter(settings, config) {
     const batches: NetworkEvent[][] = [];
     recorded.set(settings.id.key, batches);
     return {
       mutatesData: false,
-      start() {
+      async start() {
         journal.push(`start ${settings.id.key}`);
+        if (config.start_delay > 0) await new Promise((r) => setTimeout(r, config.start_delay));
         if (config.fail_on_start) throw new Error('backend unreachable');
       },
       consume(batch) {
@@ -88,7 +94,10 @@ export const recordExporter: ExporterFactory<RecordConfig> = {
         settings.telemetry.received(batch.length);
         batches.push(batch);
       },
-      shutdown() { journal.push(`stop ${settings.id.key}`); },
+      async shutdown() {
+        journal.push(`stop ${settings.id.key}`);
+        if (config.stop_delay > 0) await new Promise((r) => setTimeout(r, config.stop_delay));
+      },
     };
   },
 };
