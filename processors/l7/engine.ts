@@ -99,7 +99,10 @@ export class L7Engine {
     this.counters.sessions_evicted = 0;
     this.counters.sessions_idle_closed = 0;
     this.counters.session_errors = 0;
-    for (const m of this.modules) this.malformedCounter.set(m, `malformed_${m.name}`);
+    for (const m of this.modules) {
+      this.malformedCounter.set(m, `malformed_${m.name}`);
+      for (const name of m.counterNames ?? []) this.counters[name] = 0;
+    }
     this.tickIntervalUs = Math.max(1000, Math.min(1_000_000, (options.transactionTimeoutMs * 1000) / 4));
   }
 
@@ -239,7 +242,7 @@ export class L7Engine {
     for (const module of conn.candidates) {
       if (!module.detect(data, event)) continue;
       conn.module = module;
-      conn.session = module.createSession(this.options);
+      conn.session = module.createSession(this.options, this.counters);
       conn.malformedSeen = 0;
       this.counters[`detected_${module.name}`]++;
       return true;
