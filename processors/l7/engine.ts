@@ -224,7 +224,13 @@ export class L7Engine {
 
   private detect(conn: Connection, event: PayloadEvent): boolean {
     const data = event.data;
-    if (data.length > 0 && (this.tryModules(conn, data, event) || this.tryWithHeld(conn, event))) return true;
+    if (data.length > 0 && this.tryModules(conn, data, event)) {
+      // The stream starts here: held reads of this direction are not part of it (or were a
+      // peek at these very bytes).
+      if (conn.held !== undefined) conn.held = conn.held.filter((h) => h.dataDirection !== event.dataDirection);
+      return true;
+    }
+    if (data.length > 0 && this.tryWithHeld(conn, event)) return true;
     if (data.length > 0 && data.length < HOLD_BELOW_BYTES && data.length === event.originalLength) {
       const held = (conn.held ??= []);
       if (held.length >= MAX_HELD) held.shift();
@@ -250,22 +256,33 @@ export class L7Engine {
     return false;
   }
 
-  /** The held reads of this direction joined with this one, sniffed as one stream start. */
+  /**
+   * The held reads of this direction joined with this one, sniffed as one stream start; then
+   * without the oldest held read, and so on: a read with MSG_PEEK (nginx peeks at the first byte
+   * of a TLS connection) is followed by a read of the same bytes. The held reads that were not
+   * part of the detected start are dropped.
+   */
   private tryWithHeld(conn: Connection, event: PayloadEvent): boolean {
     const held = conn.held;
     if (held === undefined) return false;
-    let length = event.data.length;
-    for (const h of held) if (h.dataDirection === event.dataDirection) length += h.data.length;
-    if (length === event.data.length) return false;
-    const joined = new Uint8Array(length);
-    let offset = 0;
-    for (const h of held) {
-      if (h.dataDirection !== event.dataDirection) continue;
-      joined.set(h.data, offset);
-      offset += h.data.length;
+    for (let first = 0; first < held.length; first++) {
+      if (held[first].dataDirection !== event.dataDirection) continue;
+      let length = event.data.length;
+      for (let i = first; i < held.length; i++) if (held[i].dataDirection === event.dataDirection) length += held[i].data.length;
+      const joined = new Uint8Array(length);
+      let offset = 0;
+      for (let i = first; i < held.length; i++) {
+        if (held[i].dataDirection !== event.dataDirection) continue;
+        joined.set(held[i].data, offset);
+        offset += held[i].data.length;
+      }
+      joined.set(event.data, offset);
+      if (this.tryModules(conn, joined, event)) {
+        conn.held = held.filter((h, i) => i >= first || h.dataDirection !== event.dataDirection);
+        return true;
+      }
     }
-    joined.set(event.data, offset);
-    return this.tryModules(conn, joined, event);
+    return false;
   }
 
   /** Back to detection: the stream changed protocol (upgrade, tunnel) or was not the one guessed. */
