@@ -4,6 +4,7 @@
  * timeouts, and the hand-off of `payload` chunks to protocol sessions.
  */
 import type { ConnectionClosedEvent, L7Event, NetworkEvent, PayloadEvent } from '../../core/events';
+import { isObserverUserAgent } from '../../core/identity';
 import * as connections from './connections';
 import type { Connection } from './connections';
 import { PROTOCOL_NAMES, type ProtocolName } from './modules';
@@ -28,6 +29,8 @@ export interface L7EngineOptions extends L7Options {
   /** A connection not seen for this long is forgotten (its pending exchanges flushed). */
   sessionIdleTimeoutMs: number;
   forwardPayload: boolean;
+  /** Drop (and count) transactions whose request carries the observer's own User-Agent. */
+  dropSelfTraffic: boolean;
 }
 
 /** Chunks sniffed on an unhinted connection before giving up on it. */
@@ -78,6 +81,10 @@ export class L7Engine {
   private lastTickUs = 0;
   private readonly tickIntervalUs: number;
   private readonly emitFn: Emit = (event) => {
+    if (this.options.dropSelfTraffic && (event.kind === 'l7.http' || event.kind === 'l7.grpc') && event.userAgent !== undefined && isObserverUserAgent(event.userAgent)) {
+      this.counters.self_transactions_dropped++;
+      return;
+    }
     if (this.renameErrorsTo !== undefined && event.errorType !== undefined) event.errorType = this.renameErrorsTo;
     this.counters[TRANSACTION_COUNTER[event.kind]]++;
     this.out.push(event);
@@ -99,6 +106,7 @@ export class L7Engine {
     this.counters.sessions_evicted = 0;
     this.counters.sessions_idle_closed = 0;
     this.counters.session_errors = 0;
+    this.counters.self_transactions_dropped = 0;
     for (const m of this.modules) {
       this.malformedCounter.set(m, `malformed_${m.name}`);
       for (const name of m.counterNames ?? []) this.counters[name] = 0;
