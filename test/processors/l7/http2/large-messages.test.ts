@@ -10,6 +10,7 @@ import { engineOptions, factory } from '../../../../processors/l7';
 import { L7Engine } from '../../../../processors/l7/engine';
 import { http2Protocol, Http2Session } from '../../../../processors/l7/http2';
 import { ALL_MODULES } from '../../../../processors/l7/modules';
+import { frame } from './h2-builders';
 import { loadFixture, payloadEvent, rawChunks, replay, type Perspective, type RawChunk } from './replay';
 
 const CAPTURE = 4096;
@@ -180,6 +181,53 @@ describe('HTTP/2 session: large gRPC messages under a 4096-byte capture', () => 
         assert.equal(String(e.grpcStatusCode), EXPECTED.find((line) => line.startsWith(`${e.streamId} `))!.split(' ')[3], summary(e));
       }
     }
+  });
+
+  it('a 1 MiB request read in 48 KiB reads whose captures hold no frame header: the session waits it out', () => {
+    // The echo request's DATA replaced by 64 frames of 16 KiB (1 MiB + the 5-byte prefix), read
+    // so that no read's first 4096 bytes hold a frame header: 21 reads in a row without one.
+    const c2s = streamOf('c2s');
+    const frames: { offset: number; end: number; type: number; stream: number }[] = [];
+    for (let o = 24; o + 9 <= c2s.length; ) {
+      const end = o + 9 + ((c2s[o] << 16) | (c2s[o + 1] << 8) | c2s[o + 2]);
+      frames.push({ offset: o, end, type: c2s[o + 3], stream: c2s[o + 8] });
+      o = end;
+    }
+    const firstData = frames.find((f) => f.type === 0 && f.stream === 1)!.offset;
+    const tailFrom = frames.filter((f) => f.type === 0 && f.stream === 1).pop()!.end;
+    const total = 5 + 1024 * 1024;
+    const data: Uint8Array[] = [];
+    for (let sent = 0; sent < total; sent += 16384) {
+      const n = Math.min(16384, total - sent);
+      const payload = new Uint8Array(n).map((_, i) => (sent + i) * 7);
+      if (sent === 0) payload.set([0, 0, 0x10, 0, 0]);
+      data.push(frame(0, sent + n === total ? 0x1 : 0, 1, payload));
+    }
+    const body = Buffer.concat(data);
+    const head = c2s.subarray(0, firstData);
+    const reads: RawChunk[] = [{ dir: 'c2s', tUs: 0, data: Buffer.concat([head, body.subarray(0, 100)]) }];
+    let o = 100;
+    while (o < body.length) {
+      const n = Math.min(3 * 16393, body.length - o);
+      reads.push({ dir: 'c2s', tUs: 0, data: body.subarray(o, o + n) });
+      o += n;
+    }
+    assert.ok(reads.length > 20);
+    // Then the rest of the recording, less the c2s bytes replaced above.
+    let c2sOffset = 0;
+    for (const c of chunks) {
+      if (c.dir === 's2c') {
+        reads.push(c);
+        continue;
+      }
+      const from = Math.max(c2sOffset, tailFrom);
+      if (from < c2sOffset + c.data.length) reads.push({ ...c, data: c.data.subarray(from - c2sOffset) });
+      c2sOffset += c.data.length;
+    }
+    const { events, session } = run(reads, 'server');
+    assert.deepEqual(events.map(summary), EXPECTED);
+    assert.ok(session.frameSyncLosses >= 1);
+    assert.equal(session.hpackDesyncs, 0);
   });
 
   it('in the engine: hpack_desync is counted and the next connection is exact again', () => {
