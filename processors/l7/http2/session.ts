@@ -311,25 +311,25 @@ export class Http2Session implements ProtocolSession {
   }
 
   /**
-   * @internal Whether the frame header at a resync candidate is where frames start again: at a
-   * chunk start any plausible frame; inside a chunk only a frame of a stream this session knows
-   * (or the next request stream), within the announced frame size.
+   * @internal Whether the frame header at a resync candidate is where frames start again. A
+   * frame of a stream must belong to a stream this session knows (or be the next request's
+   * HEADERS), wherever it is; inside a chunk (`atStart` false, the bytes around are message
+   * payload) nothing else is taken. Never a CONTINUATION: its block's start is gone.
    */
   isFrameStart(dir: Direction, type: number, flags: number, streamId: number, length: number, atStart: boolean): boolean {
-    if (length > dir.maxFrameSize) return false;
-    if (atStart) return true;
-    if (this.clientDir < 0) return false;
+    if (length > dir.maxFrameSize || type === FRAME_CONTINUATION) return false;
+    if (this.clientDir < 0) return atStart;
     switch (type) {
       case FRAME_DATA:
         return (length > 0 || (flags & FLAG_END_STREAM) !== 0) && this.streams.has(streamId);
       case FRAME_HEADERS:
         return this.streams.has(streamId) || (dir.index === this.clientDir && (streamId & 1) === 1 && streamId > this.maxRequestStreamId);
       case FRAME_RST_STREAM:
-        return this.streams.has(streamId);
       case FRAME_WINDOW_UPDATE:
-        return streamId === 0 || this.streams.has(streamId);
+        // Also sent for streams that just ended, so at a chunk start any stream will do.
+        return atStart || streamId === 0 || this.streams.has(streamId);
       default:
-        return false;
+        return atStart;
     }
   }
 
