@@ -545,8 +545,7 @@ export class Http2Session implements ProtocolSession {
       // the block's table insertions (the decoder starts over degraded).
       this.malformed++;
       this.lostHeaderBlocks++;
-      this.hpackDesyncs++;
-      if (this.counters !== undefined) this.counters[HPACK_DESYNC_COUNTER]++;
+      this.hpackDesync(dir);
     }
     // Push promises are decoded only to keep the dynamic table in step.
     if (isPush) return;
