@@ -11,7 +11,7 @@ export function benchEngine(transactionTimeoutMs: number): L7Engine {
     {
       captureQuery: false, transactionTimeoutMs, maxBufferBytes: 16384, protocols: ['http1', 'http2', 'dns', 'tls'],
       httpPorts: [80, 8080, 3000], dnsPort: 53, httpsPorts: [443], grpcPorts: [50051], portMode: 'hint',
-      maxSessions: 16384, sessionIdleTimeoutMs: 300_000, forwardPayload: false,
+      maxSessions: 16384, sessionIdleTimeoutMs: 300_000, forwardPayload: false, dropSelfTraffic: true,
     },
     ALL_MODULES,
   );

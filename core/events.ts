@@ -221,6 +221,8 @@ export interface GrpcCallEvent extends L7Common {
   method: string;
   path: string;
   authority?: string;
+  /** The request's `user-agent` header, when sent. */
+  userAgent?: string;
   /** `package.Service/Method` for gRPC. */
   rpcMethod?: string;
   httpStatusCode: number;

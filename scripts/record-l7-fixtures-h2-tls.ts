@@ -272,7 +272,8 @@ function grpcFrame(message: Buffer): Buffer {
 /**
  * A minimal gRPC server on node:http2 (unary calls, as PROTOCOL-HTTP2.md describes them):
  * SayHello answers with a message and grpc-status 0 in trailers; GetMissing answers
- * Trailers-Only with grpc-status 5; Fail answers a message and grpc-status 13 in trailers.
+ * Trailers-Only with grpc-status 5; Fail answers a message and grpc-status 13 in trailers;
+ * Blob/Echo answers the request's messages back, then grpc-status 0 in trailers.
  * The messages are opaque bytes: the observer never looks into them.
  */
 function startGrpcServer(): Promise<{ server: http2.Http2Server; port: number }> {
@@ -283,7 +284,11 @@ function startGrpcServer(): Promise<{ server: http2.Http2Server; port: number }>
     const chunks: Buffer[] = [];
     stream.on('data', (d: Buffer) => chunks.push(d));
     stream.on('end', () => {
-      if (path === '/helloworld.Greeter/SayHello' || path === '/demo.v1.Inventory/Fail') {
+      if (path === '/demo.v1.Blob/Echo') {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
+        stream.end(Buffer.concat(chunks));
+      } else if (path === '/helloworld.Greeter/SayHello' || path === '/demo.v1.Inventory/Fail') {
         const fail = path.endsWith('/Fail');
         stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity' }, { waitForTrailers: true });
         stream.on('wantTrailers', () => {
@@ -331,36 +336,64 @@ function grpcCall(session: http2.ClientHttp2Session, method: string, message: Bu
   );
 }
 
-async function recordGrpc(): Promise<Fixture> {
+/** Runs `calls` one after the other on one node:http2 connection to the gRPC server above, through the recording proxy. */
+async function recordGrpcCalls(scenario: string, description: string, calls: [method: string, message: Buffer, traceparent?: string][], statuses: string): Promise<Fixture> {
   const { server, port } = await startGrpcServer();
   const proxy = new RecordingProxy();
   const proxyPort = await proxy.start(port);
   try {
     const session = http2.connect(`http://127.0.0.1:${proxyPort}`);
     session.on('error', () => undefined);
-    await withTimeout(new Promise<void>((r) => session.once('connect', () => r())), 'grpc connect');
-    const results = [
-      await grpcCall(session, '/helloworld.Greeter/SayHello', Buffer.from('\n\x05world'), '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'),
-      await grpcCall(session, '/helloworld.Greeter/SayHello', Buffer.from('\n\x04mars')),
-      await grpcCall(session, '/demo.v1.Inventory/GetMissing', Buffer.from('\n\x03abc')),
-      await grpcCall(session, '/demo.v1.Inventory/Fail', Buffer.from('\n\x01x')),
-    ];
-    if (results.map((r) => r.status).join(',') !== '0,0,5,13') throw new Error(`unexpected gRPC statuses ${JSON.stringify(results)}`);
-    await withTimeout(new Promise<void>((r) => session.close(() => r())), 'grpc close');
+    await withTimeout(new Promise<void>((r) => session.once('connect', () => r())), `${scenario} connect`);
+    const results: { status: string }[] = [];
+    for (const [method, message, traceparent] of calls) results.push(await grpcCall(session, method, message, traceparent));
+    if (results.map((r) => r.status).join(',') !== statuses) throw new Error(`${scenario}: unexpected gRPC statuses ${JSON.stringify(results)}`);
+    await withTimeout(new Promise<void>((r) => session.close(() => r())), `${scenario} close`);
     await sleep(100);
   } finally {
     await proxy.stop();
     server.close();
   }
-  return {
-    scenario: 'grpc-node',
-    description:
-      'gRPC-shaped unary calls with node:http2 on both ends (content-type application/grpc, 5-byte length-prefixed messages, ' +
+  return { scenario, description, recordedWith: `node ${process.version} node:http2 (nghttp2 ${process.versions.nghttp2})`, connections: proxy.connections };
+}
+
+function recordGrpc(): Promise<Fixture> {
+  return recordGrpcCalls(
+    'grpc-node',
+    'gRPC-shaped unary calls with node:http2 on both ends (content-type application/grpc, 5-byte length-prefixed messages, ' +
       'grpc-status in trailers): helloworld.Greeter/SayHello with traceparent (OK), SayHello again (OK, dynamic table hits), ' +
       'demo.v1.Inventory/GetMissing (Trailers-Only, NOT_FOUND), demo.v1.Inventory/Fail (INTERNAL in trailers).',
-    recordedWith: `node ${process.version} node:http2 (nghttp2 ${process.versions.nghttp2})`,
-    connections: proxy.connections,
-  };
+    [
+      ['/helloworld.Greeter/SayHello', Buffer.from('\n\x05world'), '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
+      ['/helloworld.Greeter/SayHello', Buffer.from('\n\x04mars')],
+      ['/demo.v1.Inventory/GetMissing', Buffer.from('\n\x03abc')],
+      ['/demo.v1.Inventory/Fail', Buffer.from('\n\x01x')],
+    ],
+    '0,0,5,13',
+  );
+}
+
+/** A message body of `size` bytes that looks like payload, not like frames (and compresses in git). */
+function blob(size: number): Buffer {
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 37 + (i >> 8)) & 0xff;
+  return out;
+}
+
+function recordGrpcLarge(): Promise<Fixture> {
+  return recordGrpcCalls(
+    'grpc-large',
+    'gRPC-shaped unary calls with node:http2 on both ends on one connection: demo.v1.Blob/Echo with a 100 KiB request message ' +
+      'echoed back (DATA frames of 16 KiB, flow control, trailers after the DATA), then helloworld.Greeter/SayHello (OK), ' +
+      'demo.v1.Inventory/GetMissing (Trailers-Only, NOT_FOUND) and demo.v1.Inventory/Fail (INTERNAL in trailers).',
+    [
+      ['/demo.v1.Blob/Echo', blob(100 * 1024)],
+      ['/helloworld.Greeter/SayHello', Buffer.from('\n\x05world')],
+      ['/demo.v1.Inventory/GetMissing', Buffer.from('\n\x03abc')],
+      ['/demo.v1.Inventory/Fail', Buffer.from('\n\x01x')],
+    ],
+    '0,0,5,13',
+  );
 }
 
 async function recordGoaway(): Promise<Fixture> {
@@ -554,6 +587,7 @@ async function main(): Promise<void> {
   if (want('h2c')) save(H2_DIR, await recordH2cNode());
   if (want('curl-h2c')) save(H2_DIR, await recordH2cCurl());
   if (want('grpc')) save(H2_DIR, await recordGrpc());
+  if (want('grpc-large')) save(H2_DIR, await recordGrpcLarge());
   if (want('goaway')) save(H2_DIR, await recordGoaway());
 
   const tlsWanted = ['tls13', 'tls12', 'no-sni', 'alpn-mismatch', 'openssl', 'curl-https'].some(want);

@@ -27,6 +27,7 @@ import type { ComponentSettings, Exporter, Host } from '../../core/component';
 import type { EventKind, L7Event, NetworkEvent } from '../../core/events';
 import { INSTRUMENTATION_SCOPE_NAME } from '../../core/semconv';
 import { UserFacingError } from '../../core/config/errors';
+import { OBSERVER_USER_AGENT } from '../../core/identity';
 import { formatDuration } from '../../core/units';
 import { Batcher } from '../shared/batcher';
 import { DropReporter } from '../shared/drop-reporter';
@@ -118,7 +119,7 @@ export class OtlpHttpExporter implements Exporter {
       gzipLevel: config.compression_params.level,
       timeoutMs: config.timeout,
       maxSockets: config.sending_queue.num_consumers,
-      userAgent: `network-observer/${OBSERVER_VERSION}`,
+      userAgent: OBSERVER_USER_AGENT,
     };
     this.transport = config.protocol === 'grpc' ? new OtlpGrpcTransport(transportOptions) : new OtlpHttpTransport(transportOptions);
     this.drops = new DropReporter(logger, DROP_LOG_PERIOD_MS);

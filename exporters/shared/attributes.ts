@@ -340,6 +340,7 @@ function grpcAttributes(event: GrpcCallEvent): Attributes {
     if (method === '_OTHER') out[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = event.method;
   }
   if (event.httpStatusCode > 0) out[ATTR_HTTP_RESPONSE_STATUS_CODE] = event.httpStatusCode;
+  if (event.userAgent) out[ATTR_USER_AGENT_ORIGINAL] = event.userAgent;
   return out;
 }
 

@@ -6,6 +6,7 @@
  */
 import type * as http from 'node:http';
 import type * as K8s from '@kubernetes/client-node';
+import { OBSERVER_USER_AGENT } from '../../core/identity';
 import type { AuthPlan } from './auth';
 import type { OwnerRef, PodObject } from './pod';
 import type { ServiceObject } from './service';
@@ -56,10 +57,13 @@ export async function loadKubeClient(plan: Exclude<AuthPlan, { kind: 'none' }>):
 
   /**
    * The library opens a fresh agent per request and offers no way to cancel a watch that is
-   * still connecting; tracking the agents lets shutdown destroy every socket it opened.
+   * still connecting; tracking the agents lets shutdown destroy every socket it opened. Every
+   * request (lists through the generated clients, watches through fetch options) says it comes
+   * from the observer, so the l7 processor can leave it out.
    */
   class TrackedKubeConfig extends k8s.KubeConfig {
     override async applyToFetchOptions(opts: Parameters<K8s.KubeConfig['applyToFetchOptions']>[0]) {
+      opts.headers = { ...opts.headers, 'User-Agent': OBSERVER_USER_AGENT };
       const init = await super.applyToFetchOptions(opts);
       agents.add(init.agent as http.Agent | undefined);
       return init;
@@ -67,6 +71,7 @@ export async function loadKubeClient(plan: Exclude<AuthPlan, { kind: 'none' }>):
 
     override async applySecurityAuthentication(context: K8s.RequestContext): Promise<void> {
       await super.applySecurityAuthentication(context);
+      context.setHeaderParam('User-Agent', OBSERVER_USER_AGENT);
       agents.add(context.getAgent());
     }
   }

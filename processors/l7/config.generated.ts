@@ -56,4 +56,8 @@ export interface L7ProcessorConfig {
    * Also pass the raw payload events downstream (they are consumed by default).
    */
   forward_payload?: boolean;
+  /**
+   * Drop HTTP and HTTP/2/gRPC transactions whose request carries the observer's own User-Agent (network-observer/<version>, sent by its OTLP exporters and Kubernetes client), at either end of the connection and from any node, and count them in self_transactions_dropped. Set false to report them.
+   */
+  drop_self_traffic?: boolean;
 }

@@ -4,6 +4,7 @@
  * timeouts, and the hand-off of `payload` chunks to protocol sessions.
  */
 import type { ConnectionClosedEvent, L7Event, NetworkEvent, PayloadEvent } from '../../core/events';
+import { isObserverUserAgent } from '../../core/identity';
 import * as connections from './connections';
 import type { Connection } from './connections';
 import { PROTOCOL_NAMES, type ProtocolName } from './modules';
@@ -28,6 +29,8 @@ export interface L7EngineOptions extends L7Options {
   /** A connection not seen for this long is forgotten (its pending exchanges flushed). */
   sessionIdleTimeoutMs: number;
   forwardPayload: boolean;
+  /** Drop (and count) transactions whose request carries the observer's own User-Agent. */
+  dropSelfTraffic: boolean;
 }
 
 /** Chunks sniffed on an unhinted connection before giving up on it. */
@@ -78,6 +81,10 @@ export class L7Engine {
   private lastTickUs = 0;
   private readonly tickIntervalUs: number;
   private readonly emitFn: Emit = (event) => {
+    if (this.options.dropSelfTraffic && (event.kind === 'l7.http' || event.kind === 'l7.grpc') && event.userAgent !== undefined && isObserverUserAgent(event.userAgent)) {
+      this.counters.self_transactions_dropped++;
+      return;
+    }
     if (this.renameErrorsTo !== undefined && event.errorType !== undefined) event.errorType = this.renameErrorsTo;
     this.counters[TRANSACTION_COUNTER[event.kind]]++;
     this.out.push(event);
@@ -99,7 +106,11 @@ export class L7Engine {
     this.counters.sessions_evicted = 0;
     this.counters.sessions_idle_closed = 0;
     this.counters.session_errors = 0;
-    for (const m of this.modules) this.malformedCounter.set(m, `malformed_${m.name}`);
+    this.counters.self_transactions_dropped = 0;
+    for (const m of this.modules) {
+      this.malformedCounter.set(m, `malformed_${m.name}`);
+      for (const name of m.counterNames ?? []) this.counters[name] = 0;
+    }
     this.tickIntervalUs = Math.max(1000, Math.min(1_000_000, (options.transactionTimeoutMs * 1000) / 4));
   }
 
@@ -221,7 +232,13 @@ export class L7Engine {
 
   private detect(conn: Connection, event: PayloadEvent): boolean {
     const data = event.data;
-    if (data.length > 0 && (this.tryModules(conn, data, event) || this.tryWithHeld(conn, event))) return true;
+    if (data.length > 0 && this.tryModules(conn, data, event)) {
+      // The stream starts here: held reads of this direction are not part of it (or were a
+      // peek at these very bytes).
+      if (conn.held !== undefined) conn.held = conn.held.filter((h) => h.dataDirection !== event.dataDirection);
+      return true;
+    }
+    if (data.length > 0 && this.tryWithHeld(conn, event)) return true;
     if (data.length > 0 && data.length < HOLD_BELOW_BYTES && data.length === event.originalLength) {
       const held = (conn.held ??= []);
       if (held.length >= MAX_HELD) held.shift();
@@ -239,7 +256,7 @@ export class L7Engine {
     for (const module of conn.candidates) {
       if (!module.detect(data, event)) continue;
       conn.module = module;
-      conn.session = module.createSession(this.options);
+      conn.session = module.createSession(this.options, this.counters);
       conn.malformedSeen = 0;
       this.counters[`detected_${module.name}`]++;
       return true;
@@ -247,22 +264,33 @@ export class L7Engine {
     return false;
   }
 
-  /** The held reads of this direction joined with this one, sniffed as one stream start. */
+  /**
+   * The held reads of this direction joined with this one, sniffed as one stream start; then
+   * without the oldest held read, and so on: a read with MSG_PEEK (nginx peeks at the first byte
+   * of a TLS connection) is followed by a read of the same bytes. The held reads that were not
+   * part of the detected start are dropped.
+   */
   private tryWithHeld(conn: Connection, event: PayloadEvent): boolean {
     const held = conn.held;
     if (held === undefined) return false;
-    let length = event.data.length;
-    for (const h of held) if (h.dataDirection === event.dataDirection) length += h.data.length;
-    if (length === event.data.length) return false;
-    const joined = new Uint8Array(length);
-    let offset = 0;
-    for (const h of held) {
-      if (h.dataDirection !== event.dataDirection) continue;
-      joined.set(h.data, offset);
-      offset += h.data.length;
+    for (let first = 0; first < held.length; first++) {
+      if (held[first].dataDirection !== event.dataDirection) continue;
+      let length = event.data.length;
+      for (let i = first; i < held.length; i++) if (held[i].dataDirection === event.dataDirection) length += held[i].data.length;
+      const joined = new Uint8Array(length);
+      let offset = 0;
+      for (let i = first; i < held.length; i++) {
+        if (held[i].dataDirection !== event.dataDirection) continue;
+        joined.set(held[i].data, offset);
+        offset += held[i].data.length;
+      }
+      joined.set(event.data, offset);
+      if (this.tryModules(conn, joined, event)) {
+        conn.held = held.filter((h, i) => i >= first || h.dataDirection !== event.dataDirection);
+        return true;
+      }
     }
-    joined.set(event.data, offset);
-    return this.tryModules(conn, joined, event);
+    return false;
   }
 
   /** Back to detection: the stream changed protocol (upgrade, tunnel) or was not the one guessed. */

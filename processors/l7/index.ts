@@ -26,6 +26,7 @@ export function engineOptions(config: L7Config): L7EngineOptions {
     maxSessions: config.max_sessions,
     sessionIdleTimeoutMs: config.session_idle_timeout,
     forwardPayload: config.forward_payload,
+    dropSelfTraffic: config.drop_self_traffic,
   };
 }
 
@@ -58,6 +59,7 @@ export const factory: ProcessorFactory<L7Config> = {
       max_sessions: 16_384,
       max_buffer_bytes: 16_384,
       forward_payload: false,
+      drop_self_traffic: true,
     };
   },
 

@@ -32,5 +32,11 @@ export interface ProtocolModule {
   readonly name: 'http1' | 'http2' | 'dns' | 'tls';
   /** Cheap content sniff of the first chunk of a stream/datagram (either direction). */
   detect(data: Uint8Array, event: PayloadEvent): boolean;
-  createSession(options: L7Options): ProtocolSession;
+  /**
+   * Counters of this module beyond `detected_<name>` and `malformed_<name>` (e.g. `hpack_desync`):
+   * the processor creates them at 0 and reports them with its own.
+   */
+  readonly counterNames?: readonly string[];
+  /** `counters` is the processor's counter record; a session only adds to its module's `counterNames`. */
+  createSession(options: L7Options, counters?: Record<string, number>): ProtocolSession;
 }

@@ -25,6 +25,9 @@ export const FLAG_PADDED = 0x8;
 export const FLAG_PRIORITY = 0x20;
 
 export const SETTINGS_HEADER_TABLE_SIZE = 0x1;
+export const SETTINGS_MAX_FRAME_SIZE = 0x5;
+/** SETTINGS_MAX_FRAME_SIZE until a peer announces more (RFC 9113 section 6.5.2). */
+export const DEFAULT_MAX_FRAME_SIZE = 16384;
 export const SETTINGS_MAX_HEADER_LIST_SIZE = 0x6;
 
 /** The client connection preface (RFC 9113 section 3.4). */
@@ -321,6 +324,37 @@ export function isPlausibleFrameChain(data: Uint8Array, truncated: boolean): boo
   }
   if (frames === 0) return false;
   return o === data.length || truncated;
+}
+
+/**
+ * Decides whether a frame header found while looking for the lost frame boundary can be where
+ * frames start again; `atStart` is true at the first byte of a captured chunk, where a sender's
+ * write usually begins, and false inside it, where only frames the session can vouch for (a
+ * DATA frame of a stream it knows, say) should be taken: the bytes around are message payload.
+ */
+export type FrameStartCheck = (type: number, flags: number, streamId: number, length: number, atStart: boolean) => boolean;
+
+/**
+ * Where frames start again in `data[start, end)` after a direction lost its frame boundary: the
+ * first offset with a plausible frame header that `check` accepts and after which every frame
+ * header up to the end of the data is plausible too. The chain may end inside a frame or inside
+ * a frame header (the rest comes with the next chunk or was not captured). -1 when none.
+ */
+export function findFrameStart(data: Uint8Array, start: number, end: number, check: FrameStartCheck): number {
+  for (let o = start; o + FRAME_HEADER_LENGTH <= end; o++) {
+    if (!plausibleFrameHeader(data, o)) continue;
+    const length = (data[o] << 16) | (data[o + 1] << 8) | data[o + 2];
+    const streamId = ((data[o + 5] & 0x7f) * 0x1000000) + ((data[o + 6] << 16) | (data[o + 7] << 8) | data[o + 8]);
+    if (!check(data[o + 3], data[o + 4], streamId, length, o === start)) continue;
+    let next = o + FRAME_HEADER_LENGTH + length;
+    let frames = 0;
+    while (next + FRAME_HEADER_LENGTH <= end && frames < 64 && plausibleFrameHeader(data, next)) {
+      next += FRAME_HEADER_LENGTH + ((data[next] << 16) | (data[next + 1] << 8) | data[next + 2]);
+      frames++;
+    }
+    if (next + FRAME_HEADER_LENGTH > end || frames === 64) return o;
+  }
+  return -1;
 }
 
 /** How many leading bytes of `data` match the client preface (all of them or a prefix). */

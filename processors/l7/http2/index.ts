@@ -4,7 +4,7 @@
 import type { PayloadEvent } from '../../../core/events';
 import type { L7Options, ProtocolModule, ProtocolSession } from '../protocol';
 import { isPlausibleFrameChain, prefaceMatchLength } from './frames';
-import { Http2Session } from './session';
+import { HPACK_DESYNC_COUNTER, Http2Session } from './session';
 
 /** Shortest preface prefix accepted as evidence ("PRI * HT"): shorter is too ambiguous. */
 const MIN_PREFACE_EVIDENCE = 8;
@@ -28,8 +28,9 @@ export const http2Protocol: ProtocolModule = {
   detect(data: Uint8Array, event: PayloadEvent): boolean {
     return detectHttp2(data, event.truncated);
   },
-  createSession(options: L7Options): ProtocolSession {
-    return new Http2Session(options);
+  counterNames: [HPACK_DESYNC_COUNTER],
+  createSession(options: L7Options, counters?: Record<string, number>): ProtocolSession {
+    return new Http2Session(options, counters);
   },
 };
 

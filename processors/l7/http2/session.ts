@@ -29,21 +29,30 @@ const {
   FRAME_PUSH_PROMISE,
   FRAME_RST_STREAM,
   FRAME_SETTINGS,
+  FRAME_WINDOW_UPDATE,
+  DEFAULT_MAX_FRAME_SIZE,
   SETTINGS_HEADER_TABLE_SIZE,
+  SETTINGS_MAX_FRAME_SIZE,
+  findFrameStart,
   h2ErrorName,
-  isPlausibleFrameChain,
   prefaceMatchLength,
 } = frames;
 const { grpcStatusName, isGrpcContentType, parseGrpcStatus, rpcMethodOf } = grpc;
 const { parseTraceparent } = traceContext;
-const { DECODE_ERROR, H_AUTHORITY, H_CONTENT_TYPE, H_GRPC_STATUS, H_HOST, H_METHOD, H_PATH, H_STATUS, H_TRACEPARENT } = hpack;
+const { DECODE_ERROR, H_AUTHORITY, H_CONTENT_TYPE, H_GRPC_STATUS, H_HOST, H_METHOD, H_PATH, H_STATUS, H_TRACEPARENT, H_USER_AGENT } = hpack;
 
 /** Streams tracked per connection; beyond it the oldest is emitted with errorType 'evicted'. */
 export const MAX_TRACKED_STREAMS = 512;
 /** Header list (RFC 7541 accounting) delivered per block; later fields are not looked at. */
 export const MAX_HEADER_LIST_SIZE = 64 * 1024;
-/** Chunks in a row that fail to resync a direction before the connection is given up. */
+/**
+ * Chunks in a row that fail to resync a direction before a connection not yet known to be
+ * HTTP/2 is given up. One known to be HTTP/2 keeps looking: a 1 MB message read in 64 KiB
+ * reads is 16 reads with no frame header in their captured bytes.
+ */
 const MAX_RESYNC_ATTEMPTS = 16;
+/** Telemetry counter: header blocks lost to capture, HPACK state rebuilt from scratch. */
+export const HPACK_DESYNC_COUNTER = 'hpack_desync';
 /** Leading frames per direction checked strictly, to back out of a wrong detection early. */
 const STRICT_FRAMES = 4;
 
@@ -55,6 +64,7 @@ class Stream {
   path = '';
   query: string | undefined = undefined;
   authority = '';
+  userAgent = '';
   contentType = '';
   traceContext: TraceContext | undefined = undefined;
   status = 0;
@@ -63,6 +73,13 @@ class Stream {
   responseBytes = 0;
   /** Request headers could not be decoded (lost block); fields stay empty. */
   headersLost = false;
+  /** The response's HEADERS (with :status) were seen. */
+  responseHeadersSeen = false;
+  /**
+   * The response direction lost its frame boundary while this stream was open: its response
+   * header blocks may be among the lost bytes (see `Http2Session.checkLostBlocks`).
+   */
+  uncertain = false;
 
   constructor(
     readonly id: number,
@@ -79,6 +96,12 @@ class Direction implements FrameSink {
   /** Header blocks seen (decoded or lost); the first one decides whether HPACK starts degraded. */
   blocks = 0;
   resyncFailures = 0;
+  /** Frames were lost since the last proof that no header block was among them. */
+  suspect = false;
+  /** Largest frame this direction may carry (the other side's SETTINGS_MAX_FRAME_SIZE). */
+  maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  /** Accepts a frame header as the place where frames start again after a loss. */
+  readonly frameStartCheck: frames.FrameStartCheck;
   // Header block being assembled from HEADERS/PUSH_PROMISE + CONTINUATION frames.
   inBlock = false;
   blockStream = 0;
@@ -95,6 +118,7 @@ class Direction implements FrameSink {
   ) {
     this.reader = new frames.FrameReader(this, maxBlockBytes, STRICT_FRAMES);
     this.decoder = new hpack.HpackDecoder({ maxHeaderListSize: MAX_HEADER_LIST_SIZE });
+    this.frameStartCheck = (type, flags, streamId, length, atStart) => session.isFrameStart(this, type, flags, streamId, length, atStart);
   }
 
   onFrame(type: number, flags: number, streamId: number, length: number, payload: Uint8Array, start: number, end: number, intact: boolean): void {
@@ -131,6 +155,10 @@ export class Http2Session implements ProtocolSession {
   evictedStreams = 0;
   /** Header blocks that could not be decoded (lost to truncation, oversized or HPACK errors). */
   lostHeaderBlocks = 0;
+  /** Times a direction's HPACK table was found out of step and rebuilt (also `hpack_desync`). */
+  hpackDesyncs = 0;
+  /** Times a direction lost its frame boundary to bytes the capture did not hold. */
+  frameSyncLosses = 0;
 
   private readonly dirs: [Direction, Direction];
   /** Index of the direction that carries requests (the client's writes); -1 until known. */
@@ -139,6 +167,8 @@ export class Http2Session implements ProtocolSession {
   /** Highest stream id opened by request HEADERS; lower unknown ids are finished streams. */
   private maxRequestStreamId = 0;
   private completedStreams = 0;
+  /** Open streams with `uncertain` set. */
+  private uncertainStreams = 0;
   /** The client preface was seen: both encoders started with this capture, HPACK is exact. */
   private sawPreface: boolean;
   private current: PayloadEvent | undefined;
@@ -153,9 +183,13 @@ export class Http2Session implements ProtocolSession {
   private fContentType = '';
   private fGrpcStatus = '';
   private fTraceparent = '';
+  private fUserAgent = '';
   private readonly sink: HeaderSink;
 
-  constructor(private readonly options: L7Options) {
+  constructor(
+    private readonly options: L7Options,
+    private readonly counters?: Record<string, number>,
+  ) {
     const maxBlock = Math.max(1024, options.maxBufferBytes);
     this.dirs = [new Direction(SEND, this, maxBlock), new Direction(RECV, this, maxBlock)];
     this.sawPreface = false;
@@ -169,6 +203,7 @@ export class Http2Session implements ProtocolSession {
         case H_CONTENT_TYPE: this.fContentType = value; break;
         case H_GRPC_STATUS: this.fGrpcStatus = value; break;
         case H_TRACEPARENT: this.fTraceparent = value; break;
+        case H_USER_AGENT: this.fUserAgent = value; break;
         default: break;
       }
     };
@@ -217,26 +252,136 @@ export class Http2Session implements ProtocolSession {
     }
 
     if (dir.reader.lost) {
-      if (dir.reader.rejected && this.completedStreams === 0 && this.streams.size === 0) return this.giveUp();
-      if (isPlausibleFrameChain(start === 0 ? data : data.subarray(start), event.truncated)) {
-        dir.reader.resync();
-        dir.resyncFailures = 0;
-      } else {
-        if (++dir.resyncFailures > MAX_RESYNC_ATTEMPTS) return this.giveUp();
+      if (dir.reader.rejected && !this.confirmed) return this.giveUp();
+      const from = findFrameStart(data, start, data.length, dir.frameStartCheck);
+      if (from < 0) {
+        if (++dir.resyncFailures > MAX_RESYNC_ATTEMPTS && !this.confirmed) return this.giveUp();
         return true;
       }
+      dir.reader.resync();
+      dir.resyncFailures = 0;
+      start = from;
     }
 
     dir.reader.push(data, start, data.length);
     if (event.truncated && event.originalLength > data.length) dir.reader.gap(event.originalLength - data.length);
     if (dir.reader.lost) {
-      this.malformed++;
-      if (dir.reader.rejected && this.completedStreams === 0 && this.streams.size === 0) return this.giveUp();
-      // Header blocks will be missed until the resync: their insertions too.
-      if (dir.inBlock) dir.endBlock();
-      dir.decoder.resetDegraded();
+      if (dir.reader.rejected) {
+        // Frames that are not HTTP/2 where the stream should start: malformed input.
+        this.malformed++;
+        if (!this.confirmed) return this.giveUp();
+      } else {
+        this.frameSyncLosses++;
+      }
+      this.onSyncLost(dir);
     }
     return true;
+  }
+
+  /** The preface was seen or streams were: the connection is HTTP/2, not a wrong guess. */
+  private get confirmed(): boolean {
+    return this.sawPreface || this.completedStreams > 0 || this.streams.size > 0;
+  }
+
+  /**
+   * A direction lost its frame boundary (a frame header fell into bytes the capture did not
+   * hold). Frames until the resync are gone; whether a header block was among them, and with it
+   * insertions into the peer's dynamic table, is decided by what follows (`checkLostBlocks`):
+   * the table is kept until then, because large messages lose only DATA frames.
+   */
+  private onSyncLost(dir: Direction): void {
+    if (dir.inBlock) {
+      // A header block was being assembled from CONTINUATION frames: it is lost for sure.
+      this.lostBlock(dir, dir.blockStream, dir.blockEndStream, dir.blockIsPush);
+      dir.endBlock();
+    }
+    if (this.clientDir < 0) {
+      // Nothing to check the lost bytes against yet.
+      dir.decoder.resetDegraded();
+      return;
+    }
+    dir.suspect = true;
+    if (dir.index !== this.clientDir) for (const stream of this.streams.values()) this.markUncertain(stream);
+  }
+
+  private markUncertain(stream: Stream): void {
+    if (stream.uncertain) return;
+    stream.uncertain = true;
+    this.uncertainStreams++;
+  }
+
+  /**
+   * @internal Whether the frame header at a resync candidate is where frames start again. A
+   * frame of a stream must belong to a stream this session knows (or be the next request's
+   * HEADERS), wherever it is; inside a chunk (`atStart` false, the bytes around are message
+   * payload) nothing else is taken. Never a CONTINUATION: its block's start is gone.
+   */
+  isFrameStart(dir: Direction, type: number, flags: number, streamId: number, length: number, atStart: boolean): boolean {
+    if (length > dir.maxFrameSize || type === FRAME_CONTINUATION) return false;
+    if (this.clientDir < 0) return atStart;
+    switch (type) {
+      case FRAME_DATA:
+        return (length > 0 || (flags & FLAG_END_STREAM) !== 0) && this.streams.has(streamId);
+      case FRAME_HEADERS:
+        return this.streams.has(streamId) || (dir.index === this.clientDir && (streamId & 1) === 1 && streamId > this.maxRequestStreamId);
+      case FRAME_RST_STREAM:
+      case FRAME_WINDOW_UPDATE:
+        // Also sent for streams that just ended, so at a chunk start any stream will do.
+        return atStart || streamId === 0 || this.streams.has(streamId);
+      default:
+        return atStart;
+    }
+  }
+
+  /**
+   * After a direction lost frames: the first frames that follow show whether a header block
+   * was among the lost ones. Requests: stream ids grow by 2, so a new stream with a larger step,
+   * or frames of a stream whose HEADERS were not seen, mean a request block is gone. Responses:
+   * a stream's first response block carries :status and its last one ends it, so DATA before
+   * response headers, or a later stream's block while an earlier stream that was open at the
+   * loss is still unanswered, mean a response block (headers or trailers) is gone. Any of these
+   * rebuilds the table; the check is conservative (concurrent streams answered out of order
+   * after a loss also rebuild it), since a table out of step would put wrong names on calls.
+   */
+  private checkLostBlocks(dir: Direction, type: number, streamId: number): void {
+    if (dir.index === this.clientDir) {
+      if (!dir.suspect || streamId <= this.maxRequestStreamId || (streamId & 1) === 0) return;
+      if (type === FRAME_HEADERS) {
+        const expected = this.maxRequestStreamId === 0 ? 1 : this.maxRequestStreamId + 2;
+        dir.suspect = false;
+        if (streamId !== expected && (this.sawPreface || this.maxRequestStreamId > 0)) this.hpackDesync(dir);
+      } else if (type === FRAME_DATA || type === FRAME_CONTINUATION) {
+        // Frames of a request stream whose HEADERS went by unseen.
+        dir.suspect = false;
+        this.maxRequestStreamId = streamId;
+        this.hpackDesync(dir);
+      }
+      return;
+    }
+    if (this.uncertainStreams === 0 || (type !== FRAME_HEADERS && type !== FRAME_DATA)) return;
+    const stream = this.streams.get(streamId);
+    if (type === FRAME_DATA) {
+      if (stream !== undefined && stream.uncertain && !stream.responseHeadersSeen) this.hpackDesync(dir);
+      return;
+    }
+    for (const other of this.streams.values()) {
+      if (other.uncertain && other.id < streamId) {
+        this.hpackDesync(dir);
+        return;
+      }
+    }
+  }
+
+  /** A header block of `dir` was lost: its insertions are unknown, the table starts over degraded. */
+  private hpackDesync(dir: Direction): void {
+    this.hpackDesyncs++;
+    if (this.counters !== undefined) this.counters[HPACK_DESYNC_COUNTER]++;
+    dir.decoder.resetDegraded();
+    dir.suspect = false;
+    if (this.clientDir >= 0 && dir.index !== this.clientDir) {
+      for (const stream of this.streams.values()) stream.uncertain = false;
+      this.uncertainStreams = 0;
+    }
   }
 
   expire(nowUs: number, emit: Emit): void {
@@ -256,6 +401,7 @@ export class Http2Session implements ProtocolSession {
 
   /** @internal Called by the directions' frame readers. */
   onFrame(dir: Direction, type: number, flags: number, streamId: number, length: number, payload: Uint8Array, start: number, end: number, intact: boolean): void {
+    if (dir.suspect || this.uncertainStreams > 0) this.checkLostBlocks(dir, type, streamId);
     if (dir.inBlock && type !== FRAME_CONTINUATION) {
       // RFC 9113 6.2: nothing may interleave a header block. The block is lost.
       this.malformed++;
@@ -302,6 +448,8 @@ export class Http2Session implements ProtocolSession {
           const id = (payload[p] << 8) | payload[p + 1];
           // The sender's setting bounds the table the *other* direction's encoder may use.
           if (id === SETTINGS_HEADER_TABLE_SIZE) this.dirs[1 - dir.index].decoder.setAnnouncedLimit(readU32(payload, p + 2));
+          // The largest frame the sender accepts, i.e. the largest the other direction carries.
+          if (id === SETTINGS_MAX_FRAME_SIZE) this.dirs[1 - dir.index].maxFrameSize = Math.max(DEFAULT_MAX_FRAME_SIZE, Math.min(readU32(payload, p + 2), 0xffffff));
         }
         return;
       case FRAME_GOAWAY: {
@@ -390,13 +538,14 @@ export class Http2Session implements ProtocolSession {
   }
 
   private decodeBlock(dir: Direction, block: Uint8Array, start: number, end: number, streamId: number, endStream: boolean, isPush: boolean): void {
-    this.fMethod = this.fPath = this.fAuthority = this.fHost = this.fStatus = '';
-    this.fContentType = this.fGrpcStatus = this.fTraceparent = '';
+    this.clearFields();
     this.firstBlock(dir);
     if (dir.decoder.decode(block, start, end, this.sink) === DECODE_ERROR) {
-      // Fields decoded before the error are right; the rest of the block is lost.
+      // Fields decoded before the error are right; the rest of the block is lost, and with it
+      // the block's table insertions (the decoder starts over degraded).
       this.malformed++;
       this.lostHeaderBlocks++;
+      this.hpackDesync(dir);
     }
     // Push promises are decoded only to keep the dynamic table in step.
     if (isPush) return;
@@ -407,11 +556,15 @@ export class Http2Session implements ProtocolSession {
   private lostBlock(dir: Direction, streamId: number, endStream: boolean, isPush: boolean): void {
     this.lostHeaderBlocks++;
     dir.blocks++;
-    dir.decoder.resetDegraded();
+    this.hpackDesync(dir);
     if (isPush) return;
-    this.fMethod = this.fPath = this.fAuthority = this.fHost = this.fStatus = '';
-    this.fContentType = this.fGrpcStatus = this.fTraceparent = '';
+    this.clearFields();
     this.onHeaders(dir, streamId, endStream, true);
+  }
+
+  private clearFields(): void {
+    this.fMethod = this.fPath = this.fAuthority = this.fHost = this.fStatus = '';
+    this.fContentType = this.fGrpcStatus = this.fTraceparent = this.fUserAgent = '';
   }
 
   private onHeaders(dir: Direction, streamId: number, endStream: boolean, lost: boolean): void {
@@ -437,10 +590,17 @@ export class Http2Session implements ProtocolSession {
     }
     const stream = this.streams.get(streamId);
     if (!stream) return; // response to a request we did not see (capture started later)
+    if (!lost && stream.uncertain && !stream.responseHeadersSeen && this.fStatus === '') {
+      // Trailers of a stream whose response headers were lost with frames: the table missed
+      // their insertions, and this block was decoded against it.
+      this.hpackDesync(dir);
+      lost = true;
+    }
     if (!lost) {
       if (this.fStatus !== '') {
         const status = parseStatus(this.fStatus);
         if (status > 0) stream.status = status;
+        stream.responseHeadersSeen = true;
       }
       if (this.fGrpcStatus !== '') stream.grpcStatus = parseGrpcStatus(this.fGrpcStatus);
     }
@@ -456,6 +616,8 @@ export class Http2Session implements ProtocolSession {
     const event = this.current as PayloadEvent;
     const stream = new Stream(streamId, event.timeUs, snapshotOf(event));
     this.streams.set(streamId, stream);
+    // Opened while the response direction is lost: its answer may go by unseen.
+    if (this.dirs[1 - this.clientDir].reader.lost) this.markUncertain(stream);
     return stream;
   }
 
@@ -470,12 +632,14 @@ export class Http2Session implements ProtocolSession {
       if (this.options.captureQuery) stream.query = rawPath.slice(q + 1);
     }
     stream.authority = utf8IfNeeded(this.fAuthority !== '' ? this.fAuthority : this.fHost);
+    stream.userAgent = this.fUserAgent;
     stream.contentType = this.fContentType;
     if (this.fTraceparent !== '') stream.traceContext = parseTraceparent(this.fTraceparent);
   }
 
   private complete(stream: Stream, endUs: number, errorType: string | undefined): void {
     this.streams.delete(stream.id);
+    if (stream.uncertain) this.uncertainStreams--;
     this.completedStreams++;
     const emit = this.emitFn;
     if (!emit) return;
@@ -508,6 +672,7 @@ export class Http2Session implements ProtocolSession {
     };
     withOptionalHeader(event, h);
     if (stream.authority !== '') event.authority = stream.authority;
+    if (stream.userAgent !== '') event.userAgent = stream.userAgent;
     if (stream.query !== undefined) event.query = stream.query;
     if (stream.traceContext) event.traceContext = stream.traceContext;
     if (isGrpc) {

@@ -4,13 +4,13 @@
  */
 import type { PayloadEvent } from '../../../core/events';
 import type { L7Options, ProtocolModule, ProtocolSession } from '../protocol';
-import { looksLikeTlsHello } from './records';
+import { startsLikeTlsHandshake } from './records';
 import { TlsSession } from './session';
 
 export const tlsProtocol: ProtocolModule = {
   name: 'tls',
   detect(data: Uint8Array, _event: PayloadEvent): boolean {
-    return looksLikeTlsHello(data);
+    return startsLikeTlsHandshake(data);
   },
   createSession(options: L7Options): ProtocolSession {
     return new TlsSession(options);

@@ -68,6 +68,8 @@ export class TlsRecordReader {
   private handshakeBroken = false;
   /** Handshake bytes were lost to a capture gap (as opposed to parsing stopped on purpose). */
   handshakeLost = false;
+  /** A handshake message announced more than `maxMessageBytes` and was not reassembled. */
+  handshakeOversized = false;
 
   constructor(
     private readonly sink: RecordSink,
@@ -77,6 +79,12 @@ export class TlsRecordReader {
 
   get dead(): boolean {
     return this.state === STATE_DEAD;
+  }
+
+  /** A record or handshake message was begun and not finished (waiting for bytes that may never come). */
+  get partial(): boolean {
+    if (this.state === STATE_DEAD) return false;
+    return this.headerFill > 0 || this.state === STATE_BODY || this.messageFill > 0;
   }
 
   /** Stop parsing handshake contents (e.g. once they are encrypted, or no longer needed). */
@@ -185,6 +193,7 @@ export class TlsRecordReader {
         if (this.messageLength > this.maxMessageBytes) {
           // Not worth keeping (and the messages we need are small): stop parsing handshakes.
           this.stopHandshake();
+          this.handshakeOversized = true;
           return;
         }
         this.ensureCapacity(this.messageLength);
@@ -212,16 +221,11 @@ export class TlsRecordReader {
 }
 
 /**
- * True when `data` starts with a plausible handshake record carrying a ClientHello or a
- * ServerHello (the first flight of a TLS connection, either direction).
+ * True when `data` starts like a TLS handshake record: content type 22 and version 3.0 to 3.4.
+ * Detection takes a stream that starts like this for TLS even when the length or the hello that
+ * follow are impossible: that is malformed TLS, counted under TLS (a bogus ClientHello), not
+ * something else. Five bytes are enough: OpenSSL servers read a record header on its own.
  */
-export function looksLikeTlsHello(data: Uint8Array): boolean {
-  if (data.length < RECORD_HEADER_LENGTH + 4) return false;
-  if (data[0] !== CONTENT_HANDSHAKE || !plausibleRecordHeader(data, 0)) return false;
-  const type = data[5];
-  if (type !== HANDSHAKE_CLIENT_HELLO && type !== HANDSHAKE_SERVER_HELLO) return false;
-  // The hello is at least version + random + a few length bytes, and starts with a version 3.x.
-  const length = (data[6] << 16) | (data[7] << 8) | data[8];
-  if (length < 38 || length > 0xffff) return false;
-  return data.length < 10 || data[9] === 3;
+export function startsLikeTlsHandshake(data: Uint8Array): boolean {
+  return data.length >= RECORD_HEADER_LENGTH && data[0] === CONTENT_HANDSHAKE && data[1] === 3 && data[2] <= 4;
 }

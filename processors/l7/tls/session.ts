@@ -15,6 +15,7 @@ import {
   CONTENT_APPLICATION_DATA,
   HANDSHAKE_CLIENT_HELLO,
   HANDSHAKE_SERVER_HELLO,
+  startsLikeTlsHandshake,
   TlsRecordReader,
   type RecordSink,
 } from './records';
@@ -33,6 +34,8 @@ const STATE_DONE = 2; // emitted (or gave up); later bytes are ignored
 
 class TlsDirection implements RecordSink {
   readonly reader: TlsRecordReader;
+  /** Whether this direction's first bytes were a TLS handshake record header; undefined before any. */
+  startedLikeTls: boolean | undefined = undefined;
 
   constructor(
     readonly index: number,
@@ -81,15 +84,27 @@ export class TlsSession implements ProtocolSession {
     this.emitFn = emit;
     const dir = this.dirs[event.dataDirection === 'send' ? SEND : RECV];
     if (dir.reader.dead) return true;
+    if (dir.startedLikeTls === undefined && event.data.length > 0) dir.startedLikeTls = startsLikeTlsHandshake(event.data);
     const recordsBefore = dir.reader.records;
     dir.reader.push(event.data, 0, event.data.length);
     if (event.truncated && event.originalLength > event.data.length) dir.reader.gap(event.originalLength - event.data.length);
     if (this.state === STATE_DONE) return true;
     if (dir.reader.dead) {
       this.malformed++;
-      // Garbage before any record of this connection: it was never TLS.
-      if (this.state === STATE_WAITING && recordsBefore === 0 && this.dirs[1 - dir.index].reader.records === 0) return false;
+      // Garbage before any record of this connection, and nothing that started like TLS: it
+      // was never TLS. A stream that started with a handshake record header and then broke (an
+      // impossible length, say) is malformed TLS and stays counted as such.
+      const other = this.dirs[1 - dir.index];
+      if (this.state === STATE_WAITING && recordsBefore === 0 && other.reader.records === 0 && !dir.startedLikeTls && !other.startedLikeTls) return false;
       if (this.state === STATE_CLIENT_HELLO) this.finish(undefined, event.timeUs, 'malformed');
+      return true;
+    }
+    if (dir.reader.handshakeOversized && this.awaitsHandshakeFrom(dir)) {
+      // A hello claiming more than any hello needs: not reassembled, and not a hello.
+      dir.reader.handshakeOversized = false;
+      this.malformed++;
+      if (this.state === STATE_CLIENT_HELLO) this.finish(undefined, event.timeUs, 'malformed');
+      else this.state = STATE_DONE;
       return true;
     }
     if (dir.reader.handshakeLost && this.awaitsHandshakeFrom(dir)) {
@@ -120,6 +135,8 @@ export class TlsSession implements ProtocolSession {
   }
 
   close(nowUs: number, emit: Emit): void {
+    // A hello still waiting for the rest its length announced: it never came (a bogus length).
+    if (this.state === STATE_WAITING && (this.dirs[SEND].reader.partial || this.dirs[RECV].reader.partial)) this.malformed++;
     if (this.state === STATE_CLIENT_HELLO) {
       this.emitFn = emit;
       this.finish(undefined, nowUs, 'connection_closed');
@@ -165,7 +182,13 @@ export class TlsSession implements ProtocolSession {
       this.finish(hello, now, undefined);
       return;
     }
-    // Other messages before the ServerHello cannot come from a sane peer; after it, we are done.
+    // Other messages before the ServerHello cannot come from a sane peer: the stream started
+    // like a handshake and is not one. After the ServerHello, we are done.
+    if (this.state === STATE_WAITING) {
+      this.malformed++;
+      this.state = STATE_DONE;
+      for (const d of this.dirs) d.reader.stopHandshake();
+    }
   }
 
   /** @internal */

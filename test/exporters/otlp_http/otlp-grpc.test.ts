@@ -3,6 +3,7 @@
  * format, compression, the retry classification of gRPC statuses, and config rules.
  */
 import assert from 'node:assert/strict';
+import { OBSERVER_USER_AGENT } from '../../../core/identity';
 import { factory, type OtlpHttpConfig } from '../../../exporters/otlp_http';
 import { connectionClosed, dnsEvent, httpEvent } from '../fixtures';
 import { OtlpGrpcReceiver } from '../otlp-grpc-receiver';
@@ -55,6 +56,7 @@ describe('exporters/otlp_http with protocol: grpc', function () {
     assert.equal(call.headers['grpc-encoding'], 'gzip');
     assert.match(String(call.headers['grpc-timeout']), /^\d+m$/);
     assert.equal(call.headers['x-api-key'], 'secret', 'headers go as lower-case HTTP/2 fields');
+    assert.equal(call.headers['user-agent'], OBSERVER_USER_AGENT, 'the observer names itself, so its own export can be left out');
     const spans = call.traces!.resourceSpans![0].scopeSpans.flatMap((s) => s.spans);
     assert.equal(spans.length, 2, 'both transactions, decoded from the protobuf request');
     await until(() => settings.telemetry.get('sent_spans') === 2, 'sent_spans');

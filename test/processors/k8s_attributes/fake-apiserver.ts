@@ -28,6 +28,7 @@ export interface RecordedRequest {
   method: string;
   path: string;
   query: URLSearchParams;
+  userAgent: string | undefined;
 }
 
 export class FakeApiServer {
@@ -118,7 +119,7 @@ export class FakeApiServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams });
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, userAgent: req.headers['user-agent'] });
     if (this.failWith !== undefined) return status(res, this.failWith, 'injected failure');
     for (const [prefix, code] of this.failPaths) if (url.pathname.startsWith(prefix)) return status(res, code, 'injected failure');
     const isWatch = url.searchParams.get('watch') === 'true';

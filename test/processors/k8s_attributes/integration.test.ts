@@ -10,6 +10,7 @@ import type { Processor } from '../../../core/component';
 import { deepMerge } from '../../../core/config/merge';
 import { normalizeUnits, validateAgainstSchema } from '../../../core/config/schema-validator';
 import type { NetworkEvent } from '../../../core/events';
+import { OBSERVER_USER_AGENT } from '../../../core/identity';
 import { createLogger } from '../../../core/logger';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory, type K8sAttributesConfig } from '../../../processors/k8s_attributes';
@@ -120,6 +121,8 @@ describe('k8s_attributes against a Kubernetes API server on 127.0.0.1', function
     assert.equal(lists[0].query.get('limit'), '500');
     await eventually(() => (api.openWatches('pods') === 1 ? true : undefined), 5000, 'the pod watch');
     assert.equal(api.requestsTo('/api/v1/pods', true)[0].query.get('fieldSelector'), `spec.nodeName=${NODE}`);
+    // Lists and watches name the observer, so the l7 processor leaves its API calls out.
+    assert.deepEqual([...new Set(api.requests.map((r) => r.userAgent))], [OBSERVER_USER_AGENT]);
     assert.equal(h.settings.telemetry.get('pods'), 1, 'the other node\'s pod is not kept');
 
     const out = await h.run(connectionEvent(4242, cgroupId));

@@ -21,6 +21,7 @@ const BASE: L7EngineOptions = {
   maxSessions: 1000,
   sessionIdleTimeoutMs: 60_000,
   forwardPayload: false,
+  dropSelfTraffic: true,
 };
 
 function engine(options: Partial<L7EngineOptions> = {}, modules: readonly ProtocolModule[] = ALL_MODULES): L7Engine {

@@ -45,7 +45,7 @@ describe('l7 engine fuzz', function () {
       {
         captureQuery: true, transactionTimeoutMs: 1000, maxBufferBytes: 4096, protocols: ['http1', 'http2', 'dns', 'tls'],
         httpPorts: [80], dnsPort: 53, httpsPorts: [443], grpcPorts: [50051], portMode: 'hint',
-        maxSessions: 64, sessionIdleTimeoutMs: 30_000, forwardPayload: false,
+        maxSessions: 64, sessionIdleTimeoutMs: 30_000, forwardPayload: false, dropSelfTraffic: true,
       },
       ALL_MODULES,
     );

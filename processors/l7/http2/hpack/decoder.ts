@@ -33,6 +33,7 @@ export const H_CONTENT_TYPE = 5;
 export const H_GRPC_STATUS = 6;
 export const H_TRACEPARENT = 7;
 export const H_HOST = 8;
+export const H_USER_AGENT = 9;
 /** The name came from a dynamic table entry this decoder never saw (degraded mode). */
 export const H_UNKNOWN = 255;
 
@@ -431,16 +432,17 @@ const NAMED: readonly (readonly [string, number])[] = [
   ['grpc-status', H_GRPC_STATUS],
   ['traceparent', H_TRACEPARENT],
   ['host', H_HOST],
+  ['user-agent', H_USER_AGENT],
 ];
 
 const NAMED_BYTES: readonly (readonly [Uint8Array, number])[] = NAMED.map(([n, c]) => [Buffer.from(n, 'latin1'), c] as const);
 
 /** Name code of the literal name in `bytes[0, length)`. */
 function codeOfName(bytes: Uint8Array, length: number): number {
-  // Every named header starts with ':', 'c', 'g', 'h' or 't'; most literal names in practice
-  // are custom metadata and fall out at the first comparison.
+  // Every named header starts with ':', 'c', 'g', 'h', 't' or 'u'; most literal names in
+  // practice are custom metadata and fall out at the first comparison.
   const first = bytes[0];
-  if (length < 4 || length > 12 || (first !== 0x3a && first !== 0x63 && first !== 0x67 && first !== 0x68 && first !== 0x74)) return H_OTHER;
+  if (length < 4 || length > 12 || (first !== 0x3a && first !== 0x63 && first !== 0x67 && first !== 0x68 && first !== 0x74 && first !== 0x75)) return H_OTHER;
   outer: for (const [candidate, code] of NAMED_BYTES) {
     if (candidate.length !== length) continue;
     for (let i = 0; i < length; i++) if (candidate[i] !== bytes[i]) continue outer;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { L7Event, TlsHandshakeEvent } from '../../../../core/events';
 import { parseClientHello, tlsProtocol, TlsSession } from '../../../../processors/l7/tls';
-import { looksLikeTlsHello } from '../../../../processors/l7/tls/records';
+import { startsLikeTlsHandshake } from '../../../../processors/l7/tls/records';
 import { Fuzzer } from '../../../helpers/fuzz';
 import { BASE_US, coalesce, DEFAULT_OPTIONS, loadFixture, payloadEvent, rawChunks, replay, resplit, type Perspective, type RawChunk } from '../http2/replay';
 import { alpn, clientHelloBody, handshake, HRR_RANDOM, record, selectedVersion, serverHelloBody, sni, supportedVersions } from './tls-builders';
@@ -234,11 +234,36 @@ describe('TLS session on constructed handshakes', () => {
     assert.equal(r.events.length, 0);
   });
 
-  it('detects hellos and nothing else', () => {
-    assert.ok(looksLikeTlsHello(clientHello()));
-    assert.ok(!looksLikeTlsHello(record(23, [1, 2, 3, 4, 5, 6, 7, 8, 9])));
-    assert.ok(!looksLikeTlsHello(Buffer.from('GET / HTTP/1.1\r\n\r\n')));
-    assert.ok(!looksLikeTlsHello(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')));
-    assert.ok(!looksLikeTlsHello(new Uint8Array(3)));
+  it('detects a stream that starts with a handshake record header, and nothing else', () => {
+    assert.ok(startsLikeTlsHandshake(clientHello()));
+    assert.ok(startsLikeTlsHandshake(clientHello().subarray(0, 5)), 'a record header read on its own (OpenSSL servers)');
+    assert.ok(startsLikeTlsHandshake(Uint8Array.of(22, 3, 1, 0xff, 0xff, 0, 0)), 'an impossible length is malformed TLS, not something else');
+    assert.ok(!startsLikeTlsHandshake(clientHello().subarray(0, 4)));
+    assert.ok(!startsLikeTlsHandshake(record(23, [1, 2, 3, 4, 5, 6, 7, 8, 9])));
+    assert.ok(!startsLikeTlsHandshake(Uint8Array.of(22, 3, 5, 0, 10)), 'no TLS version 3.5');
+    assert.ok(!startsLikeTlsHandshake(Uint8Array.of(22, 2, 0, 0, 10)));
+    assert.ok(!startsLikeTlsHandshake(Buffer.from('GET / HTTP/1.1\r\n\r\n')));
+    assert.ok(!startsLikeTlsHandshake(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')));
+    assert.ok(!startsLikeTlsHandshake(new Uint8Array(3)));
+  });
+
+  it('counts a stream that starts like a handshake and breaks as malformed TLS, once, without giving it up', () => {
+    const cases: [string, Uint8Array][] = [
+      ['impossible record length', Uint8Array.of(22, 3, 1, 0xff, 0xff, 1, 0, 0, 0)],
+      ['empty handshake record', Uint8Array.of(22, 3, 1, 0, 0)],
+      ['not a hello', record(22, handshake(11, new Array(40).fill(0)))],
+      ['a hello longer than any hello', record(22, [1, 0x7f, 0xff, 0xff, 3, 3, ...new Array(40).fill(0)])],
+      ['garbage hello', record(22, handshake(1, new Array(60).fill(0xee)))],
+    ];
+    for (const [what, bytes] of cases) {
+      const r = run([chunk('c2s', bytes), chunk('c2s', bytes), chunk('s2c', Uint8Array.of(21, 3, 3, 0, 2, 2, 50))], 'server');
+      assert.equal(r.rejectedAt, -1, `${what}: kept as TLS`);
+      assert.equal(r.session.malformed, 1, what);
+      assert.equal(r.events.length, 0, what);
+    }
+    // A hello whose length promises more than ever comes: counted when the connection ends.
+    const r = run([chunk('c2s', record(22, [1, 0, 2, 0, 3, 3, ...new Array(40).fill(0)]))], 'server');
+    assert.equal(r.rejectedAt, -1);
+    assert.equal(r.session.malformed, 1);
   });
 });
