@@ -290,17 +290,22 @@ static __always_inline void unmap_v4(__u8 *a)
 	w[3] = 0;
 }
 
-/* Fills the tuple from a socket; false when the family is not observed. */
+/*
+ * Fills the tuple from a socket; false when the family is not observed. `sk` must be a BTF
+ * pointer (a tp_btf argument, or from a bpf_skc_to_* helper): fields are read directly, which
+ * costs a load each where a probe read costs a helper call.
+ */
 static __always_inline bool tuple_from_sock(struct ne_tuple *t, const struct sock *sk, __u8 proto)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	/* inet_sport, not skc_num: TCP releases the port (skc_num = 0) before the ->CLOSE trace. */
+	__u16 family = sk->__sk_common.skc_family;
+	/* inet_sport, not skc_num: TCP releases the port (skc_num = 0) before the ->CLOSE trace.
+	 * It lies past struct sock, so the verifier wants a probe read for it. */
 	t->lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	t->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	t->proto = proto;
 	if (family == AF_INET) {
-		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__u32 l = sk->__sk_common.skc_rcv_saddr;
+		__u32 r = sk->__sk_common.skc_daddr;
 		__builtin_memcpy(t->laddr, &l, 4);
 		__builtin_memcpy(t->raddr, &r, 4);
 		t->family = 4;
@@ -308,8 +313,8 @@ static __always_inline bool tuple_from_sock(struct ne_tuple *t, const struct soc
 	}
 	if (family != AF_INET6)
 		return false;
-	BPF_CORE_READ_INTO(&t->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-	BPF_CORE_READ_INTO(&t->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	__builtin_memcpy(t->laddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+	__builtin_memcpy(t->raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
 	if (is_v4_mapped(t->raddr) || is_v4_mapped(t->laddr)) {
 		unmap_v4(t->laddr);
 		unmap_v4(t->raddr);
@@ -321,9 +326,10 @@ static __always_inline bool tuple_from_sock(struct ne_tuple *t, const struct soc
 	return cfg.enable_ipv6;
 }
 
+/* `sk` as for tuple_from_sock. */
 static __always_inline __u32 sock_netns(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
 static __always_inline bool excluded_pid(__u32 pid)

@@ -31,7 +31,7 @@
 #define NR_RECVMSG 47
 #define NR_RECVMMSG 299
 #define NR_SENDMMSG 307
-#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_READ 63
 #define NR_WRITE 64
@@ -98,11 +98,12 @@ struct {
 /* An unconnected UDP receive waiting for sys_exit, when the sender's address is in user memory. */
 struct udp_recv_pending {
 	struct syscall_io io;
-	__u64 sk;
+	struct ne_tuple t; /* the socket's side, taken while the call had it */
 	__u64 cookie;
 	__u64 moved;
+	__u32 netns;
 	__u8 armed;
-	__u8 _pad[7];
+	__u8 _pad[3];
 };
 
 struct {
@@ -135,10 +136,11 @@ static __always_inline bool syscall_io_of_current(struct syscall_io *io, __u8 di
 		io->kind = BUF_MMSG;
 	else
 		return false;
-	io->fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
-	io->buf = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	io->count = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	io->addr = (nr == NR_SENDTO || nr == NR_RECVFROM) ? PT_REGS_PARM5_CORE_SYSCALL(regs) : 0;
+	/* Direct loads from the trusted pointer where the architecture allows (x86): no helper calls. */
+	io->fd = (int)PT_REGS_PARM1_SYSCALL(regs);
+	io->buf = PT_REGS_PARM2_SYSCALL(regs);
+	io->count = PT_REGS_PARM3_SYSCALL(regs);
+	io->addr = (nr == NR_SENDTO || nr == NR_RECVFROM) ? PT_REGS_PARM5_SYSCALL(regs) : 0;
 	return true;
 }
 
@@ -360,9 +362,13 @@ static __always_inline bool payload_wanted(__u64 cookie, const struct sock_info 
 	return false;
 }
 
-/* Builds and sends one NE_PAYLOAD record from the call's buffer; `st` is NULL for UDP. */
-static __always_inline void emit_payload(struct sock *sk, __u64 cookie, const struct sock_info *o, struct stream_state *st,
-					 const struct syscall_io *io, __u64 moved, __u8 dir, __u8 proto)
+/*
+ * Builds and sends one NE_PAYLOAD record from the call's buffer. `t` holds the socket's side
+ * of the tuple (the call's own peer address, if it names one, is filled in here); `st` is NULL
+ * for UDP.
+ */
+static __always_inline void emit_payload(__u64 cookie, const struct ne_tuple *t, __u32 netns, struct stream_state *st,
+					 const struct syscall_io *io, __u64 moved, __u8 dir)
 {
 	__u32 k = 0;
 	struct ne_scratch *s = bpf_map_lookup_elem(&scratch, &k);
@@ -370,8 +376,7 @@ static __always_inline void emit_payload(struct sock *sk, __u64 cookie, const st
 		return;
 	struct ne_payload *r = &s->rec;
 	__builtin_memset(r, 0, sizeof(*r));
-	if (!tuple_from_sock(&r->t, sk, proto))
-		return;
+	r->t = *t;
 	__u32 off = 0;
 	if (!copy_call(s, &off, &r->t, io, moved))
 		return;
@@ -383,10 +388,8 @@ static __always_inline void emit_payload(struct sock *sk, __u64 cookie, const st
 		count_skipped(st ? st->cls : NE_CLS_OPAQUE, moved);
 		return;
 	}
-	r->t.direction = o ? o->direction : NE_DIR_UNKNOWN;
-	struct sock_info me = {};
+	struct sock_info me = { .netns = netns };
 	owner_from_current(&me);
-	me.netns = sock_netns(sk);
 	fill_header(&r->h, NE_PAYLOAD, 0, cookie, &me);
 	r->fd = io->fd;
 	r->orig_len = moved > 0xffffffffULL ? 0xffffffff : (__u32)moved;
@@ -426,6 +429,11 @@ static __always_inline void capture_io(struct sock *sk, __u64 cookie, const stru
 	struct syscall_io io = {};
 	if (!syscall_io_of_current(&io, dir))
 		return;
+	struct ne_tuple t = {};
+	if (!tuple_from_sock(&t, sk, proto))
+		return;
+	t.direction = o ? o->direction : NE_DIR_UNKNOWN;
+	__u32 netns = sock_netns(sk);
 	if (proto == IPPROTO_UDP && dir == NE_DATA_RECV && sk->__sk_common.skc_state != S_ESTABLISHED) {
 		/* The sender's address is copied to user memory after this; finish at sys_exit. */
 		struct udp_recv_pending *p = bpf_task_storage_get(&udp_recv, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -434,13 +442,14 @@ static __always_inline void capture_io(struct sock *sk, __u64 cookie, const stru
 			return;
 		}
 		p->io = io;
-		p->sk = (__u64)sk;
+		p->t = t;
 		p->cookie = cookie;
 		p->moved = moved;
+		p->netns = netns;
 		p->armed = 1;
 		return;
 	}
-	emit_payload(sk, cookie, o, st, &io, moved, dir, proto);
+	emit_payload(cookie, &t, netns, st, &io, moved, dir);
 }
 
 SEC("tp_btf/sys_exit")
@@ -453,14 +462,11 @@ int BPF_PROG(on_udp_recv_exit, struct pt_regs *regs, long ret)
 	if (!p || !p->armed)
 		return 0;
 	p->armed = 0;
-	struct syscall_io io = p->io;
-	struct sock *sk = (struct sock *)p->sk;
-	__u64 cookie = p->cookie;
-	/* The socket may be gone once the call returned; its cookie says whether it is still ours. */
-	if (ret <= 0 || BPF_CORE_READ(sk, __sk_common.skc_cookie.counter) != cookie)
+	if (ret <= 0)
 		return 0;
-	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
-	emit_payload(sk, cookie, o, NULL, &io, p->moved, NE_DATA_RECV, IPPROTO_UDP);
+	struct syscall_io io = p->io;
+	struct ne_tuple t = p->t;
+	emit_payload(p->cookie, &t, p->netns, NULL, &io, p->moved, NE_DATA_RECV);
 	return 0;
 }
 
