@@ -16,7 +16,7 @@ import {
   TELEMETRY_SDK_LANGUAGE_VALUE_NODEJS,
 } from '@opentelemetry/semantic-conventions';
 import { ATTR_HOST_NAME } from '../../core/semconv';
-import { version as OBSERVER_VERSION } from '../../package.json';
+import { PACKAGE_VERSION as OBSERVER_VERSION } from '../../core/package-root';
 import { version as SDK_VERSION } from '@opentelemetry/sdk-metrics/package.json';
 
 export const DEFAULT_SERVICE_NAME = 'network-observer';

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -72,6 +72,37 @@ service:
 
 describe('network-observer CLI', function () {
   this.timeout(60_000);
+
+  before(() => {
+    assert.ok(existsSync(join(ROOT, 'dist/core/cli/main.js')), 'dist/ is missing: run `npm run build` (npm install runs it)');
+  });
+
+  it('runs compiled JavaScript: no tsx, no compile cache, nothing from a TMPDIR another user prepared', () => {
+    // The attack of issue 13: another user creates tsx's cache folder for root before root's
+    // first run. Here it exists, world-writable and owned by nobody; it must stay unused.
+    const tmp = mkdtempSync(join(tmpdir(), 'observer-hostile-tmp-'));
+    const trap = join(tmp, `tsx-${process.getuid?.() ?? 0}`);
+    mkdirSync(trap);
+    writeFileSync(join(trap, 'planted.js'), "require('fs').writeFileSync(__filename + '.ran', '')\n");
+    chmodSync(trap, 0o777);
+    if (process.getuid?.() === 0) chownSync(trap, 65534, 65534);
+    const loaded = join(tmp, 'loaded.json');
+    // Records every module the bin loaded, as it exits.
+    const preload = join(dir, 'record-modules.js');
+    writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`);
+    // The plugin example is TypeScript: it is transpiled in memory.
+    const r = spawnSync(process.execPath, ['-r', preload, BIN, 'validate', '--config', 'examples/collector-with-plugin.yaml'], {
+      cwd: ROOT, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: '' }, timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const modules = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+    assert.ok(modules.includes(join(ROOT, 'dist/core/cli/main.js')), 'the CLI ran from dist/');
+    assert.deepEqual(modules.filter((m) => m.includes('/node_modules/tsx/') || m.startsWith(tmp)), []);
+    const typescriptSources = modules.filter((m) => m.endsWith('.ts') && !m.startsWith(join(ROOT, 'examples')) && !m.startsWith(join(ROOT, 'core')));
+    assert.deepEqual(typescriptSources, [], 'only the plugin (and the API modules it imports relatively) are TypeScript');
+    assert.deepEqual(readdirSync(trap), ['planted.js']);
+    assert.deepEqual(readdirSync(tmp).sort(), ['loaded.json', `tsx-${process.getuid?.() ?? 0}`]);
+  });
 
   it('validate accepts the shipped collector.yaml', () => {
     const r = cli(['validate', '--config', 'collector.yaml']);
