@@ -118,6 +118,14 @@ describe('exporters/otlp_http', function () {
       const none = configFor('http://x', { signals: { traces: false, metrics: false, logs: false } });
       assert.deepEqual(factory.validate!(none).map((i) => i.path.join('.')), ['signals']);
     });
+
+    it('names a bad endpoint without echoing it (it may hold credentials)', () => {
+      const issues = factory.validate!(configFor('http//user:SECRETPASS@collector:4318', { logs_endpoint: 'ftp://user:SECRETPASS@collector/' }));
+      assert.deepEqual(issues.map((i) => i.path.join('.')), ['endpoint', 'logs_endpoint']);
+      for (const issue of issues) assert.doesNotMatch(issue.message, /SECRET/);
+      assert.match(issues[0].message, /^is not a URL; write it as http:\/\/host:4318/);
+      assert.equal(issues[1].message, 'ftp://user:***@collector/ must use http:// or https:// (got ftp:)');
+    });
   });
 
   describe('spans', () => {
@@ -397,6 +405,40 @@ describe('exporters/otlp_http', function () {
       await receiver.waitFor(() => settings.telemetry.get('dropped') === 1);
       assert.equal(settings.telemetry.get('dropped_send_failed'), 1);
       assert.equal(receiver.attempts.filter((a) => a.status === 400).length, 1, 'no retry of a permanent error');
+    });
+
+    it('never logs the endpoint password or header values; a refused connection is "could not reach", each drop counted once', async () => {
+      const port = await OtlpReceiver.freePort();
+      const { exporter, settings, logLines } = makeExporter(testConfig(`http://user:SECRETPASS@127.0.0.1:${port}`, {
+        headers: { authorization: 'Bearer SECRETTOKEN' },
+        retry_on_failure: { enabled: false },
+        signals: { traces: true, metrics: false, logs: false },
+      }));
+      exporter.consume(manyHttp(5));
+      await receiver.waitFor(() => settings.telemetry.get('dropped') === 5, 5000, 'the drop');
+      await exporter.shutdown();
+      const log = logLines.join('\n');
+      assert.doesNotMatch(log, /SECRET/);
+      assert.match(log, new RegExp(`dropped 5 spans: not retried \\(retry_on_failure is off\\) \\(last error: POST http://user:\\*\\*\\*@127\\.0\\.0\\.1:${port}/v1/traces: could not reach the backend: connect ECONNREFUSED`));
+      assert.doesNotMatch(log, /rejected/);
+      assert.equal(settings.telemetry.get('dropped_send_failed'), 5, 'the reasons add up to dropped');
+      assert.equal(settings.telemetry.get('dropped_metric_points'), 0);
+    });
+
+    it('a backend answering an error status rejected the data (not "could not reach"), credentials redacted', async () => {
+      receiver.responder = () => ({ status: 401, body: 'bad credentials' });
+      const url = receiver.url.replace('http://', 'http://user:SECRETPASS@');
+      const { exporter, settings, logLines } = makeExporter(testConfig(url, { signals: { traces: true, metrics: true, logs: false } }));
+      exporter.consume(manyHttp(3));
+      await receiver.waitFor(() => settings.telemetry.get('dropped') === 3, 5000, 'the drop');
+      await exporter.shutdown();
+      const log = logLines.join('\n');
+      assert.doesNotMatch(log, /SECRET/);
+      assert.match(log, /dropped 3 spans: the backend rejected the data; check endpoint, headers and encoding \(last error: POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/v1\/traces: HTTP 401 Unauthorized: bad credentials\)/);
+      assert.doesNotMatch(log, /could not reach/);
+      // Metric points have their own total and are not added to the events' reasons.
+      assert.ok(settings.telemetry.get('dropped_metric_points') > 0);
+      assert.equal(settings.telemetry.get('dropped_send_failed'), 3);
     });
 
     it('counts items the backend rejected in a partial success', async () => {
