@@ -328,9 +328,10 @@ describe('exporters/otlp_http', function () {
       const port = await OtlpReceiver.freePort();
       const { exporter, settings, logLines } = makeExporter(testConfig(`http://127.0.0.1:${port}`));
       exporter.consume(manyHttp(300));
-      await new Promise((r) => setTimeout(r, 300));
+      // Polled, not a fixed sleep: the first request goes through the serializer worker, whose
+      // start-up under tsx takes longer than the retries themselves on a loaded machine.
+      await receiver.waitFor(() => settings.telemetry.get('retries') >= 2, 5000, 'retries while down');
       assert.equal(settings.telemetry.get('sent_spans'), 0);
-      assert.ok(settings.telemetry.get('retries') >= 2, 'retried while down');
       const late = await OtlpReceiver.onPort(port).start();
       try {
         await late.waitFor(() => late.spans().length === 300 && settings.telemetry.get('sent_spans') === 300, 5000, '300 spans after the backend came up');
@@ -474,6 +475,34 @@ describe('exporters/otlp_http', function () {
       exporter.consume(manyHttp(2));
       assert.equal(settings.telemetry.get('dropped'), 2, 'data after shutdown is counted as dropped');
       await exporter.shutdown(); // idempotent
+    });
+
+    it('a backend that hung then recovered gets everything at shutdown, without waiting out the backoff', async () => {
+      // Requests time out against the hung backend and wait a 10 s backoff; the backend then
+      // answers again and the collector is stopped: the waiting data goes out at once.
+      receiver.responder = () => 'hang';
+      const { exporter, settings } = makeExporter(testConfig(receiver.url, {
+        timeout: 200,
+        retry_on_failure: { enabled: true, initial_interval: 10_000, max_interval: 10_000, max_elapsed_time: 0, multiplier: 1, randomization_factor: 0 },
+        signals: { traces: true, metrics: false, logs: true },
+        shutdown_timeout: 3000,
+      }));
+      exporter.consume(manyHttp(300));
+      exporter.consume([connectionOpened(), connectionClosed(), connectionFailed()]);
+      await receiver.waitFor(() => settings.telemetry.get('retries') >= 2, 5000, 'both requests to time out and wait for a retry');
+      receiver.responder = () => undefined;
+      const started = Date.now();
+      await exporter.shutdown();
+      const took = Date.now() - started;
+      assert.ok(took < 1500, `shutdown took ${took} ms`);
+      assert.equal(settings.telemetry.get('dropped'), 0);
+      assert.equal(receiver.spans().length, 300);
+      assert.equal(receiver.logs().length, 3);
+      assert.equal(settings.telemetry.get('sent_spans') + settings.telemetry.get('sent_log_records'), 303);
+    });
+
+    it('defaults to a 10 s request timeout, as the OTLP exporter specification does', () => {
+      assert.equal(factory.createDefaultConfig().timeout, 10_000);
     });
 
     it('gives up at shutdown_timeout when the backend stays down, counting what is lost', async () => {
