@@ -198,6 +198,27 @@ describe('network-observer CLI', function () {
     assertStoppedAndCounted(await runWithStuckReader('pipe'));
   });
 
+  it('`run | head -1`: when head exits, the observer says so once and shuts down cleanly within 2 s, exit 0', () => {
+    // A shell pipeline, as a user types it: stdout is a FIFO whose reader exits after one line.
+    const script = [
+      `node ${JSON.stringify(BIN)} run --config ${JSON.stringify(join(dir, 'mock.yaml'))} | { head -1; echo "head-exited $(date +%s%3N)" >&2; }`,
+      'echo "observer-exit ${PIPESTATUS[0]} $(date +%s%3N)" >&2',
+    ].join('; ');
+    const r = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, timeout: 30_000 });
+    assert.equal(r.stdout.split('\n').filter(Boolean).length, 1, r.stderr);
+    JSON.parse(r.stdout);
+    const headExited = Number(/head-exited (\d+)/.exec(r.stderr)?.[1]);
+    const [, code, at] = /observer-exit (\d+) (\d+)/.exec(r.stderr) ?? [];
+    assert.equal(code, '0', r.stderr);
+    assert.ok(Number(at) - headExited < 2000, `ended ${Number(at) - headExited} ms after head exited`);
+    assert.equal(r.stderr.match(/standard output was closed by its reader \(EPIPE\)/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /exporter\/stdout: standard output was closed by its reader \(EPIPE\); the rest of its output is dropped; no exporter is left; shutting down/);
+    // Each event counted once: written to the pipe (emitted) or not (dropped).
+    const [, received, emitted, dropped] = /exporter\/stdout: received=(\d+) emitted=(\d+) dropped=(\d+) errors=0/.exec(r.stderr) ?? [];
+    assert.ok(Number(dropped) > 0, r.stderr);
+    assert.equal(Number(emitted) + Number(dropped), Number(received), r.stderr);
+  });
+
   it('TAPIO_MOCK_MODE=true run prints JSON lines; SIGTERM stops it with exit 0 within 5 s and prints the counters', async () => {
     const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'mock.yaml')], {
       cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, stdio: ['ignore', 'pipe', 'pipe'],

@@ -64,7 +64,7 @@ function makeExporter(config: OtlpHttpConfig): Harness {
   const settings = createTestSettings('exporter', 'otlp_http', createLogger('debug', (line) => logLines.push(line)));
   const exporter = new OtlpHttpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
-  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e) };
+  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   exporter.start(host);
   const h = { exporter, settings, provider, logLines };
   harnesses.push(h);
