@@ -105,7 +105,10 @@ export function limitProblems(schema: ConfigSchema, value: unknown, root: Config
   const node = resolveRef(schema as SchemaNode, root as SchemaNode);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return [{ path, message: `must be a finite number (got ${value})` }];
-    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return [{ path, message: `must be at most ${Number.MAX_SAFE_INTEGER} (larger integers are not exact)` }];
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      const bound = value > 0 ? `at most ${Number.MAX_SAFE_INTEGER}` : `at least -${Number.MAX_SAFE_INTEGER}`;
+      return [{ path, message: `must be ${bound} (larger integers are not exact)` }];
+    }
   }
   if (node.format === 'duration' || node.format === 'size') {
     const amount = typeof value === 'number' ? value : typeof value === 'string' ? (node.format === 'duration' ? parseDuration(value) : parseSize(value)) : undefined;
