@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OtlpReceiver } from '../exporters/otlp-receiver';
 
 const ROOT = join(__dirname, '../..');
 const BIN = join(ROOT, 'bin/network-observer.js');
@@ -217,6 +218,55 @@ describe('network-observer CLI', function () {
     const [, received, emitted, dropped] = /exporter\/stdout: received=(\d+) emitted=(\d+) dropped=(\d+) errors=0/.exec(r.stderr) ?? [];
     assert.ok(Number(dropped) > 0, r.stderr);
     assert.equal(Number(emitted) + Number(dropped), Number(received), r.stderr);
+  });
+
+  it('SIGTERM after an OTLP backend hung and recovered delivers everything, waiting for no retry backoff', async () => {
+    const receiver = await new OtlpReceiver().start();
+    receiver.responder = () => 'hang';
+    writeFileSync(join(dir, 'otlp.yaml'), `
+receivers:
+  ebpf_network: { mock_events_per_second: 200, flush_interval: 100ms }
+exporters:
+  otlp_http:
+    endpoint: ${receiver.url}
+    encoding: json
+    timeout: 300ms
+    retry_on_failure: { initial_interval: 20s, max_interval: 20s }
+    signals: { traces: true, metrics: false, logs: true }
+    sending_queue: { batch: { flush_timeout: 50ms } }
+service:
+  telemetry: { shutdown_timeout: 5s }
+  pipelines:
+    events: { receivers: [ebpf_network], exporters: [otlp_http] }
+`);
+    const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'otlp.yaml')], {
+      cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+    try {
+      // Hung requests time out after 300 ms and wait a 20 s backoff; then the backend is back.
+      await receiver.waitFor(() => receiver.attempts.filter((a) => a.status === 'hang').length >= 2, 20_000, 'requests to the hung backend');
+      await new Promise((r) => setTimeout(r, 800));
+      receiver.responder = () => undefined;
+      await new Promise((r) => setTimeout(r, 700));
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.equal(code, 0, stderr);
+      assert.ok(Date.now() - signalledAt < 4000, `stopped ${Date.now() - signalledAt} ms after SIGTERM, not after a backoff`);
+      const counters = /exporter\/otlp_http: (.*)/.exec(stderr)?.[1] ?? '';
+      assert.match(counters, /received=[1-9]\d* emitted=[1-9]\d* dropped=0 /, stderr);
+      assert.match(counters, / retries=[1-9]/, 'the hung requests were retried');
+      const [, received, emitted] = /received=(\d+) emitted=(\d+)/.exec(counters)!;
+      const exported = receiver.spans().length + receiver.logs().length;
+      assert.equal(Number(emitted), exported, 'every span and log record the exporter counts as emitted reached the backend');
+      assert.ok(Number(received) >= exported);
+      assert.doesNotMatch(stderr, /WARN .*dropped/);
+    } finally {
+      child.kill('SIGKILL');
+      await receiver.stop();
+    }
   });
 
   it('TAPIO_MOCK_MODE=true run prints JSON lines; SIGTERM stops it with exit 0 within 5 s and prints the counters', async () => {
