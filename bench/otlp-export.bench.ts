@@ -112,7 +112,7 @@ async function run(name: string, patch: Partial<OtlpHttpConfig>, port: number, b
   const settings = createTestSettings('exporter', 'otlp_http', createLogger('warn', (line) => console.error(`  ${name}: ${line}`)));
   const exporter = new OtlpHttpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
-  const host: Host = { meterProvider: provider, reportFatalError: (e) => { throw e; } };
+  const host: Host = { meterProvider: provider, reportFatalError: (e) => { throw e; }, reportStopped: (reason) => { throw new Error(reason); } };
   exporter.start(host);
   const t = settings.telemetry;
   const room = config.sending_queue.queue_size - BATCH;

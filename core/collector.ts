@@ -53,6 +53,9 @@ export class Collector {
   /** Set once every component has started. */
   private upSince: Date | undefined;
   private fatalError: Error | undefined;
+  private readonly finishedListeners: Array<(reason: string) => void> = [];
+  /** Exporters that reported their destination gone (Host.reportStopped). */
+  private readonly stoppedExporters = new Set<Instance>();
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -84,6 +87,11 @@ export class Collector {
   /** Called when a running component reports an unrecoverable error. */
   onFatalError(listener: (error: Error) => void): void {
     this.fatalListeners.push(listener);
+  }
+
+  /** Called when every exporter has stopped for good (Host.reportStopped): nothing is left to do. */
+  onFinished(listener: (reason: string) => void): void {
+    this.finishedListeners.push(listener);
   }
 
   private settingsFor(resolved: ResolvedComponent, label: string) {
@@ -162,7 +170,8 @@ export class Collector {
     return { consumer: fanOut(targets), telemetry: targets[0].telemetry, logger: this.logger };
   }
 
-  private host(): Host {
+  /** Each component's own Host: a stop report must say which component it came from. */
+  private host(instance: Instance): Host {
     return {
       meterProvider: this.meterProvider!,
       reportFatalError: (error) => {
@@ -170,7 +179,24 @@ export class Collector {
         this.logger.error(`fatal: ${error.message}`);
         for (const listener of this.fatalListeners) listener(error);
       },
+      reportStopped: (reason) => this.exporterStopped(instance, reason),
     };
+  }
+
+  private exporterStopped(instance: Instance, reason: string): void {
+    if (this.state !== 'running' || this.stoppedExporters.has(instance)) return;
+    if (instance.kind !== 'exporter') {
+      instance.logger.warn(`reported itself stopped (${reason}); only exporters can stop alone, so it keeps its place in the pipeline`);
+      return;
+    }
+    this.stoppedExporters.add(instance);
+    const left = [...this.exporters.values()].filter((i) => !this.stoppedExporters.has(i));
+    if (left.length > 0) {
+      instance.logger.warn(`${reason}; ${left.map((i) => i.label).join(', ')} keep running`);
+      return;
+    }
+    const finished = `${instance.label}: ${reason}; no exporter is left`;
+    for (const listener of this.finishedListeners) listener(finished);
   }
 
   /** Starts exporters, then processors, then receivers; on a failure stops what started and throws. */
@@ -188,11 +214,10 @@ export class Collector {
     }
     if (this.state !== 'built') return;
     this.state = 'running';
-    const host = this.host();
     const order = [...this.exporters.values(), ...[...this.processors].reverse(), ...this.receivers.values()];
     for (const instance of order) {
       try {
-        await instance.component.start(host);
+        await instance.component.start(this.host(instance));
         this.started.push(instance);
       } catch (error) {
         this.logger.error(`starting ${instance.label} failed; stopping the ${this.started.length} component(s) already started`);

@@ -43,6 +43,12 @@ export interface Host {
    * shuts down with a non-zero exit code.
    */
   reportFatalError(error: Error): void;
+  /**
+   * For an exporter whose destination is gone for good through no fault of the observer (the
+   * reader of standard output exited): the collector logs `reason` once and, when no exporter
+   * is left, shuts down gracefully (exit 0). The exporter drops (and counts) what it still gets.
+   */
+  reportStopped(reason: string): void;
 }
 
 export interface Component {

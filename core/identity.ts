@@ -4,9 +4,9 @@
  * specification asks of exporters; the l7 processor recognises its own requests by it, at
  * whichever end of the connection it sees them and on whichever node.
  */
-import { version } from '../package.json';
+import { PACKAGE_VERSION } from './package-root';
 
-export const OBSERVER_VERSION: string = version;
+export const OBSERVER_VERSION: string = PACKAGE_VERSION;
 
 /** The product token of the observer's User-Agent. */
 export const OBSERVER_PRODUCT = 'network-observer';

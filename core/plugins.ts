@@ -10,6 +10,7 @@ import type { ConfigIssue } from './config/errors';
 import { compileSchema, validateAgainstSchema } from './config/schema-validator';
 import { formatIssue } from './config/errors';
 import type { ComponentRegistry } from './registry';
+import { registerTypeScriptLoader } from './typescript-loader';
 
 const KINDS: readonly ComponentKind[] = ['receiver', 'processor', 'exporter'];
 const CREATE_METHOD: Record<ComponentKind, string> = {
@@ -75,6 +76,8 @@ export function checkFactoryShape(value: unknown): string[] {
 /** Loads each plugin and registers its factories; returns the problems (never throws). */
 export function loadPlugins(specifiers: readonly string[], baseDir: string, registry: ComponentRegistry): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  // Before resolving: `./plugin` (no extension) may name a .ts file.
+  if (specifiers.length) registerTypeScriptLoader();
   specifiers.forEach((specifier, index) => {
     const path = ['plugins', index];
     const label = `plugin "${specifier}"`;

@@ -51,12 +51,15 @@ export class CollectingConsumer implements Consumer {
   }
 }
 
-/** A Host for starting a component alone; fatal errors are collected instead of exiting. */
-export function createTestHost(): Host & { fatalErrors: Error[] } {
+/** A Host for starting a component alone; fatal errors and stop reports are collected instead of acted on. */
+export function createTestHost(): Host & { fatalErrors: Error[]; stopped: string[] } {
   const fatalErrors: Error[] = [];
+  const stopped: string[] = [];
   return {
     meterProvider: new MeterProvider(),
     reportFatalError: (error) => fatalErrors.push(error),
+    reportStopped: (reason) => stopped.push(reason),
     fatalErrors,
+    stopped,
   };
 }

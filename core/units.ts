@@ -4,6 +4,13 @@
  * bytes or a string with a binary or decimal unit (`8MiB`, `64KB`, `1024`).
  */
 
+/**
+ * The longest duration a config may hold: 2^31-1 ms (about 24.8 days), the longest delay a
+ * Node.js timer takes. A longer one makes Node warn and fire the timer after 1 ms, so
+ * `tcp_update_interval: 1e400` would run its scan a thousand times a second.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 const DURATION_UNITS_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,

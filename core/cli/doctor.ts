@@ -3,7 +3,6 @@
  * The runtime's own checks (Node.js, config) are here; the eBPF receiver adds its kernel checks
  * (kernel version, BTF, privileges, cgroup2, libbpf, a trial load and attach of every program).
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UserFacingError } from '../config/errors';
 import { loadConfigFile } from '../config/load';
@@ -37,8 +36,11 @@ export function runtimeChecks(configPath: string): DoctorCheck[] {
 type EbpfDoctor = { runDoctorChecks(): Promise<DoctorCheck[]> };
 
 async function receiverChecks(): Promise<DoctorCheck[]> {
-  const modulePath = join(__dirname, '../../receivers/ebpf_network/doctor.ts');
-  if (!existsSync(modulePath)) {
+  // No extension: the sources (.ts under tsx) and the compiled build (.js) both resolve.
+  let modulePath: string;
+  try {
+    modulePath = require.resolve(join(__dirname, '../../receivers/ebpf_network/doctor'));
+  } catch {
     return [{ name: 'ebpf receiver', ok: false, detail: 'the eBPF receiver checks are not available in this build' }];
   }
   try {

@@ -28,6 +28,11 @@ export async function runCollector(configPath: string): Promise<number> {
     collector.onFatalError((error) => {
       void stop(`a component failed: ${error.message}`, 1).then(resolve);
     });
+    // Every exporter's destination is gone (`run | head -1` once head exits): a normal end,
+    // as for any Unix tool whose reader went away, so exit 0.
+    collector.onFinished((reason) => {
+      void stop(reason, 0).then(resolve);
+    });
   });
 
   await collector.start();

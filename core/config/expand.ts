@@ -8,37 +8,43 @@
 const WHOLE_REFERENCE = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
 const REFERENCE = /\$\$|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+/** A variable referenced without a default that is not set (it expanded to ''). */
+export interface MissingVariable {
+  name: string;
+  /** YAML path of the value that references it. */
+  path: (string | number)[];
+}
+
 export interface ExpansionResult<T> {
   value: T;
-  /** Variables referenced without a default that are not set (expanded to ''). */
-  missing: string[];
+  missing: MissingVariable[];
 }
 
 export function expandEnv<T>(value: T, env: NodeJS.ProcessEnv = process.env): ExpansionResult<T> {
-  const missing = new Set<string>();
-  const expandString = (text: string): string =>
+  const missing: MissingVariable[] = [];
+  const expandString = (text: string, path: (string | number)[]): string =>
     text.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === '$$') return '$';
       const set = env[name!];
       if (set !== undefined && set !== '') return set;
       if (fallback !== undefined) return fallback;
-      missing.add(name!);
+      missing.push({ name: name!, path });
       return '';
     });
-  const walk = (node: unknown): unknown => {
+  const walk = (node: unknown, path: (string | number)[]): unknown => {
     if (typeof node === 'string') {
-      const expanded = expandString(node);
+      const expanded = expandString(node, path);
       return WHOLE_REFERENCE.test(node) ? coerceScalar(expanded) : expanded;
     }
-    if (Array.isArray(node)) return node.map(walk);
+    if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
     if (node !== null && typeof node === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[k] = walk(v);
+      for (const [k, v] of Object.entries(node)) out[k] = walk(v, [...path, k]);
       return out;
     }
     return node;
   };
-  return { value: walk(value) as T, missing: [...missing] };
+  return { value: walk(value, []) as T, missing };
 }
 
 /**

@@ -47,9 +47,14 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   const pluginList = value && typeof value === 'object' && Array.isArray((value as Record<string, unknown>).plugins)
     ? ((value as Record<string, unknown>).plugins as unknown[]).filter((p): p is string => typeof p === 'string')
     : [];
+  // An unset variable is an error: expanded to '' it would fail later with a message about
+  // the empty value that never names the variable (or, worse, pass and send data nowhere).
+  const envIssues = missing.map(({ name, path }) => ({
+    path,
+    message: `environment variable ${name} is not set and \${env:${name}} has no default; set it, or write \${env:${name}:-default}`,
+  }));
   const pluginIssues = loadPlugins(pluginList, baseDir, registry);
-  const config = resolveConfig(value, registry, source, pluginIssues);
-  for (const name of missing) config.warnings.push(`environment variable ${name} is not set; \${env:${name}} expanded to an empty string`);
+  const config = resolveConfig(value, registry, source, [...envIssues, ...pluginIssues]);
   return { config, registry, path: source };
 }
 

@@ -8,7 +8,7 @@ import { parseEndpoint, type HostPort } from '../http-endpoint';
 import type { ComponentRegistry } from '../registry';
 import collectorSchema from './collector.schema.json';
 import type { CollectorConfigFile } from './collector.generated';
-import { ConfigError, type ConfigIssue } from './errors';
+import { ConfigError, formatPath, type ConfigIssue } from './errors';
 import { normalizeUnits, validateAgainstSchema } from './schema-validator';
 import { deepMerge } from './merge';
 
@@ -42,7 +42,7 @@ export interface ResolvedConfig {
   components: Record<ComponentKind, Map<string, ResolvedComponent>>;
   pipelines: ResolvedPipeline[];
   telemetry: ServiceTelemetry;
-  /** Not errors, but worth telling (unused components, unset env variables). */
+  /** Not errors, but worth telling (components defined but unused). */
   warnings: string[];
 }
 
@@ -60,7 +60,20 @@ export function parseComponentId(kind: ComponentKind, key: string): ComponentId 
   return { kind, type: match[1], name: match[2] ?? '', key };
 }
 
-function resolveComponent(kind: ComponentKind, key: string, body: unknown, registry: ComponentRegistry, issues: ConfigIssue[]): ResolvedComponent | undefined {
+/** Issues, leaving out those at a path an earlier issue already explains (an unset env variable). */
+class IssueList {
+  private readonly explained: Set<string>;
+
+  constructor(readonly issues: ConfigIssue[]) {
+    this.explained = new Set(issues.map((i) => formatPath(i.path)));
+  }
+
+  push(issue: ConfigIssue): void {
+    if (!this.explained.has(formatPath(issue.path))) this.issues.push(issue);
+  }
+}
+
+function resolveComponent(kind: ComponentKind, key: string, body: unknown, registry: ComponentRegistry, issues: IssueList): ResolvedComponent | undefined {
   const base = [SECTION[kind], key];
   const id = parseComponentId(kind, key);
   if (!id) {
@@ -93,7 +106,7 @@ function resolveComponent(kind: ComponentKind, key: string, body: unknown, regis
   return ruleIssues.length ? undefined : { id, factory, config };
 }
 
-function checkPipelines(file: CollectorConfigFile, defined: Record<ComponentKind, Set<string>>, issues: ConfigIssue[]): ResolvedPipeline[] {
+function checkPipelines(file: CollectorConfigFile, defined: Record<ComponentKind, Set<string>>, issues: IssueList): ResolvedPipeline[] {
   const pipelines: ResolvedPipeline[] = [];
   for (const [name, spec] of Object.entries(file.service?.pipelines ?? {})) {
     const base = ['service', 'pipelines', name];
@@ -121,12 +134,13 @@ function checkPipelines(file: CollectorConfigFile, defined: Record<ComponentKind
 
 /** Validates `file` (already env-expanded) against the registry; throws ConfigError with every problem. */
 export function resolveConfig(file: unknown, registry: ComponentRegistry, source: string, priorIssues: ConfigIssue[] = []): ResolvedConfig {
-  const issues: ConfigIssue[] = [...priorIssues];
+  const list = new IssueList([...priorIssues]);
+  const issues = list.issues;
   if (file === null || file === undefined) {
     throw new ConfigError(source, [...issues, { path: [], message: 'the file is empty: a config needs receivers, exporters and service::pipelines (see the shipped collector.yaml)' }]);
   }
   const shapeProblems = validateAgainstSchema(collectorSchema, file);
-  for (const p of shapeProblems) issues.push({ path: p.path, message: p.message });
+  for (const p of shapeProblems) list.push({ path: p.path, message: p.message });
   const doc = (file ?? {}) as CollectorConfigFile;
   if (shapeProblems.length && (doc === null || typeof doc !== 'object')) throw new ConfigError(source, issues);
 
@@ -137,11 +151,11 @@ export function resolveConfig(file: unknown, registry: ComponentRegistry, source
     if (section === null || section === undefined || typeof section !== 'object') continue;
     for (const [key, body] of Object.entries(section as Record<string, unknown>)) {
       defined[kind].add(key);
-      const resolved = resolveComponent(kind, key, body, registry, issues);
+      const resolved = resolveComponent(kind, key, body, registry, list);
       if (resolved) components[kind].set(key, resolved);
     }
   }
-  const pipelines = checkPipelines(doc, defined, issues);
+  const pipelines = checkPipelines(doc, defined, list);
   const telemetryInput = doc.service?.telemetry ?? {};
   const telemetry = normalizeUnits(collectorSchema.properties.service.properties.telemetry, {
     log_level: 'info',
@@ -149,6 +163,9 @@ export function resolveConfig(file: unknown, registry: ComponentRegistry, source
     shutdown_timeout: '10s',
     ...telemetryInput,
   }) as { log_level: ServiceTelemetry['logLevel']; status_interval: number; shutdown_timeout: number };
+  if (telemetry.status_interval > 0 && telemetry.status_interval < 1000) {
+    list.push({ path: ['service', 'telemetry', 'status_interval'], message: `must be 0 (off) or at least 1s: the status line goes to stderr each time (got ${telemetry.status_interval}ms)` });
+  }
   if (issues.length) throw new ConfigError(source, issues);
   const healthInput = telemetryInput.health_check;
   // Shape (and the endpoint's format) were checked by the schema above; defaults come from it.

@@ -6,7 +6,7 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import type { ConfigSchema } from '../component';
 import { ENDPOINT_FORMAT_MESSAGE, isUrlPath, parseEndpoint, URL_PATH_FORMAT_MESSAGE } from '../http-endpoint';
-import { parseDuration, parseSize } from '../units';
+import { MAX_DURATION_MS, parseDuration, parseSize } from '../units';
 
 export interface SchemaProblem {
   /** Path below the validated value. */
@@ -57,6 +57,9 @@ function describeError(error: ErrorObject): SchemaProblem {
       if (p.format === 'endpoint') return { path, message: ENDPOINT_FORMAT_MESSAGE };
       if (p.format === 'url-path') return { path, message: URL_PATH_FORMAT_MESSAGE };
       return { path, message: `must be a valid ${String(p.format)}` };
+    case 'minLength':
+      if (p.limit === 1) return { path, message: 'must not be empty' };
+      return { path, message: `must be at least ${String(p.limit)} characters long` };
     case 'required':
       return { path: [...path, String(p.missingProperty)], message: 'is required' };
     default:
@@ -64,17 +67,21 @@ function describeError(error: ErrorObject): SchemaProblem {
   }
 }
 
-/** Every problem, with anyOf/oneOf noise reduced to the branch errors a user can act on. */
+/**
+ * Every problem, with anyOf/oneOf noise reduced to the branch errors a user can act on, plus
+ * the limits JSON Schema cannot state for these values (see limitProblems); a value with a
+ * limit problem gets that message alone.
+ */
 export function validateAgainstSchema(schema: ConfigSchema, value: unknown): SchemaProblem[] {
+  const out = limitProblems(schema, value);
   const validate = compileSchema(schema);
-  if (validate(value)) return [];
+  if (validate(value)) return out;
   const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if');
-  const seen = new Set<string>();
-  const out: SchemaProblem[] = [];
+  const seen = new Set<string>(out.map((p) => p.path.join('/')));
   for (const error of errors) {
     const problem = describeError(error);
     const key = `${problem.path.join('/')}|${problem.message}`;
-    if (seen.has(key)) continue;
+    if (seen.has(key) || seen.has(problem.path.join('/'))) continue;
     seen.add(key);
     out.push(problem);
   }
@@ -82,6 +89,62 @@ export function validateAgainstSchema(schema: ConfigSchema, value: unknown): Sch
 }
 
 type SchemaNode = Record<string, unknown>;
+
+/** The schema of an object's property or an array's item, when the schema gives one. */
+function childSchema(node: SchemaNode, key: string | number): ConfigSchema | undefined {
+  if (typeof key === 'number') return node.items as ConfigSchema | undefined;
+  const properties = (node.properties ?? {}) as Record<string, ConfigSchema>;
+  const additional = node.additionalProperties;
+  return properties[key] ?? (typeof additional === 'object' ? (additional as ConfigSchema) : undefined);
+}
+
+/**
+ * What the value must respect to be usable at run time, beyond what ajv checks:
+ * - every number is finite, every integer exact (at most Number.MAX_SAFE_INTEGER): YAML reads
+ *   `1e400` as Infinity and 99999999999999999999999 as an inexact float;
+ * - a duration is at most MAX_DURATION_MS, the longest a Node.js timer waits;
+ * - `minimum`/`maximum` of a duration or size also bound what a string means (`1us`, `2GiB`):
+ *   ajv applies them to numbers only.
+ */
+export function limitProblems(schema: ConfigSchema, value: unknown, root: ConfigSchema = schema, path: (string | number)[] = []): SchemaProblem[] {
+  const node = resolveRef(schema as SchemaNode, root as SchemaNode);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return [{ path, message: `must be a finite number (got ${value})` }];
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      const bound = value > 0 ? `at most ${Number.MAX_SAFE_INTEGER}` : `at least -${Number.MAX_SAFE_INTEGER}`;
+      return [{ path, message: `must be ${bound} (larger integers are not exact)` }];
+    }
+  }
+  if (node.format === 'duration' || node.format === 'size') {
+    const amount = typeof value === 'number' ? value : typeof value === 'string' ? (node.format === 'duration' ? parseDuration(value) : parseSize(value)) : undefined;
+    return amount === undefined ? [] : unitLimitProblems(node, amount, typeof value === 'string', path);
+  }
+  const out: SchemaProblem[] = [];
+  if (Array.isArray(value)) {
+    const items = childSchema(node, 0);
+    if (items) value.forEach((item, i) => out.push(...limitProblems(items, item, root, [...path, i])));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+      const sub = childSchema(node, key);
+      if (sub) out.push(...limitProblems(sub, child, root, [...path, key]));
+    }
+  }
+  return out;
+}
+
+function unitLimitProblems(node: SchemaNode, amount: number, fromString: boolean, path: (string | number)[]): SchemaProblem[] {
+  const isDuration = node.format === 'duration';
+  const unit = isDuration ? 'ms' : ' bytes';
+  if (isDuration && amount > MAX_DURATION_MS) {
+    return [{ path, message: `must be at most ${MAX_DURATION_MS}ms (about 24.8 days), the longest delay a Node.js timer takes` }];
+  }
+  // Numbers were already checked by ajv against the same keywords.
+  if (!fromString) return [];
+  const { minimum, maximum } = node as { minimum?: unknown; maximum?: unknown };
+  if (typeof minimum === 'number' && amount < minimum) return [{ path, message: `must be at least ${minimum}${unit} (got ${amount}${unit})` }];
+  if (typeof maximum === 'number' && amount > maximum) return [{ path, message: `must be at most ${maximum}${unit} (got ${amount}${unit})` }];
+  return [];
+}
 
 /**
  * Replaces duration strings with milliseconds and size strings with bytes wherever the schema
@@ -95,16 +158,14 @@ export function normalizeUnits(schema: ConfigSchema, value: unknown, root: Confi
     return value;
   }
   if (Array.isArray(value)) {
-    const items = node.items as ConfigSchema | undefined;
+    const items = childSchema(node, 0);
     return items ? value.map((v) => normalizeUnits(items, v, root)) : value;
   }
   if (value !== null && typeof value === 'object') {
-    const properties = (node.properties ?? {}) as Record<string, ConfigSchema>;
-    const additional = node.additionalProperties;
     const out: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-      const childSchema = properties[key] ?? (typeof additional === 'object' ? (additional as ConfigSchema) : undefined);
-      out[key] = childSchema ? normalizeUnits(childSchema, child, root) : child;
+      const sub = childSchema(node, key);
+      out[key] = sub ? normalizeUnits(sub, child, root) : child;
     }
     return out;
   }

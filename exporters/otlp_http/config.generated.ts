@@ -48,7 +48,7 @@ export interface OtlpHttpExporterConfig {
    */
   encoding?: 'proto' | 'json';
   /**
-   * Time limit of one HTTP request (one attempt); a timeout is retried.
+   * Time limit of one HTTP request (one attempt); a timeout is retried. 10s is the OTLP exporter specification's default.
    */
   timeout?: number;
   /**

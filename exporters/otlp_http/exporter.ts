@@ -41,7 +41,7 @@ import { usToHrTime } from '../shared/time';
 import type { OtlpHttpExporterConfig } from './config.generated';
 import { CONTENT_TYPES, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Signal } from './signals';
 import { OtlpGrpcTransport } from './grpc-transport';
-import { OtlpHttpTransport, type TlsClientOptions, type Transport } from './transport';
+import { OtlpHttpTransport, UnreachableError, type TlsClientOptions, type Transport } from './transport';
 import { SerializerClient, WorkerUnavailableError } from './serializer-client';
 
 type DeepRequired<T> = { [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[] ? NonNullable<T[K]> : NonNullable<T[K]> extends object ? DeepRequired<NonNullable<T[K]>> : NonNullable<T[K]> };
@@ -339,11 +339,19 @@ export class OtlpHttpExporter implements Exporter {
     }
   }
 
+  /**
+   * Each dropped item is counted once: spans and log records (events) in `dropped`, with its
+   * reason in `dropped_<reason>` (the reasons add up to `dropped`); metric points, which are
+   * not events, in `dropped_metric_points` alone (their reason is in the log line).
+   */
   private dropped(req: ExportRequest, reason: DropReason, error: Error | undefined): void {
     const { telemetry } = this.settings;
-    if (req.signal === 'metrics') telemetry.add('dropped_metric_points', req.items);
-    else telemetry.dropped(req.items);
-    telemetry.add(`dropped_${reason}`, req.items);
+    if (req.signal === 'metrics') {
+      telemetry.add('dropped_metric_points', req.items);
+    } else {
+      telemetry.dropped(req.items);
+      telemetry.add(`dropped_${reason}`, req.items);
+    }
     this.drops.report(UNIT[req.signal], req.items, this.dropReason(reason, error));
   }
 
@@ -356,7 +364,9 @@ export class OtlpHttpExporter implements Exporter {
       case 'retries_exhausted':
         return `gave up after retry_on_failure.max_elapsed_time ${formatDuration(this.config.retry_on_failure.max_elapsed_time)}${because}`;
       case 'send_failed':
-        return `the backend refused the data; check endpoint, headers and encoding${because}`;
+        return backend instanceof UnreachableError
+          ? `not retried (retry_on_failure is off)${because}`
+          : `the backend rejected the data; check endpoint, headers and encoding${because}`;
       case 'shutdown':
         return `not delivered within shutdown_timeout ${formatDuration(this.config.shutdown_timeout)}${because}`;
     }

@@ -6,7 +6,7 @@
  * OTLP protobuf requests the HTTP transport sends.
  */
 import * as http2 from 'node:http2';
-import { compressed, RETRYABLE_ERRNO, type Transport, type TransportOptions, type TransportOutcome } from './transport';
+import { compressed, describeNetworkError, RETRYABLE_ERRNO, UnreachableError, type Transport, type TransportOptions, type TransportOutcome } from './transport';
 
 /** gRPC status codes the OTLP specification calls retryable. */
 const RETRYABLE_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 10 /* ABORTED */, 11 /* OUT_OF_RANGE */, 14 /* UNAVAILABLE */, 15 /* DATA_LOSS */]);
@@ -56,8 +56,7 @@ export class OtlpGrpcTransport implements Transport {
         resolve(outcome);
       };
       const failed = (error: NodeJS.ErrnoException, retryable?: boolean): void => {
-        const code = error.code ?? '';
-        finish({ ok: false, retryable: retryable ?? RETRYABLE_ERRORS.has(code), error: new Error(`${where}: ${code ? `${code} ` : ''}${error.message}`.trim()) });
+        finish({ ok: false, retryable: retryable ?? RETRYABLE_ERRORS.has(error.code ?? ''), error: new UnreachableError(where, describeNetworkError(error)) });
       };
       let stream: http2.ClientHttp2Stream;
       try {
@@ -78,7 +77,7 @@ export class OtlpGrpcTransport implements Transport {
       }
       stream.setTimeout(this.options.timeoutMs, () => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
-        failed(new Error(`timed out after ${this.options.timeoutMs} ms`), true);
+        failed(new Error(`no answer within timeout ${this.options.timeoutMs} ms`), true);
       });
       stream.on('error', (error: NodeJS.ErrnoException) => failed(error));
       let headers: http2.IncomingHttpHeaders = {};

@@ -28,7 +28,7 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
       compression: 'gzip',
       compression_params: { level: 1 },
       encoding: 'proto',
-      timeout: 30_000,
+      timeout: 10_000,
       retry_on_failure: {
         enabled: true,
         initial_interval: 5_000,

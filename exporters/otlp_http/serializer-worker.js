@@ -1,7 +1,9 @@
 'use strict';
-// Entry point of the span serializer worker (see serializer-worker.ts). The project runs as
-// TypeScript through tsx: a process started by bin/network-observer.js installed tsx with
-// require('tsx/cjs'), which a worker thread does not inherit, while `tsx file.ts` passes its hooks
-// to workers through execArgv. Install the require hook only when .ts files cannot load yet.
+// Entry point of the span serializer worker (see serializer-worker.ts) when the project runs
+// from its TypeScript sources (tests and benchmarks, through tsx). The compiled build needs no
+// shim: tsc writes serializer-worker.ts to dist/exporters/otlp_http/serializer-worker.js, which
+// the client finds under the same name. A worker thread does not inherit the `tsx/cjs` require
+// hook of a process started with `-r tsx/cjs`, while `tsx file.ts` passes its hooks through
+// execArgv: install the hook only when .ts files cannot load yet.
 if (!require.extensions['.ts']) require('tsx/cjs');
 require('./serializer-worker.ts');

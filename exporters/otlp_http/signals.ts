@@ -13,6 +13,7 @@ import {
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { redactUrl } from '../shared/redact';
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 export type Encoding = 'proto' | 'json';
@@ -45,9 +46,10 @@ export function checkUrl(value: string): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    return `"${value}" is not a URL; write it as http://host:4318 or https://host`;
+    // Not echoed: the value may hold credentials (userinfo, an expanded secret).
+    return 'is not a URL; write it as http://host:4318 or https://host (with credentials: http://user:password@host:4318)';
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `"${value}" must use http:// or https:// (got ${url.protocol})`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${redactUrl(url)} must use http:// or https:// (got ${url.protocol})`;
   return undefined;
 }
 

@@ -11,6 +11,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { redactUrl } from '../shared/redact';
 import { parseRetryAfter, type SendOutcome } from '../shared/retry';
 
 const gzipAsync = promisify(gzip);
@@ -67,6 +68,24 @@ export async function compressed(raw: Uint8Array, options: Pick<TransportOptions
   return gzipAsync(buffer, { level: options.gzipLevel, chunkSize: 256 * 1024 });
 }
 
+/**
+ * The request never got an answer: the connection was refused, reset or timed out, or the
+ * name did not resolve. Kept apart from an answer with an error status, which means the
+ * backend was reached and rejected the data.
+ */
+export class UnreachableError extends Error {
+  constructor(where: string, detail: string) {
+    super(`${where}: could not reach the backend: ${detail}`);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** `code message` without repeating a code the message already holds (`connect ECONNREFUSED ...`). */
+export function describeNetworkError(error: NodeJS.ErrnoException): string {
+  const code = error.code ?? '';
+  return code && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
+}
+
 export class HttpError extends Error {
   constructor(
     message: string,
@@ -109,6 +128,8 @@ export class OtlpHttpTransport implements Transport {
       };
       if (this.options.compression === 'gzip') headers['Content-Encoding'] = 'gzip';
       const isHttps = url.protocol === 'https:';
+      // The endpoint's userinfo is a credential: never in a message.
+      const where = `POST ${redactUrl(url)}`;
       let req: http.ClientRequest;
       try {
         req = (isHttps ? https : http).request(url, {
@@ -117,21 +138,19 @@ export class OtlpHttpTransport implements Transport {
           agent: isHttps ? this.httpsAgent : this.httpAgent,
         });
       } catch (error) {
-        finish({ ok: false, retryable: false, error: new Error(`POST ${url.href}: ${(error as Error).message}`) });
+        finish({ ok: false, retryable: false, error: new Error(`${where}: ${(error as Error).message}`) });
         return;
       }
       let timedOut = false;
       req.setTimeout(this.options.timeoutMs, () => {
         timedOut = true;
-        req.destroy(new Error(`timed out after ${this.options.timeoutMs} ms`));
+        req.destroy(new Error(`no answer within timeout ${this.options.timeoutMs} ms`));
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
         const code = error.code ?? '';
-        finish({
-          ok: false,
-          retryable: timedOut || RETRYABLE_ERRNO.has(code),
-          error: new Error(`POST ${url.href}: ${code ? `${code} ` : ''}${error.message}`.trim()),
-        });
+        const retryable = timedOut || RETRYABLE_ERRNO.has(code);
+        // Only what happens below HTTP reaches here (a response, even an error status, does not).
+        finish({ ok: false, retryable, error: new UnreachableError(where, describeNetworkError(error)) });
       });
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
@@ -145,7 +164,7 @@ export class OtlpHttpTransport implements Transport {
         });
         res.on('error', (error) => {
           if (ok) finish({ ok: true });
-          else finish({ ok: false, retryable: RETRYABLE_STATUS.has(status), error: new HttpError(`POST ${url.href}: HTTP ${status}: ${error.message}`, status) });
+          else finish({ ok: false, retryable: RETRYABLE_STATUS.has(status), error: new HttpError(`${where}: HTTP ${status}: ${error.message}`, status) });
         });
         res.on('end', () => {
           const responseBody = Buffer.concat(chunks);
@@ -154,7 +173,7 @@ export class OtlpHttpTransport implements Transport {
             return;
           }
           const text = responseBody.subarray(0, MAX_ERROR_BODY).toString('utf8').replace(/\s+/g, ' ').trim();
-          const error = new HttpError(`POST ${url.href}: HTTP ${status} ${res.statusMessage ?? ''}${text ? `: ${text.slice(0, 300)}` : ''}`.trim(), status);
+          const error = new HttpError(`${where}: HTTP ${status} ${res.statusMessage ?? ''}${text ? `: ${text.slice(0, 300)}` : ''}`.trim(), status);
           finish({
             ok: false,
             retryable: RETRYABLE_STATUS.has(status),

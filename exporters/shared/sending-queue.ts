@@ -8,12 +8,18 @@
  * - `consumers` workers send concurrently; a failed send is retried with exponential backoff
  *   (Retry-After wins when the server sends one) until max_elapsed_time, then dropped.
  * - drain() (shutdown) stops intake and keeps sending, retries included, until the queue is
- *   empty or the deadline passes; whatever is left then is dropped and counted.
+ *   empty or the deadline passes; whatever is left then is dropped and counted. Requests
+ *   waiting out a backoff are resent at once, and later retries wait at most
+ *   DRAIN_RETRY_INTERVAL_MS: the backend may be back, and the shutdown window is short next to
+ *   a backoff (retry_on_failure goes up to 30 s by default).
  * - With `enabled: false` there is no queue: submit() sends (with retries) and the caller waits.
  */
 import { nextRetryDelay, type RetryPolicy, type SendOutcome } from './retry';
 
 export type DropReason = 'queue_full' | 'send_failed' | 'retries_exhausted' | 'shutdown';
+
+/** While draining, the longest wait between two attempts of one request. */
+export const DRAIN_RETRY_INTERVAL_MS = 250;
 
 export interface SendingQueueOptions<T> {
   enabled: boolean;
@@ -103,6 +109,7 @@ export class SendingQueue<T> {
    */
   async drain(timeoutMs: number): Promise<boolean> {
     this.closed = true;
+    this.wakeSleepers();
     this.pump();
     if (this.count === 0 && this.busy === 0) return true;
     let timer: NodeJS.Timeout | undefined;
@@ -121,6 +128,11 @@ export class SendingQueue<T> {
   private abort(): void {
     this.aborted = true;
     while (this.count > 0) this.options.onDropped?.(this.popFront()!.item, 'shutdown', undefined);
+    this.wakeSleepers();
+  }
+
+  /** Ends every backoff now: the retries run (or, aborted, give up) at once. */
+  private wakeSleepers(): void {
     for (const sleeper of this.sleeping) {
       clearTimeout(sleeper.timer);
       sleeper.wake();
@@ -173,6 +185,7 @@ export class SendingQueue<T> {
 
   private sleep(ms: number): Promise<void> {
     if (this.aborted) return Promise.resolve();
+    if (this.closed) ms = Math.min(ms, DRAIN_RETRY_INTERVAL_MS);
     return new Promise((resolve) => {
       const sleeper = {
         timer: setTimeout(() => {

@@ -34,6 +34,7 @@ export class StdoutExporter implements Exporter {
   private reader: PeriodicExportingMetricReader | undefined;
   private recorder: L7MetricsRecorder | undefined;
   private started = false;
+  private host: Host | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -50,7 +51,11 @@ export class StdoutExporter implements Exporter {
       optIn: config.opt_in_attributes,
     });
     // Characters approximate bytes closely enough for a memory budget of rendered text.
-    this.writer = new LineWriter(stream, config.max_buffered_bytes, settings.logger, (n) => settings.telemetry.dropped(n));
+    this.writer = new LineWriter(stream, config.max_buffered_bytes, settings.logger, {
+      written: (n) => settings.telemetry.emitted(n),
+      dropped: (n) => settings.telemetry.dropped(n),
+      closed: (reason) => this.outputClosed(reason),
+    });
     settings.telemetry.registerGauge('buffered_bytes', () => this.writer.stats().bufferedChars);
   }
 
@@ -67,7 +72,17 @@ export class StdoutExporter implements Exporter {
   start(host: Host): void {
     if (this.started) return;
     this.started = true;
+    this.host = host;
     if (this.config.metrics) this.recorder = L7MetricsRecorder.for(host.meterProvider);
+  }
+
+  /**
+   * Nobody will read this output again: stop, and let the collector decide whether anything is
+   * left to run (with no other exporter it shuts down, exit 0, as `cmd | head` expects).
+   */
+  private outputClosed(reason: string): void {
+    if (this.host) this.host.reportStopped(`${reason}; the rest of its output is dropped`);
+    else this.settings.logger.warn(`${reason}; further output is dropped and counted`);
   }
 
   consume(batch: NetworkEvent[]): void {
@@ -93,9 +108,8 @@ export class StdoutExporter implements Exporter {
         this.settings.logger.warn(`rendering a ${String((event as { kind?: unknown }).kind)} event failed: ${(error as Error).message}`);
       }
     }
-    if (rendered === 0) return;
-    telemetry.emitted(rendered);
-    this.writer.write(out, rendered);
+    // Counted as emitted when the stream reports the write, dropped if it fails.
+    if (rendered > 0) this.writer.write(out, rendered);
   }
 
   /** One event as its line(s), without the trailing newline. */

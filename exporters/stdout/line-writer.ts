@@ -1,10 +1,21 @@
 /**
  * Writes one string per batch to a stream, respecting backpressure without ever making the
  * pipeline wait: while the stream is full, output is held up to a byte budget; beyond it whole
- * chunks are dropped and counted. A broken stream (EPIPE when the reader of a pipe went away)
- * turns the writer into a counter of drops instead of crashing the process.
+ * chunks are dropped and counted. Events count as written only once the stream reports the
+ * chunk written. A broken stream turns the writer into a counter of drops instead of crashing
+ * the process; a closed one (EPIPE: the reader of the pipe exited, as `| head -1` does) is
+ * reported to the owner, which stops: nobody will read its output again.
  */
 import type { Logger } from '../../core/logger';
+
+export interface LineWriterHooks {
+  /** Events whose output the stream wrote. */
+  written(events: number): void;
+  /** Events whose output was dropped. */
+  dropped(events: number): void;
+  /** The reader is gone for good (EPIPE); `reason` says so in the user's words. */
+  closed(reason: string): void;
+}
 
 export interface WritableLike {
   /** `done` reports an error for a chunk the stream accepted but could not deliver. */
@@ -37,14 +48,16 @@ export class LineWriter {
   private readonly onError = (error: Error): void => {
     if (this.broken) return;
     this.breakOff();
-    this.logger.error(`standard output failed (${(error as NodeJS.ErrnoException).code ?? error.message}); further output is dropped and counted`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') this.hooks.closed('standard output was closed by its reader (EPIPE)');
+    else this.logger.error(`standard output failed (${code ?? error.message}); further output is dropped and counted`);
   };
 
   constructor(
     private readonly stream: WritableLike,
     private readonly maxBufferedChars: number,
     private readonly logger: Logger,
-    private readonly onDrop: (events: number) => void,
+    private readonly hooks: LineWriterHooks,
   ) {
     stream.on('error', this.onError);
   }
@@ -75,6 +88,7 @@ export class LineWriter {
       // Accepted is not delivered: an asynchronous stream destroyed at shutdown fails what it held.
       ok = this.stream.write(chunk, (error) => {
         if (error) this.dropped(events);
+        else if (events > 0) this.hooks.written(events);
       });
     } catch (error) {
       // Some streams throw synchronously (e.g. write after end); treat like an 'error' event.
@@ -113,7 +127,7 @@ export class LineWriter {
   private dropped(events: number): void {
     if (events <= 0) return;
     this.droppedEvents += events;
-    this.onDrop(events);
+    this.hooks.dropped(events);
   }
 
   /**

@@ -13,7 +13,7 @@ export interface ConntrackProcessorConfig {
    */
   connection_timeout?: number;
   /**
-   * How often idle entries are expired; an entry lives at most its timeout plus this. Original option: ConnectionCleanupInterval.
+   * How often idle entries are expired (at least 100ms: each pass walks the table); an entry lives at most its timeout plus this. Original option: ConnectionCleanupInterval.
    */
   cleanup_interval?: number;
   /**

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import koffi from 'koffi';
+import { PACKAGE_ROOT } from '../../core/package-root';
 import { Btf } from './btf';
 import { encodeKernelConfig, type KernelConfig } from './kernel-config';
 import { STRUCTS } from './layout';
@@ -15,7 +16,7 @@ import {
   type BpfLinkHandle, type BpfObjectHandle, type BpfProgramHandle, type LibbpfLogSink,
 } from './native/libbpf';
 
-export const DEFAULT_OBJECT_PATH = join(__dirname, '..', '..', 'bpf', 'net.bpf.o');
+export const DEFAULT_OBJECT_PATH = join(PACKAGE_ROOT, 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
 export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'bench';

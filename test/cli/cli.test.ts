@@ -3,9 +3,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OtlpReceiver } from '../exporters/otlp-receiver';
 
 const ROOT = join(__dirname, '../..');
 const BIN = join(ROOT, 'bin/network-observer.js');
@@ -72,6 +73,37 @@ service:
 
 describe('network-observer CLI', function () {
   this.timeout(60_000);
+
+  before(() => {
+    assert.ok(existsSync(join(ROOT, 'dist/core/cli/main.js')), 'dist/ is missing: run `npm run build` (npm install runs it)');
+  });
+
+  it('runs compiled JavaScript: no tsx, no compile cache, nothing from a TMPDIR another user prepared', () => {
+    // The attack of issue 13: another user creates tsx's cache folder for root before root's
+    // first run. Here it exists, world-writable and owned by nobody; it must stay unused.
+    const tmp = mkdtempSync(join(tmpdir(), 'observer-hostile-tmp-'));
+    const trap = join(tmp, `tsx-${process.getuid?.() ?? 0}`);
+    mkdirSync(trap);
+    writeFileSync(join(trap, 'planted.js'), "require('fs').writeFileSync(__filename + '.ran', '')\n");
+    chmodSync(trap, 0o777);
+    if (process.getuid?.() === 0) chownSync(trap, 65534, 65534);
+    const loaded = join(tmp, 'loaded.json');
+    // Records every module the bin loaded, as it exits.
+    const preload = join(dir, 'record-modules.js');
+    writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`);
+    // The plugin example is TypeScript: it is transpiled in memory.
+    const r = spawnSync(process.execPath, ['-r', preload, BIN, 'validate', '--config', 'examples/collector-with-plugin.yaml'], {
+      cwd: ROOT, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: '' }, timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const modules = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+    assert.ok(modules.includes(join(ROOT, 'dist/core/cli/main.js')), 'the CLI ran from dist/');
+    assert.deepEqual(modules.filter((m) => m.includes('/node_modules/tsx/') || m.startsWith(tmp)), []);
+    const typescriptSources = modules.filter((m) => m.endsWith('.ts') && !m.startsWith(join(ROOT, 'examples')) && !m.startsWith(join(ROOT, 'core')));
+    assert.deepEqual(typescriptSources, [], 'only the plugin (and the API modules it imports relatively) are TypeScript');
+    assert.deepEqual(readdirSync(trap), ['planted.js']);
+    assert.deepEqual(readdirSync(tmp).sort(), ['loaded.json', `tsx-${process.getuid?.() ?? 0}`]);
+  });
 
   it('validate accepts the shipped collector.yaml', () => {
     const r = cli(['validate', '--config', 'collector.yaml']);
@@ -165,6 +197,76 @@ describe('network-observer CLI', function () {
 
   it('the same with a socket as stdout whose reader stops reading', async () => {
     assertStoppedAndCounted(await runWithStuckReader('pipe'));
+  });
+
+  it('`run | head -1`: when head exits, the observer says so once and shuts down cleanly within 2 s, exit 0', () => {
+    // A shell pipeline, as a user types it: stdout is a FIFO whose reader exits after one line.
+    const script = [
+      `node ${JSON.stringify(BIN)} run --config ${JSON.stringify(join(dir, 'mock.yaml'))} | { head -1; echo "head-exited $(date +%s%3N)" >&2; }`,
+      'echo "observer-exit ${PIPESTATUS[0]} $(date +%s%3N)" >&2',
+    ].join('; ');
+    const r = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, timeout: 30_000 });
+    assert.equal(r.stdout.split('\n').filter(Boolean).length, 1, r.stderr);
+    JSON.parse(r.stdout);
+    const headExited = Number(/head-exited (\d+)/.exec(r.stderr)?.[1]);
+    const [, code, at] = /observer-exit (\d+) (\d+)/.exec(r.stderr) ?? [];
+    assert.equal(code, '0', r.stderr);
+    assert.ok(Number(at) - headExited < 2000, `ended ${Number(at) - headExited} ms after head exited`);
+    assert.equal(r.stderr.match(/standard output was closed by its reader \(EPIPE\)/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /exporter\/stdout: standard output was closed by its reader \(EPIPE\); the rest of its output is dropped; no exporter is left; shutting down/);
+    // Each event counted once: written to the pipe (emitted) or not (dropped).
+    const [, received, emitted, dropped] = /exporter\/stdout: received=(\d+) emitted=(\d+) dropped=(\d+) errors=0/.exec(r.stderr) ?? [];
+    assert.ok(Number(dropped) > 0, r.stderr);
+    assert.equal(Number(emitted) + Number(dropped), Number(received), r.stderr);
+  });
+
+  it('SIGTERM after an OTLP backend hung and recovered delivers everything, waiting for no retry backoff', async () => {
+    const receiver = await new OtlpReceiver().start();
+    receiver.responder = () => 'hang';
+    writeFileSync(join(dir, 'otlp.yaml'), `
+receivers:
+  ebpf_network: { mock_events_per_second: 200, flush_interval: 100ms }
+exporters:
+  otlp_http:
+    endpoint: ${receiver.url}
+    encoding: json
+    timeout: 300ms
+    retry_on_failure: { initial_interval: 20s, max_interval: 20s }
+    signals: { traces: true, metrics: false, logs: true }
+    sending_queue: { batch: { flush_timeout: 50ms } }
+service:
+  telemetry: { shutdown_timeout: 5s }
+  pipelines:
+    events: { receivers: [ebpf_network], exporters: [otlp_http] }
+`);
+    const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'otlp.yaml')], {
+      cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+    try {
+      // Hung requests time out after 300 ms and wait a 20 s backoff; then the backend is back.
+      await receiver.waitFor(() => receiver.attempts.filter((a) => a.status === 'hang').length >= 2, 20_000, 'requests to the hung backend');
+      await new Promise((r) => setTimeout(r, 800));
+      receiver.responder = () => undefined;
+      await new Promise((r) => setTimeout(r, 700));
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.equal(code, 0, stderr);
+      assert.ok(Date.now() - signalledAt < 4000, `stopped ${Date.now() - signalledAt} ms after SIGTERM, not after a backoff`);
+      const counters = /exporter\/otlp_http: (.*)/.exec(stderr)?.[1] ?? '';
+      assert.match(counters, /received=[1-9]\d* emitted=[1-9]\d* dropped=0 /, stderr);
+      assert.match(counters, / retries=[1-9]/, 'the hung requests were retried');
+      const [, received, emitted] = /received=(\d+) emitted=(\d+)/.exec(counters)!;
+      const exported = receiver.spans().length + receiver.logs().length;
+      assert.equal(Number(emitted), exported, 'every span and log record the exporter counts as emitted reached the backend');
+      assert.ok(Number(received) >= exported);
+      assert.doesNotMatch(stderr, /WARN .*dropped/);
+    } finally {
+      child.kill('SIGKILL');
+      await receiver.stop();
+    }
   });
 
   it('TAPIO_MOCK_MODE=true run prints JSON lines; SIGTERM stops it with exit 0 within 5 s and prints the counters', async () => {

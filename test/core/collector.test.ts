@@ -4,7 +4,8 @@ import { loadConfigText } from '../../core/config/load';
 import { resolveConfig } from '../../core/config/resolve';
 import { ComponentRegistry } from '../../core/registry';
 import { silentLogger } from '../../core/logger';
-import { journal, recorded, resetJournal, testFactories } from '../helpers/test-factories';
+import { createLogger } from '../../core/logger';
+import { hosts, journal, recorded, resetJournal, testFactories } from '../helpers/test-factories';
 
 async function collectorFor(yaml: string): Promise<Collector> {
   const { config, registry } = loadConfigText(yaml, 'test.yaml', __dirname, { builtins: testFactories });
@@ -15,6 +16,28 @@ async function collectorFor(yaml: string): Promise<Collector> {
 
 describe('collector runtime', () => {
   beforeEach(resetJournal);
+
+  it('an exporter whose destination is gone stops alone; when none is left the collector is finished', async () => {
+    const lines: string[] = [];
+    const { config, registry } = loadConfigText(`
+receivers: { test_replay: { count: 1 } }
+exporters: { test_record/a: , test_record/b: }
+service: { pipelines: { p: { receivers: [test_replay], exporters: [test_record/a, test_record/b] } } }
+`, 'test.yaml', __dirname, { builtins: testFactories });
+    const c = new Collector(config, registry, createLogger('info', (line) => lines.push(line)));
+    const finished: string[] = [];
+    c.onFinished((reason) => finished.push(reason));
+    await c.start();
+    hosts.get('test_record/a')!.reportStopped('its reader went away');
+    hosts.get('test_record/a')!.reportStopped('its reader went away');
+    assert.deepEqual(finished, [], 'test_record/b still runs');
+    assert.equal(lines.filter((l) => l.includes('[exporter/test_record/a] its reader went away; exporter/test_record/b keep running')).length, 1, lines.join('\n'));
+    hosts.get('test_record/b')!.reportStopped('closed');
+    assert.deepEqual(finished, ['exporter/test_record/b: closed; no exporter is left']);
+    await c.shutdown();
+    hosts.get('test_record/b')!.reportStopped('closed again');
+    assert.equal(finished.length, 1, 'nothing is reported once the collector stops');
+  });
 
   it('starts exporters, processors, receivers in that order and stops in reverse', async () => {
     const c = await collectorFor(`

@@ -3,7 +3,7 @@
  * events, a processor that tags events in place (mutatesData), and an exporter that records.
  * They use the public factory API exactly as plugins do.
  */
-import type { Consumer, ExporterFactory, ProcessorFactory, ReceiverFactory } from '../../core/component';
+import type { Consumer, ExporterFactory, Host, ProcessorFactory, ReceiverFactory } from '../../core/component';
 import type { NetworkEvent } from '../../core/events';
 import { createProcessor } from '../../core/processor-helper';
 
@@ -14,6 +14,8 @@ export interface RecordConfig { fail_on_start: boolean; fail_consume: boolean; s
 /** Everything the test components did, in order, for assertions on lifecycle and data. */
 export const journal: string[] = [];
 export const recorded = new Map<string, NetworkEvent[][]>();
+/** The Host each test_record exporter was started with, by component key. */
+export const hosts = new Map<string, Host>();
 
 export function sampleEvent(i: number): NetworkEvent {
   return {
@@ -84,8 +86,9 @@ export const recordExporter: ExporterFactory<RecordConfig> = {
     recorded.set(settings.id.key, batches);
     return {
       mutatesData: false,
-      async start() {
+      async start(host) {
         journal.push(`start ${settings.id.key}`);
+        hosts.set(settings.id.key, host);
         if (config.start_delay > 0) await new Promise((r) => setTimeout(r, config.start_delay));
         if (config.fail_on_start) throw new Error('backend unreachable');
       },
@@ -107,4 +110,5 @@ export const testFactories = () => [replayReceiver, tagProcessor, recordExporter
 export function resetJournal(): void {
   journal.length = 0;
   recorded.clear();
+  hosts.clear();
 }

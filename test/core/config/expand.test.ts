@@ -16,10 +16,10 @@ describe('config env expansion', () => {
     const { value } = expandEnv({ a: 'cost $$5', b: '$${env:HOST}' }, env);
     assert.deepEqual(value, { a: 'cost $5', b: '${env:HOST}' });
   });
-  it('reports unset variables without a default and expands them to empty', () => {
-    const { value, missing } = expandEnv({ a: 'x${env:MISSING}y' }, env);
-    assert.deepEqual(value, { a: 'xy' });
-    assert.deepEqual(missing, ['MISSING']);
+  it('reports unset variables without a default with the path using them, and expands them to empty', () => {
+    const { value, missing } = expandEnv({ a: 'x${env:MISSING}y', b: [{ c: '${env:ALSO_MISSING}' }] }, env);
+    assert.deepEqual(value, { a: 'xy', b: [{ c: '' }] });
+    assert.deepEqual(missing, [{ name: 'MISSING', path: ['a'] }, { name: 'ALSO_MISSING', path: ['b', 0, 'c'] }]);
   });
   it('types a value that is wholly one reference', () => {
     const { value } = expandEnv({ port: '${env:PORT}', on: '${env:X:-true}', text: 'p${env:PORT}' }, env);

@@ -64,7 +64,7 @@ function makeExporter(config: OtlpHttpConfig): Harness {
   const settings = createTestSettings('exporter', 'otlp_http', createLogger('debug', (line) => logLines.push(line)));
   const exporter = new OtlpHttpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
-  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e) };
+  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   exporter.start(host);
   const h = { exporter, settings, provider, logLines };
   harnesses.push(h);
@@ -117,6 +117,14 @@ describe('exporters/otlp_http', function () {
       ]);
       const none = configFor('http://x', { signals: { traces: false, metrics: false, logs: false } });
       assert.deepEqual(factory.validate!(none).map((i) => i.path.join('.')), ['signals']);
+    });
+
+    it('names a bad endpoint without echoing it (it may hold credentials)', () => {
+      const issues = factory.validate!(configFor('http//user:SECRETPASS@collector:4318', { logs_endpoint: 'ftp://user:SECRETPASS@collector/' }));
+      assert.deepEqual(issues.map((i) => i.path.join('.')), ['endpoint', 'logs_endpoint']);
+      for (const issue of issues) assert.doesNotMatch(issue.message, /SECRET/);
+      assert.match(issues[0].message, /^is not a URL; write it as http:\/\/host:4318/);
+      assert.equal(issues[1].message, 'ftp://user:***@collector/ must use http:// or https:// (got ftp:)');
     });
   });
 
@@ -320,9 +328,10 @@ describe('exporters/otlp_http', function () {
       const port = await OtlpReceiver.freePort();
       const { exporter, settings, logLines } = makeExporter(testConfig(`http://127.0.0.1:${port}`));
       exporter.consume(manyHttp(300));
-      await new Promise((r) => setTimeout(r, 300));
+      // Polled, not a fixed sleep: the first request goes through the serializer worker, whose
+      // start-up under tsx takes longer than the retries themselves on a loaded machine.
+      await receiver.waitFor(() => settings.telemetry.get('retries') >= 2, 5000, 'retries while down');
       assert.equal(settings.telemetry.get('sent_spans'), 0);
-      assert.ok(settings.telemetry.get('retries') >= 2, 'retried while down');
       const late = await OtlpReceiver.onPort(port).start();
       try {
         await late.waitFor(() => late.spans().length === 300 && settings.telemetry.get('sent_spans') === 300, 5000, '300 spans after the backend came up');
@@ -399,6 +408,40 @@ describe('exporters/otlp_http', function () {
       assert.equal(receiver.attempts.filter((a) => a.status === 400).length, 1, 'no retry of a permanent error');
     });
 
+    it('never logs the endpoint password or header values; a refused connection is "could not reach", each drop counted once', async () => {
+      const port = await OtlpReceiver.freePort();
+      const { exporter, settings, logLines } = makeExporter(testConfig(`http://user:SECRETPASS@127.0.0.1:${port}`, {
+        headers: { authorization: 'Bearer SECRETTOKEN' },
+        retry_on_failure: { enabled: false },
+        signals: { traces: true, metrics: false, logs: false },
+      }));
+      exporter.consume(manyHttp(5));
+      await receiver.waitFor(() => settings.telemetry.get('dropped') === 5, 5000, 'the drop');
+      await exporter.shutdown();
+      const log = logLines.join('\n');
+      assert.doesNotMatch(log, /SECRET/);
+      assert.match(log, new RegExp(`dropped 5 spans: not retried \\(retry_on_failure is off\\) \\(last error: POST http://user:\\*\\*\\*@127\\.0\\.0\\.1:${port}/v1/traces: could not reach the backend: connect ECONNREFUSED`));
+      assert.doesNotMatch(log, /rejected/);
+      assert.equal(settings.telemetry.get('dropped_send_failed'), 5, 'the reasons add up to dropped');
+      assert.equal(settings.telemetry.get('dropped_metric_points'), 0);
+    });
+
+    it('a backend answering an error status rejected the data (not "could not reach"), credentials redacted', async () => {
+      receiver.responder = () => ({ status: 401, body: 'bad credentials' });
+      const url = receiver.url.replace('http://', 'http://user:SECRETPASS@');
+      const { exporter, settings, logLines } = makeExporter(testConfig(url, { signals: { traces: true, metrics: true, logs: false } }));
+      exporter.consume(manyHttp(3));
+      await receiver.waitFor(() => settings.telemetry.get('dropped') === 3, 5000, 'the drop');
+      await exporter.shutdown();
+      const log = logLines.join('\n');
+      assert.doesNotMatch(log, /SECRET/);
+      assert.match(log, /dropped 3 spans: the backend rejected the data; check endpoint, headers and encoding \(last error: POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/v1\/traces: HTTP 401 Unauthorized: bad credentials\)/);
+      assert.doesNotMatch(log, /could not reach/);
+      // Metric points have their own total and are not added to the events' reasons.
+      assert.ok(settings.telemetry.get('dropped_metric_points') > 0);
+      assert.equal(settings.telemetry.get('dropped_send_failed'), 3);
+    });
+
     it('counts items the backend rejected in a partial success', async () => {
       receiver.responder = () => ({ status: 200, body: JSON.stringify({ partialSuccess: { rejectedSpans: '2', errorMessage: 'too old' } }) });
       const { exporter, settings, logLines } = makeExporter(testConfig(receiver.url));
@@ -432,6 +475,34 @@ describe('exporters/otlp_http', function () {
       exporter.consume(manyHttp(2));
       assert.equal(settings.telemetry.get('dropped'), 2, 'data after shutdown is counted as dropped');
       await exporter.shutdown(); // idempotent
+    });
+
+    it('a backend that hung then recovered gets everything at shutdown, without waiting out the backoff', async () => {
+      // Requests time out against the hung backend and wait a 10 s backoff; the backend then
+      // answers again and the collector is stopped: the waiting data goes out at once.
+      receiver.responder = () => 'hang';
+      const { exporter, settings } = makeExporter(testConfig(receiver.url, {
+        timeout: 200,
+        retry_on_failure: { enabled: true, initial_interval: 10_000, max_interval: 10_000, max_elapsed_time: 0, multiplier: 1, randomization_factor: 0 },
+        signals: { traces: true, metrics: false, logs: true },
+        shutdown_timeout: 3000,
+      }));
+      exporter.consume(manyHttp(300));
+      exporter.consume([connectionOpened(), connectionClosed(), connectionFailed()]);
+      await receiver.waitFor(() => settings.telemetry.get('retries') >= 2, 5000, 'both requests to time out and wait for a retry');
+      receiver.responder = () => undefined;
+      const started = Date.now();
+      await exporter.shutdown();
+      const took = Date.now() - started;
+      assert.ok(took < 1500, `shutdown took ${took} ms`);
+      assert.equal(settings.telemetry.get('dropped'), 0);
+      assert.equal(receiver.spans().length, 300);
+      assert.equal(receiver.logs().length, 3);
+      assert.equal(settings.telemetry.get('sent_spans') + settings.telemetry.get('sent_log_records'), 303);
+    });
+
+    it('defaults to a 10 s request timeout, as the OTLP exporter specification does', () => {
+      assert.equal(factory.createDefaultConfig().timeout, 10_000);
     });
 
     it('gives up at shutdown_timeout when the backend stays down, counting what is lost', async () => {

@@ -87,12 +87,14 @@ describe('exporters/otlp_http serializer worker', function () {
     assert.equal(worker.canTake(), false);
   });
 
-  it('starts under `node -r tsx/cjs` (how bin/network-observer.js runs) and lets the process exit', () => {
+  it('starts from the compiled build in plain Node (how bin/network-observer.js runs) and lets the process exit', () => {
     const root = join(__dirname, '../../..');
+    // The fixtures are TypeScript: the compiled plugin loader transpiles them in memory.
     const script = `
-      const { SerializerClient } = require('./exporters/otlp_http/serializer-client.ts');
-      const { SpanMapper } = require('./exporters/shared/spans.ts');
-      const { observerResource } = require('./exporters/shared/resource.ts');
+      require('./dist/core/typescript-loader.js').registerTypeScriptLoader();
+      const { SerializerClient } = require('./dist/exporters/otlp_http/serializer-client.js');
+      const { SpanMapper } = require('./dist/exporters/shared/spans.js');
+      const { observerResource } = require('./dist/exporters/shared/resource.js');
       const { httpEvent } = require('./test/exporters/fixtures.ts');
       const resource = observerResource('cli');
       const scope = { name: 'network-observer' };
@@ -102,7 +104,7 @@ describe('exporters/otlp_http serializer worker', function () {
       // No close(): an idle worker must not keep the process alive.
       client.serialize('proto', spans).then((body) => console.log('bytes', body.length), (e) => { console.error(e.message); process.exitCode = 2; });
     `;
-    const out = execFileSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: root, encoding: 'utf8', timeout: 15_000 });
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', timeout: 15_000, env: { ...process.env, NODE_OPTIONS: '' } });
     assert.match(out, /^bytes \d+/);
   });
 });

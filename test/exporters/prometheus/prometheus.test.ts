@@ -31,7 +31,7 @@ async function running(overrides: Record<string, unknown> = {}): Promise<Running
   const settings = createTestSettings('exporter', 'prometheus', createLogger('debug', (line) => logs.push(line)));
   const exporter = new PrometheusExporter(settings, configOf(overrides));
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
-  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e) };
+  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   await exporter.start(host);
   const base = new URL(exporter.url);
   return {
@@ -166,7 +166,7 @@ describe('exporters/prometheus', () => {
   it('answers 503 and counts it when collecting fails (here: its reader was never given a MeterProvider)', async () => {
     const settings = createTestSettings('exporter', 'prometheus');
     const exporter = new PrometheusExporter(settings, configOf());
-    await exporter.start({ meterProvider: new MeterProvider(), reportFatalError: () => undefined });
+    await exporter.start({ meterProvider: new MeterProvider(), reportFatalError: () => undefined, reportStopped: () => undefined });
     try {
       const res = await fetch(exporter.url);
       assert.equal(res.status, 503);
@@ -184,7 +184,7 @@ describe('exporters/prometheus', () => {
     const port = (blocker.address() as AddressInfo).port;
     try {
       const exporter = new PrometheusExporter(createTestSettings('exporter', 'prometheus/edge'), configOf({ endpoint: `127.0.0.1:${port}` }));
-      await assert.rejects(exporter.start({ meterProvider: new MeterProvider(), reportFatalError: () => undefined }), {
+      await assert.rejects(exporter.start({ meterProvider: new MeterProvider(), reportFatalError: () => undefined, reportStopped: () => undefined }), {
         message: `exporters::prometheus/edge::endpoint 127.0.0.1:${port}: the port is already in use; stop the process listening there or choose another port`,
       });
       await exporter.shutdown();

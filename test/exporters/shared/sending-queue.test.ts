@@ -172,6 +172,38 @@ describe('exporters/shared/sending-queue', () => {
     assert.deepEqual(sent, [1]);
   });
 
+  it('drain() resends at once what waits for a backoff, and retries at short intervals after that', async () => {
+    // Backoff of 10 s: without the drain ending it, nothing would be resent in the window.
+    let up = false;
+    const attempts: number[] = [];
+    const { queue, sent, dropped } = makeQueue(async () => {
+      attempts.push(Date.now());
+      return up ? OK : RETRYABLE;
+    }, { retry: policy({ initialIntervalMs: 10_000, maxIntervalMs: 10_000 }), consumers: 2 });
+    queue.submit({ id: 1, size: 1 });
+    queue.submit({ id: 2, size: 1 });
+    await tick(30);
+    assert.equal(attempts.length, 2, 'both failed once and wait out their backoff');
+    up = true;
+    const started = Date.now();
+    assert.equal(await queue.drain(3000), true);
+    assert.ok(Date.now() - started < 200, `resent at once (took ${Date.now() - started} ms)`);
+    assert.deepEqual(sent.sort(), [1, 2]);
+    assert.deepEqual(dropped, []);
+
+    // A backend still down during the drain is retried every DRAIN_RETRY_INTERVAL_MS, not per backoff.
+    const down = makeQueue(async () => {
+      attempts.push(Date.now());
+      return RETRYABLE;
+    }, { retry: policy({ initialIntervalMs: 10_000, maxIntervalMs: 10_000 }) });
+    attempts.length = 0;
+    down.queue.submit({ id: 3, size: 1 });
+    await tick(20);
+    assert.equal(await down.queue.drain(700), false);
+    assert.ok(attempts.length >= 3 && attempts.length <= 5, `${attempts.length} attempts in 700 ms`);
+    assert.deepEqual(down.dropped, [[3, 'shutdown']]);
+  });
+
   it('with the queue disabled, submit() resolves when the request is done', async () => {
     const { queue, sent } = makeQueue(async () => OK, { enabled: false });
     const result = queue.submit({ id: 7, size: 1 });

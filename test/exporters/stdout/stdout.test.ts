@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { createTestSettings } from '../../../core/testing';
+import { createTestHost, createTestSettings } from '../../../core/testing';
 import type { Host } from '../../../core/component';
 import type { L7Event, NetworkEvent } from '../../../core/events';
 import { factory, StdoutExporter, type StdoutConfig } from '../../../exporters/stdout';
@@ -13,9 +13,18 @@ class CapturingStream extends EventEmitter {
   chunks: string[] = [];
   /** When set, write() reports a full buffer (backpressure). */
   full = false;
-  write(chunk: string): boolean {
+  /** Set by fail(): writes not yet reported done fail with it, as a stream's do. */
+  private error: Error | undefined;
+  write(chunk: string, done?: (error?: Error | null) => void): boolean {
     this.chunks.push(chunk);
+    // Like a net.Socket: the chunk is reported written (or failed) later.
+    if (done) setImmediate(() => done(this.error));
     return !this.full;
+  }
+  /** The reader went away: the pending writes fail and the stream emits the error. */
+  fail(error: Error): void {
+    this.error = error;
+    this.emit('error', error);
   }
   destroyed = false;
   destroy(): void {
@@ -30,6 +39,8 @@ class CapturingStream extends EventEmitter {
   }
 }
 
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 function makeExporter(overrides: Partial<StdoutConfig> = {}, stream = new CapturingStream()) {
   const settings = createTestSettings('exporter', 'stdout');
   const config = { ...factory.createDefaultConfig(), ...overrides };
@@ -38,7 +49,7 @@ function makeExporter(overrides: Partial<StdoutConfig> = {}, stream = new Captur
 }
 
 function hostWith(provider: MeterProvider): Host {
-  return { meterProvider: provider, reportFatalError: (e) => assert.fail(e) };
+  return { meterProvider: provider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
 }
 
 interface JsonLine {
@@ -199,21 +210,32 @@ describe('exporters/stdout', () => {
       assert.ok(stream.destroyed, 'the stream is closed, so a reader that never reads cannot keep the process alive');
     });
 
-    it('survives EPIPE on stdout: no throw, later output dropped and counted', () => {
+    it('EPIPE on stdout stops the exporter: reported to the host once, no throw, nothing counted emitted that was not written', async () => {
       const stream = new CapturingStream();
       const { exporter, settings } = makeExporter({}, stream);
+      const host = createTestHost();
+      exporter.start(host);
       exporter.consume([httpEvent()]);
-      const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
-      stream.emit('error', epipe);
-      exporter.consume([httpEvent(), dnsEvent()]);
-      assert.equal(stream.chunks.length, 1);
-      assert.equal(settings.telemetry.get('dropped'), 2);
+      await tick();
+      assert.equal(settings.telemetry.get('emitted'), 1, 'counted once the stream wrote it');
+      exporter.consume([httpEvent(), dnsEvent()]); // accepted by the stream, then the reader exits
+      stream.fail(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      stream.fail(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      exporter.consume([dnsEvent()]);
+      await tick();
+      assert.equal(stream.chunks.length, 2);
+      assert.deepEqual(host.stopped, ['standard output was closed by its reader (EPIPE); the rest of its output is dropped']);
+      assert.deepEqual(host.fatalErrors, []);
+      assert.equal(settings.telemetry.get('emitted'), 1);
+      assert.equal(settings.telemetry.get('dropped'), 3, 'the batch the stream failed and the one after');
+      await exporter.shutdown();
     });
 
-    it('counts a malformed event as an error and still prints the rest of the batch', () => {
+    it('counts a malformed event as an error and still prints the rest of the batch', async () => {
       const { exporter, stream, settings } = makeExporter({ format: 'json' });
       const broken = { ...httpEvent(), process: undefined } as unknown as NetworkEvent;
       exporter.consume([broken, dnsEvent()]);
+      await tick();
       assert.equal(stream.lines().length, 1);
       assert.equal(settings.telemetry.get('errors'), 1);
       assert.equal(settings.telemetry.get('emitted'), 1);
