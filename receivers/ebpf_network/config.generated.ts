@@ -89,11 +89,11 @@ export interface EbpfNetworkReceiverConfig {
    */
   flush_interval?: number;
   /**
-   * Sockets the kernel tracks at once (LRU); older entries are forgotten first.
+   * Sockets the kernel tracks at once (LRU); older entries are forgotten first. Each costs about 100 bytes of kernel memory; at most 4194304.
    */
   max_tracked_sockets?: number;
   /**
-   * How often every open TCP connection whose open was reported gets a connection.updated with its counters so far, read from the kernel by a BPF socket iterator (in every network namespace). Keeps long-idle connections alive in conntrack (keep it below its connection_timeout) and shows long transfers before they end. 0 turns it off.
+   * How often every open TCP connection whose open was reported gets a connection.updated with its counters so far, read from the kernel by a BPF socket iterator (in every network namespace). Keeps long-idle connections alive in conntrack (keep it below its connection_timeout) and shows long transfers before they end. 0 turns it off; otherwise at least 1s (each pass walks every open connection).
    */
   tcp_update_interval?: number;
   /**

@@ -10,6 +10,8 @@ import { EbpfNetworkReceiver, type EbpfNetworkConfig } from './receiver';
 export type { EbpfNetworkConfig } from './receiver';
 
 const MIB = 1024 * 1024;
+/** A live scan more often than this would cost more than the connections it keeps alive. */
+const MIN_TCP_UPDATE_INTERVAL_MS = 1000;
 
 export const factory: ReceiverFactory<EbpfNetworkConfig> = {
   kind: 'receiver',
@@ -82,6 +84,9 @@ export const factory: ReceiverFactory<EbpfNetworkConfig> = {
     const both = config.ports.filter((p) => config.exclude_ports.includes(p));
     if (both.length > 0) {
       issues.push({ path: ['exclude_ports'], message: `port(s) ${both.join(', ')} are both in ports and exclude_ports` });
+    }
+    if (config.tcp_update_interval !== 0 && config.tcp_update_interval < MIN_TCP_UPDATE_INTERVAL_MS) {
+      issues.push({ path: ['tcp_update_interval'], message: `${config.tcp_update_interval} ms would walk every open connection more than once a second; use 0 (off) or at least 1s` });
     }
     if (config.flow_idle_timeout < config.flow_report_interval) {
       issues.push({ path: ['flow_idle_timeout'], message: `shorter than flow_report_interval (${config.flow_report_interval} ms): flows would end before their first report` });

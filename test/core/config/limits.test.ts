@@ -23,6 +23,18 @@ const pipeline = (processors = '[]', exporters = '[stdout]'): string =>
   `service: { pipelines: { p: { receivers: [ebpf_network], processors: ${processors}, exporters: ${exporters} } } }`;
 
 describe('config limits', () => {
+  it('bounds the receiver\'s table and batch sizes below what the kernel or an array can take', () => {
+    const issues = problems(`
+receivers:
+  ebpf_network: { max_tracked_sockets: 100000000, buffer_size: 5000000, max_flows: 9999999, max_records_per_turn: 9999999 }
+exporters: { stdout: }
+${pipeline()}
+`);
+    for (const key of ['max_tracked_sockets', 'buffer_size', 'max_flows', 'max_records_per_turn']) {
+      assert.ok(issues.some((i) => i.startsWith(`receivers::ebpf_network::${key}: must be <=`)), `${key} in ${issues.join('\n')}`);
+    }
+  });
+
   it('rejects the out-of-range values of issue 13, each with its YAML path', () => {
     const issues = problems(`
 receivers:

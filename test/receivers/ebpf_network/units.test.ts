@@ -117,6 +117,14 @@ describe('ebpf_network config', () => {
     assert.match(issues[2].message, /80/);
   });
 
+  it('refuses a live scan more often than once a second, and keeps 0 as off', () => {
+    const issues = factory.validate!({ ...defaults, tcp_update_interval: 50 });
+    assert.deepEqual(issues.map((i) => i.path[0]), ['tcp_update_interval']);
+    assert.match(issues[0].message, /at least 1s/);
+    assert.deepEqual(factory.validate!({ ...defaults, tcp_update_interval: 0 }), []);
+    assert.deepEqual(factory.validate!({ ...defaults, tcp_update_interval: 1000 }), []);
+  });
+
   it('resolves the default wake-up threshold against the ring, and keeps explicit values as given', () => {
     assert.equal(defaults.wakeup_threshold_bytes, 0);
     assert.equal(kernelConfigFrom(defaults, 2).wakeupThresholdBytes, 1024 * 1024);
