@@ -332,15 +332,84 @@ static __always_inline __u32 sock_netns(const struct sock *sk)
 	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
-static __always_inline bool excluded_pid(__u32 pid)
+/* A task name against an exclude_processes entry: equal, or equal up to the entry's '*'. */
+static __always_inline bool comm_matches(const char *comm, const volatile char *pattern)
 {
-	return cfg.exclude_tgid && pid == cfg.exclude_tgid;
+#pragma unroll
+	for (int j = 0; j < NE_COMM_LEN; j++) {
+		char p = pattern[j];
+		if (p == '*')
+			return true;
+		if (p != comm[j])
+			return false;
+		if (p == 0)
+			return true;
+	}
+	return true;
 }
 
-/* Every later event of the socket shares this: the observer's own, or sampled out. */
+/* The observer itself, or a process excluded by name: none of its sockets is reported. */
+static __always_inline bool excluded_owner(const struct sock_info *o)
+{
+	if (cfg.exclude_tgid && o->pid == cfg.exclude_tgid)
+		return true;
+#pragma unroll
+	for (int i = 0; i < NE_MAX_EXCLUDED_COMM; i++) {
+		if (i >= cfg.n_exclude_comm)
+			break;
+		if (comm_matches(o->comm, cfg.exclude_comm[i]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The far end of an excluded process's connection on this host (a collector on loopback, or
+ * in another network namespace reached without address translation) is not reported either:
+ * its tuple, as that end sees it, is kept here when the excluded end connects or sends.
+ */
+struct self_flow_key {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 lport;
+	__u16 rport;
+	__u8 proto;
+	__u8 _pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct self_flow_key);
+	__type(value, __u8);
+} self_flows SEC(".maps");
+
+/* Remembers `t` (an excluded socket's tuple) as its peer will see it. */
+static __always_inline void note_self_flow(const struct ne_tuple *t)
+{
+	struct self_flow_key k = { .lport = t->rport, .rport = t->lport, .proto = t->proto };
+	__builtin_memcpy(k.laddr, t->raddr, 16);
+	__builtin_memcpy(k.raddr, t->laddr, 16);
+	__u8 one = 1;
+	bpf_map_update_elem(&self_flows, &k, &one, BPF_ANY);
+}
+
+/* True when `t` is the far end of an excluded process's connection; counted. */
+static __always_inline bool is_self_flow(const struct ne_tuple *t)
+{
+	struct self_flow_key k = { .lport = t->lport, .rport = t->rport, .proto = t->proto };
+	__builtin_memcpy(k.laddr, t->laddr, 16);
+	__builtin_memcpy(k.raddr, t->raddr, 16);
+	if (!bpf_map_lookup_elem(&self_flows, &k))
+		return false;
+	STAT_INC(self_peer_skipped);
+	return true;
+}
+
+/* Every later event of the socket shares this: an excluded owner's, or sampled out. */
 static __always_inline void decide_skip(struct sock_info *n, __u64 cookie)
 {
-	if (excluded_pid(n->pid))
+	if (excluded_owner(n))
 		n->skip = 1;
 	else if (!sampled_in(cookie)) {
 		n->skip = 1;

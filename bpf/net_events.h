@@ -13,6 +13,7 @@
 
 #define NE_COMM_LEN 16
 #define NE_MAX_PORTS 16
+#define NE_MAX_EXCLUDED_COMM 8
 /* Largest payload capture; a power of two so the verifier can bound the copy with a mask. */
 #define NE_MAX_CAPTURE 8192
 
@@ -168,8 +169,12 @@ struct ne_config {
 	 * long after the last forced wake-up forces the next one. 0 = threshold only. */
 	__u32 wakeup_interval_us;
 	__u8 enable_live_tcp;     /* mark reported TCP sockets for the live scan (tcp_update_interval > 0) */
-	__u8 _pad2[3];
-}; /* 112 */
+	__u8 n_exclude_comm;      /* entries used in exclude_comm[] */
+	__u8 _pad2[2];
+	/* Processes whose sockets are never reported, by task name (comm); NUL-padded, and a
+	 * trailing '*' matches any rest (exclude_processes). */
+	char exclude_comm[NE_MAX_EXCLUDED_COMM][NE_COMM_LEN];
+}; /* 240 */
 
 /* Per-CPU counters (PERCPU_ARRAY "stats", key 0). Summed in user space. */
 struct ne_stats {
@@ -184,7 +189,9 @@ struct ne_stats {
 	__u64 skipped_opaque_bytes;
 	__u64 skipped_encrypted;       /* reads/writes not copied: TLS past its handshake */
 	__u64 skipped_encrypted_bytes;
-}; /* 88 */
+	__u64 self_peer_skipped;       /* far ends of the observer's (or an excluded process's) own connections */
+	__u64 closed_at_destroy;       /* TCP connections ended by tcp_destroy_sock, never having passed ->CLOSE */
+}; /* 104 */
 
 /* The decoder reads these sizes; a change here must be a deliberate change there too. */
 _Static_assert(sizeof(struct ne_header) == 56, "ne_header layout");
@@ -196,7 +203,7 @@ _Static_assert(sizeof(struct ne_udp_pkt) == 104, "ne_udp_pkt layout");
 _Static_assert(sizeof(struct ne_sock_owner) == 56, "ne_sock_owner layout");
 _Static_assert(sizeof(struct ne_icmp) == 112, "ne_icmp layout");
 _Static_assert(sizeof(struct ne_payload) == 112, "ne_payload layout");
-_Static_assert(sizeof(struct ne_config) == 112, "ne_config layout");
-_Static_assert(sizeof(struct ne_stats) == 88, "ne_stats layout");
+_Static_assert(sizeof(struct ne_config) == 240, "ne_config layout");
+_Static_assert(sizeof(struct ne_stats) == 104, "ne_stats layout");
 
 #endif /* NET_EVENTS_H */

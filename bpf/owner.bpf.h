@@ -50,7 +50,7 @@ static __always_inline struct sock_info *learn_owner(struct sock *sk, __u64 cook
 			return adopt_tcp(sk, cookie);
 		if (o->pid == 0 && !o->skip) {
 			owner_from_current(o);
-			if (excluded_pid(o->pid))
+			if (excluded_owner(o))
 				o->skip = 1;
 		}
 		return o;

@@ -83,18 +83,6 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 dir)
 		return;
 	}
 
-	__u64 cookie = bpf_get_socket_cookie(skb);
-	struct sock_info *o = NULL;
-	if (cookie) {
-		o = bpf_map_lookup_elem(&socks, &cookie);
-		if (o && o->skip)
-			return;
-		if (!o && !sampled_in(cookie)) {
-			STAT_INC(sampled_out);
-			return;
-		}
-	}
-
 	t.proto = proto;
 	t.direction = dir;
 	if (dir == NE_DIR_OUTBOUND) {
@@ -109,7 +97,25 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 dir)
 		t.rport = sport;
 	}
 
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	struct sock_info *o = NULL;
+	if (cookie) {
+		o = bpf_map_lookup_elem(&socks, &cookie);
+		if (o && o->skip) {
+			/* Noted as it leaves, before loopback delivers it to the far end's hooks. */
+			if (proto == IPPROTO_UDP && dir == NE_DIR_OUTBOUND && excluded_owner(o))
+				note_self_flow(&t);
+			return;
+		}
+		if (!o && !sampled_in(cookie)) {
+			STAT_INC(sampled_out);
+			return;
+		}
+	}
+
 	if (proto == IPPROTO_UDP) {
+		if (is_self_flow(&t))
+			return;
 		struct ne_udp_pkt *r = reserve(sizeof(*r));
 		if (!r)
 			return;

@@ -380,7 +380,7 @@ static __always_inline void emit_payload(__u64 cookie, const struct ne_tuple *t,
 	__u32 off = 0;
 	if (!copy_call(s, &off, &r->t, io, moved))
 		return;
-	if (!ports_ok(r->t.lport, r->t.rport))
+	if (!ports_ok(r->t.lport, r->t.rport) || (!st && is_self_flow(&r->t)))
 		return;
 	/* Of UDP, only DNS is parsed: other datagrams are counted, not copied. */
 	bool send = st ? classify(st, s->data, off, dir) : off >= 12 && looks_dns_header(s->data);

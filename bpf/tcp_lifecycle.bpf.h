@@ -108,6 +108,19 @@ static __always_inline void mark_live(struct sock *sk)
 	}
 }
 
+static __always_inline void note_peer_of_excluded(const struct sock *sk)
+{
+	struct ne_tuple t = {};
+	if (tuple_from_sock(&t, sk, IPPROTO_TCP))
+		note_self_flow(&t);
+}
+
+static __always_inline bool is_peer_of_excluded(const struct sock *sk)
+{
+	struct ne_tuple t = {};
+	return tuple_from_sock(&t, sk, IPPROTO_TCP) && is_self_flow(&t);
+}
+
 /* Reports the open and marks the socket for the live scan (see live_tcp). */
 static __always_inline void open_and_mark(const struct sock *sk, __u64 cookie, struct sock_info *o)
 {
@@ -145,7 +158,7 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 		owner_from_current(&n);
 		n.netns = sock_netns(sk);
 		n.direction = NE_DIR_INBOUND;
-		n.skip = excluded_pid(n.pid);
+		n.skip = excluded_owner(&n);
 		struct listen_key k = { .netns = n.netns, .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
 		if (bpf_map_update_elem(&listeners, &k, &n, BPF_ANY))
 			STAT_INC(map_full);
@@ -169,6 +182,8 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 			}
 			if (!o->skip)
 				open_and_mark(sk, cookie, o);
+			else if (excluded_owner(o))
+				note_peer_of_excluded(sk);
 			return 0;
 		}
 		if (oldstate == S_SYN_RECV) {
@@ -184,6 +199,8 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 			n.start_ns = bpf_ktime_get_boot_ns();
 			n.direction = NE_DIR_INBOUND;
 			n.opened = 0;
+			if (!n.skip && is_peer_of_excluded(sk))
+				n.skip = 1;
 			if (!n.skip && !sampled_in(cookie)) {
 				n.skip = 1;
 				STAT_INC(sampled_out);
@@ -205,7 +222,7 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 		o = bpf_map_lookup_elem(&socks, &cookie);
 		if (o && o->pid == 0 && !o->skip) {
 			owner_from_current(o);
-			if (excluded_pid(o->pid))
+			if (excluded_owner(o))
 				o->skip = 1;
 		}
 		return 0;
@@ -270,8 +287,19 @@ int BPF_PROG(on_tcp_send_reset, const struct sock *sk, const struct sk_buff *skb
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(on_tcp_destroy, struct sock *sk)
 {
-	/* Safety net: a socket that never went through ->CLOSE must not keep its entry. */
+	/*
+	 * Safety net: ->CLOSE deletes the entry after reporting the close, so an entry still here
+	 * belongs to a socket that is going away without that transition. Its connection ends
+	 * now, so conntrack never holds it active.
+	 */
 	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
+	if (!o)
+		return 0;
+	if (cfg.enable_tcp && o->opened && !o->skip) {
+		emit_tcp_close(sk, cookie, o, sk->__sk_common.skc_state);
+		STAT_INC(closed_at_destroy);
+	}
 	bpf_map_delete_elem(&socks, &cookie);
 	return 0;
 }

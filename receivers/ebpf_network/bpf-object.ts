@@ -95,13 +95,17 @@ export interface KernelStats {
   /** Reads/writes of TLS streams past their handshake, not copied. */
   skippedEncrypted: number;
   skippedEncryptedBytes: number;
+  /** Records left out as the far end of an excluded process's own connection. */
+  selfPeerSkipped: number;
+  /** TCP connections the kernel ended at tcp_destroy_sock because they never passed ->CLOSE. */
+  closedAtDestroy: number;
 }
 
 /** Counters before the kernel said anything. */
 export function emptyKernelStats(): KernelStats {
   return {
     records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0,
-    skippedOpaque: 0, skippedOpaqueBytes: 0, skippedEncrypted: 0, skippedEncryptedBytes: 0,
+    skippedOpaque: 0, skippedOpaqueBytes: 0, skippedEncrypted: 0, skippedEncryptedBytes: 0, selfPeerSkipped: 0, closedAtDestroy: 0,
   };
 }
 
@@ -273,6 +277,8 @@ export class BpfNetObject {
       totals.skippedOpaqueBytes += u64(base + f.skipped_opaque_bytes);
       totals.skippedEncrypted += u64(base + f.skipped_encrypted);
       totals.skippedEncryptedBytes += u64(base + f.skipped_encrypted_bytes);
+      totals.selfPeerSkipped += u64(base + f.self_peer_skipped);
+      totals.closedAtDestroy += u64(base + f.closed_at_destroy);
     }
     return totals;
   }

@@ -49,6 +49,23 @@ export interface EbpfNetworkReceiverConfig {
    */
   exclude_self?: boolean;
   /**
+   * Processes whose connections, flows and payload are never reported, by task name (the kernel's 15-character comm; a trailing * matches any rest). The far end of their connections on this host (a collector on loopback or in a local network namespace) is left out too. The defaults are OpenTelemetry Collector builds, Grafana Alloy and Beyla, so a node-local collector does not report its own traffic; [] reports every process.
+   *
+   * @maxItems 8
+   *
+   * Items: A task name (comm, at most 15 characters), or a prefix followed by *.
+   */
+  exclude_processes?:
+    | []
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string];
+  /**
    * Percentage of sockets reported, decided in the kernel per socket cookie so every event of a connection or flow shares one fate. Original: SamplingRate x 100.
    */
   kernel_sampling_percentage?: number;

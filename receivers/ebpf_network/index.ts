@@ -32,6 +32,7 @@ export const factory: ReceiverFactory<EbpfNetworkConfig> = {
       ports: [],
       exclude_ports: [],
       exclude_self: true,
+      exclude_processes: ['otelcol*', 'alloy', 'beyla'],
       kernel_sampling_percentage: 100,
       kernel_max_events_per_second: 0,
       ring_buffer_size: 8 * MIB,

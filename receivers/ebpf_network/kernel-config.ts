@@ -1,9 +1,11 @@
 /** The load-time configuration block (`const volatile struct ne_config cfg` in .rodata). */
-import { MAX_CAPTURE, MAX_PORTS, STRUCTS } from './layout';
+import { COMM_LEN, MAX_CAPTURE, MAX_EXCLUDED_PROCESSES, MAX_PORTS, STRUCTS } from './layout';
 
 export interface KernelConfig {
   /** Drop everything owned by this process; 0 for none. */
   excludeTgid: number;
+  /** Drop everything owned by processes with these task names ('*' at the end: any rest). */
+  excludeProcesses: readonly string[];
   /** 0..100, decided per socket cookie in the kernel. */
   samplingPercentage: number;
   /** Per-CPU cap of records per second; 0 for none. */
@@ -39,6 +41,9 @@ export function encodeKernelConfig(c: KernelConfig): Uint8Array {
   if (c.ports.length > MAX_PORTS || c.excludePorts.length > MAX_PORTS) {
     throw new Error(`at most ${MAX_PORTS} ports and ${MAX_PORTS} excluded ports can be filtered in the kernel`);
   }
+  if (c.excludeProcesses.length > MAX_EXCLUDED_PROCESSES) {
+    throw new Error(`at most ${MAX_EXCLUDED_PROCESSES} process names can be excluded in the kernel`);
+  }
   const bytes = new Uint8Array(STRUCTS.ne_config.size);
   const v = new DataView(bytes.buffer);
   v.setUint32(f.exclude_tgid, c.excludeTgid >>> 0, true);
@@ -58,6 +63,8 @@ export function encodeKernelConfig(c: KernelConfig): Uint8Array {
   v.setUint8(f.n_exclude_ports, c.excludePorts.length);
   c.ports.forEach((p, i) => v.setUint16(f.ports + 2 * i, p, true));
   c.excludePorts.forEach((p, i) => v.setUint16(f.exclude_ports + 2 * i, p, true));
+  v.setUint8(f.n_exclude_comm, c.excludeProcesses.length);
+  c.excludeProcesses.forEach((name, i) => bytes.set(Buffer.from(name, 'latin1').subarray(0, COMM_LEN - 1), f.exclude_comm + COMM_LEN * i));
   v.setUint32(f.bench_tid, c.benchTid ?? 0, true);
   v.setUint32(f.bench_burst, Math.min(256, c.benchBurst ?? 0), true);
   v.setUint32(f.bench_syscall, c.benchSyscall ?? 0, true);

@@ -71,6 +71,7 @@ export function resolveWakeupThreshold(config: Pick<EbpfNetworkConfig, 'wakeup_t
 export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number): KernelConfig {
   return {
     excludeTgid: config.exclude_self ? process.pid : 0,
+    excludeProcesses: config.exclude_processes,
     samplingPercentage: config.kernel_sampling_percentage,
     maxEventsPerSecondPerCpu:
       config.kernel_max_events_per_second > 0 ? Math.max(1, Math.ceil(config.kernel_max_events_per_second / possibleCpus)) : 0,
@@ -263,6 +264,8 @@ export class EbpfNetworkReceiver implements Receiver {
     t.registerGauge('payload_skipped_opaque_bytes', k((s) => s.skippedOpaqueBytes));
     t.registerGauge('payload_skipped_encrypted', k((s) => s.skippedEncrypted));
     t.registerGauge('payload_skipped_encrypted_bytes', k((s) => s.skippedEncryptedBytes));
+    t.registerGauge('self_peer_skipped', k((s) => s.selfPeerSkipped));
+    t.registerGauge('closed_at_destroy', k((s) => s.closedAtDestroy));
     t.registerGauge('kernel_records', k((s) => s.records));
     t.registerGauge('malformed_records', () => (this.decoder?.stats.malformed ?? 0) + (this.decoder?.stats.unknownType ?? 0));
     t.registerGauge('flows', () => this.flows?.size ?? 0);

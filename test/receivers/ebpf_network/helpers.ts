@@ -83,11 +83,11 @@ export function startPeer(args: string[], wrapper: string[] = []): Peer {
   };
 }
 
-/** Runs a peer to completion and returns its lines. */
-export async function runPeer(args: string[], event: string): Promise<PeerLine> {
+/** Runs a peer until it prints `event` and returns that line. */
+export async function runPeer(args: string[], event: string, timeoutMs?: number): Promise<PeerLine> {
   const peer = startPeer(args);
   try {
-    return await peer.next(event);
+    return await peer.next(event, timeoutMs);
   } finally {
     await peer.stop();
   }

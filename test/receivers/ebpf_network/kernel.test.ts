@@ -217,13 +217,16 @@ describe('ebpf_network on the real kernel', function () {
         sock.on('close', () => resolve(local));
         sock.resume();
       });
-      // The server side (another process) is reported; our own side never is.
+      // A connection by another process to the same server is reported at both ends...
+      const other = await runPeer(['tcp-client', '127.0.0.1', String(port), '5'], 'done');
       await rx.consumer.waitFor(
-        (evs) => evs.some((e) => e.kind === 'connection.closed' && e.localPort === port && e.remotePort === ownPort),
+        (evs) => evs.some((e) => e.kind === 'connection.closed' && e.localPort === port && e.remotePort === other.localPort),
         10000,
-        'server side of the self connection',
+        'server side of the other connection',
       );
-      assert.equal(rx.consumer.events.filter((e) => e.process.pid === process.pid).length, 0);
+      // ...ours at neither: the server's end of it is the far end of the observer's own traffic.
+      assert.ok(!rx.consumer.events.some((e) => e.localPort === port && e.remotePort === ownPort), 'no server side of our connection');
+      assert.deepEqual(rx.consumer.events.filter((e) => e.process.pid === process.pid), []);
     } finally {
       await server.stop();
     }

@@ -158,6 +158,11 @@ describe('ebpf_network config', () => {
     assert.equal(v.getUint8(f.enable_payload), 1);
     assert.equal(v.getUint32(f.wakeup_interval_us, true), defaults.poll_interval * 1000, 'poll_interval paces the kernel wake-ups');
     assert.equal(v.getUint8(f.enable_live_tcp), 1, 'sockets are marked for the live scan');
+    // exclude_processes: NUL-padded 16-byte task names, the '*' kept for the kernel's prefix match.
+    assert.equal(v.getUint8(f.n_exclude_comm), 3);
+    assert.equal(Buffer.from(bytes.subarray(f.exclude_comm, f.exclude_comm + 16)).toString('latin1'), 'otelcol*\0\0\0\0\0\0\0\0');
+    assert.equal(Buffer.from(bytes.subarray(f.exclude_comm + 16, f.exclude_comm + 21)).toString('latin1'), 'alloy');
+    assert.equal(bytes[f.exclude_comm + 16 + 5], 0);
     assert.equal(kernelConfigFrom({ ...defaults, tcp_update_interval: 0 }, 2).enableLiveTcp, false, 'no scan, no marks');
     assert.equal(kernelConfigFrom({ ...defaults, exclude_self: false }, 2).excludeTgid, 0);
   });
