@@ -42,6 +42,15 @@ const CLOCK_TICKS = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The bin runs the compiled JavaScript in dist/: measure what is in the sources now. */
+function buildDist(): void {
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('npm run build failed: the observer in dist/ would not be the one in the sources');
+    process.exit(1);
+  }
+}
+
 function requireTools(): void {
   const missing = ['nginx', 'wrk', 'bpftrace'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
   if (missing.length > 0) {
@@ -302,6 +311,7 @@ async function light(port: number, list: Tracer[]): Promise<void> {
 
 async function main(): Promise<void> {
   requireTools();
+  buildDist();
   const dir = mkdtempSync(join(tmpdir(), 'netobs-overhead-'));
   const port = await freePort();
   const nginx = await startNginx(dir, port);
