@@ -29,7 +29,7 @@ int dump_live_tcp(struct bpf_iter__tcp *ctx)
 	struct sock *sk = (struct sock *)tp;
 	if (!bpf_sk_storage_get(&live_tcp, sk, 0, 0))
 		return 0;
-	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	int state = sk->__sk_common.skc_state;
 	if (state == S_CLOSE || state == S_LISTEN)
 		return 0;
 	__u64 cookie = bpf_get_socket_cookie(sk);
@@ -45,7 +45,7 @@ int dump_live_tcp(struct bpf_iter__tcp *ctx)
 	r.t.direction = o ? o->direction : NE_DIR_UNKNOWN;
 	if (o && o->start_ns)
 		r.duration_ns = r.h.ts_ns - o->start_ns;
-	fill_tcp_counters(&r, sk);
+	fill_tcp_counters(&r, tp);
 	r.old_state = state;
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;

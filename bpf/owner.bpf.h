@@ -22,7 +22,7 @@ static __always_inline struct sock_info *adopt_tcp(struct sock *sk, __u64 cookie
 {
 	if (!cfg.enable_tcp)
 		return NULL;
-	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	int state = sk->__sk_common.skc_state;
 	if (state != S_ESTABLISHED && state != S_CLOSE_WAIT)
 		return NULL;
 	struct sock_info n = {};

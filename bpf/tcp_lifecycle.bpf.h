@@ -37,31 +37,30 @@ static __always_inline void emit_tcp_fail(const struct sock *sk, __u64 cookie, s
 	__builtin_memset(r, 0, sizeof(*r));
 	fill_header(&r->h, NE_TCP_FAIL, sizeof(*r), cookie, o);
 	r->t = t;
-	r->error = BPF_CORE_READ(sk, sk_err);
+	r->error = sk->sk_err;
 	submit(r, sizeof(*r));
 }
 
 /* Cumulative counters of a TCP socket, for its close or live record. */
-static __always_inline void fill_tcp_counters(struct ne_tcp_close *r, const struct sock *sk)
+static __always_inline void fill_tcp_counters(struct ne_tcp_close *r, const struct tcp_sock *tp)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	/*
 	 * Application bytes, as the process wrote and read them: bytes_acked and bytes_received
 	 * also count the SYN/FIN sequence numbers, so use payload sent minus retransmitted, and
 	 * received minus the peer's FIN (tcp_fin() sets SOCK_DONE when it consumed one).
 	 */
-	__u64 sent = BPF_CORE_READ(tp, bytes_sent);
-	__u64 resent = BPF_CORE_READ(tp, bytes_retrans);
+	__u64 sent = tp->bytes_sent;
+	__u64 resent = tp->bytes_retrans;
 	r->bytes_sent = sent > resent ? sent - resent : 0;
-	__u64 received = BPF_CORE_READ(tp, bytes_received);
-	unsigned long sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	__u64 received = tp->bytes_received;
+	unsigned long sk_flags = tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags;
 	if ((sk_flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))) && received > 0)
 		received--;
 	r->bytes_received = received;
-	r->segs_out = BPF_CORE_READ(tp, segs_out);
-	r->segs_in = BPF_CORE_READ(tp, segs_in);
-	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	r->retransmits = BPF_CORE_READ(tp, total_retrans);
+	r->segs_out = tp->segs_out;
+	r->segs_in = tp->segs_in;
+	r->srtt_us = tp->srtt_us >> 3;
+	r->retransmits = tp->total_retrans;
 }
 
 static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, struct sock_info *o, int oldstate)
@@ -80,8 +79,10 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 	r->t = t;
 	if (o && o->start_ns)
 		r->duration_ns = r->h.ts_ns - o->start_ns;
-	fill_tcp_counters(r, sk);
-	int err = BPF_CORE_READ(sk, sk_err);
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (tp)
+		fill_tcp_counters(r, tp);
+	int err = sk->sk_err;
 	if ((o && o->reset) || err == ECONNRESET_ || err == EPIPE_)
 		r->reason = NE_CLOSE_RESET;
 	else if (oldstate == S_ESTABLISHED || oldstate == S_SYN_RECV)
@@ -100,7 +101,7 @@ static __always_inline void mark_live(struct sock *sk)
 		STAT_INC(map_full);
 		return;
 	}
-	__u32 ns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	__u32 ns = sock_netns(sk);
 	if (!bpf_map_lookup_elem(&live_netns, &ns)) {
 		__u8 one = 1;
 		if (bpf_map_update_elem(&live_netns, &ns, &one, BPF_ANY))
@@ -134,7 +135,7 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 {
 	if (!cfg.enable_tcp)
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	__u64 cookie = bpf_get_socket_cookie((void *)sk);
 	struct sock_info *o;
@@ -159,7 +160,7 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 		n.netns = sock_netns(sk);
 		n.direction = NE_DIR_INBOUND;
 		n.skip = excluded_owner(&n);
-		struct listen_key k = { .netns = n.netns, .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		struct listen_key k = { .netns = n.netns, .port = sk->__sk_common.skc_num };
 		if (bpf_map_update_elem(&listeners, &k, &n, BPF_ANY))
 			STAT_INC(map_full);
 		return 0;
@@ -190,7 +191,7 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 			/* Accepted child socket, softirq: owner is the listener's process. */
 			struct sock_info n = {};
 			n.netns = sock_netns(sk);
-			struct listen_key k = { .netns = n.netns, .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+			struct listen_key k = { .netns = n.netns, .port = sk->__sk_common.skc_num };
 			struct sock_info *l = bpf_map_lookup_elem(&listeners, &k);
 			if (l) {
 				n = *l;
@@ -230,7 +231,7 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 
 	if (newstate == S_CLOSE) {
 		if (oldstate == S_LISTEN) {
-			struct listen_key k = { .netns = sock_netns(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+			struct listen_key k = { .netns = sock_netns(sk), .port = sk->__sk_common.skc_num };
 			bpf_map_delete_elem(&listeners, &k);
 			return 0;
 		}
@@ -276,9 +277,9 @@ int BPF_PROG(on_tcp_send_reset, const struct sock *sk, const struct sk_buff *skb
 	/* sk is NULL for resets answering packets that match no socket. */
 	if (!cfg.enable_tcp || !sk)
 		return 0;
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != S_ESTABLISHED &&
-	    BPF_CORE_READ(sk, __sk_common.skc_state) != S_CLOSE_WAIT &&
-	    BPF_CORE_READ(sk, __sk_common.skc_state) != S_FIN_WAIT1)
+	if (sk->__sk_common.skc_state != S_ESTABLISHED &&
+	    sk->__sk_common.skc_state != S_CLOSE_WAIT &&
+	    sk->__sk_common.skc_state != S_FIN_WAIT1)
 		return 0;
 	mark_reset(sk);
 	return 0;
