@@ -452,21 +452,52 @@ static __always_inline void capture_io(struct sock *sk, __u64 cookie, const stru
 	emit_payload(cookie, &t, netns, st, &io, moved, dir);
 }
 
+/* The end of a receive noted by capture_io: the sender's address is in user memory now. */
+static __always_inline void finish_udp_recv(long ret)
+{
+	struct udp_recv_pending *p = bpf_task_storage_get(&udp_recv, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->armed)
+		return;
+	p->armed = 0;
+	if (ret <= 0)
+		return;
+	struct syscall_io io = p->io;
+	struct ne_tuple t = p->t;
+	emit_payload(p->cookie, &t, p->netns, NULL, &io, p->moved, NE_DATA_RECV);
+}
+
+/*
+ * Where tracefs is mounted, the receiving syscalls' own exit tracepoints run only for them
+ * (the receiver prefers these); otherwise on_udp_recv_exit runs at every syscall's exit and
+ * returns at once for the others.
+ */
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int on_recvfrom_exit(struct syscall_trace_exit *ctx)
+{
+	finish_udp_recv(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int on_recvmsg_exit(struct syscall_trace_exit *ctx)
+{
+	finish_udp_recv(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmmsg")
+int on_recvmmsg_exit(struct syscall_trace_exit *ctx)
+{
+	finish_udp_recv(ctx->ret);
+	return 0;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_udp_recv_exit, struct pt_regs *regs, long ret)
 {
 	long nr = SYSCALL_NR(regs);
-	if (nr != NR_RECVFROM && nr != NR_RECVMSG && nr != NR_RECVMMSG)
-		return 0;
-	struct udp_recv_pending *p = bpf_task_storage_get(&udp_recv, bpf_get_current_task_btf(), 0, 0);
-	if (!p || !p->armed)
-		return 0;
-	p->armed = 0;
-	if (ret <= 0)
-		return 0;
-	struct syscall_io io = p->io;
-	struct ne_tuple t = p->t;
-	emit_payload(p->cookie, &t, p->netns, NULL, &io, p->moved, NE_DATA_RECV);
+	if (nr == NR_RECVFROM || nr == NR_RECVMSG || nr == NR_RECVMMSG)
+		finish_udp_recv(ret);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
  * Opens, configures, loads and attaches bpf/net.bpf.o through libbpf, and tears it all down.
  * One instance per running receiver; close() releases every kernel object it created.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { PACKAGE_ROOT } from '../../core/package-root';
@@ -19,7 +20,7 @@ import {
 export const DEFAULT_OBJECT_PATH = join(PACKAGE_ROOT, 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
-export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'bench';
+export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'bench';
 
 export interface ProgramSpec {
   name: string;
@@ -42,10 +43,23 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_egress', group: 'packet', cgroup: true },
   { name: 'on_ingress', group: 'packet', cgroup: true },
   { name: 'on_udp_recv_exit', group: 'udp_payload', cgroup: false },
+  { name: 'on_recvfrom_exit', group: 'udp_payload_tracefs', cgroup: false },
+  { name: 'on_recvmsg_exit', group: 'udp_payload_tracefs', cgroup: false },
+  { name: 'on_recvmmsg_exit', group: 'udp_payload_tracefs', cgroup: false },
   { name: 'bench_burst', group: 'bench', cgroup: false },
 ];
 
-export function groupsFor(config: KernelConfig): Set<ProgramGroup> {
+/**
+ * The receiving syscalls' own exit tracepoints are found through tracefs (libbpf reads their
+ * ids there); where it is mounted they replace a program at every syscall's exit.
+ */
+export function syscallTracepointsAvailable(): boolean {
+  return ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'].some((dir) =>
+    ['recvfrom', 'recvmsg', 'recvmmsg'].every((call) => existsSync(`${dir}/events/syscalls/sys_exit_${call}/id`)),
+  );
+}
+
+export function groupsFor(config: KernelConfig, syscallTracepoints = syscallTracepointsAvailable()): Set<ProgramGroup> {
   const groups = new Set<ProgramGroup>();
   if (config.enableTcp) groups.add('tcp');
   if (config.enableTcp && config.enableLiveTcp) groups.add('tcp_live');
@@ -55,7 +69,7 @@ export function groupsFor(config: KernelConfig): Set<ProgramGroup> {
     groups.add('packet');
     groups.add('socket_create');
   }
-  if (config.enablePayload && config.enableUdp) groups.add('udp_payload');
+  if (config.enablePayload && config.enableUdp) groups.add(syscallTracepoints ? 'udp_payload_tracefs' : 'udp_payload');
   if (config.benchTid) groups.add('bench');
   return groups;
 }

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Receiver } from '../../../core/component';
-import type { NetworkEvent } from '../../../core/events';
+import type { NetworkEvent, PayloadEvent } from '../../../core/events';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
 import type { BpfNetObject, KernelStats } from '../../../receivers/ebpf_network/bpf-object';
 import { factory, type EbpfNetworkConfig } from '../../../receivers/ebpf_network';
@@ -122,6 +122,34 @@ export async function startReceiver(overrides: Partial<EbpfNetworkConfig> = {}):
   const receiver = await factory.createReceiver(createTestSettings('receiver', 'ebpf_network'), testConfig(overrides), consumer);
   await receiver.start(createTestHost());
   return { receiver, consumer };
+}
+
+/**
+ * A DNS query from an unconnected UDP socket to a peer's unconnected socket is captured where
+ * it is sent (peer from sendto) and where it is received (peer from recvfrom's result).
+ */
+export async function assertDnsCapturedAtBothEnds(rx: RunningReceiver): Promise<void> {
+  const server = startPeer(['udp-server', '127.0.0.1', '5']);
+  try {
+    const port = (await server.next('listening')).port!;
+    const client = await runPeer(['udp-client', '127.0.0.1', String(port), 'dns', '1'], 'done');
+    const isQuery = (e: NetworkEvent): e is PayloadEvent => e.kind === 'payload' && e.transport === 'udp' && e.data.length > 2 && e.data[0] === 0x12 && e.data[1] === 0x34;
+    const mine = (e: NetworkEvent) => isQuery(e) && (e.process.pid === client.pid || e.process.pid === server.child.pid);
+    const events = await rx.consumer.waitFor((evs) => evs.filter(mine).length >= 2, 10000, 'the DNS query at both ends');
+    const sent = events.filter(isQuery).find((e) => e.process.pid === client.pid && e.dataDirection === 'send');
+    assert.ok(sent, 'captured where it was sent');
+    assert.equal(sent.remotePort, port);
+    assert.equal(sent.remoteAddress, '127.0.0.1');
+    assert.equal(sent.data.length, 30);
+    const received = events.filter(isQuery).find((e) => e.process.pid === server.child.pid && e.dataDirection === 'recv');
+    assert.ok(received, 'captured where it was received');
+    assert.equal(received.localPort, port);
+    assert.equal(received.remotePort, client.localPort);
+    assert.equal(received.remoteAddress, '127.0.0.1');
+    assert.deepEqual(received.data, sent.data);
+  } finally {
+    await server.stop();
+  }
 }
 
 /** Batches are filled in preallocated arrays and trimmed when partial: none may keep a hole. */

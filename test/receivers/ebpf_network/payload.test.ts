@@ -5,8 +5,8 @@
  * server, received by the client), each with the right pid, fd, ports and direction.
  */
 import assert from 'node:assert/strict';
-import type { NetworkEvent, PayloadEvent } from '../../../core/events';
-import { freshKernelStats, requireKernel, runPeer, startPeer, startReceiver, type RunningReceiver } from './helpers';
+import type { PayloadEvent } from '../../../core/events';
+import { assertDnsCapturedAtBothEnds, freshKernelStats, requireKernel, runPeer, startPeer, startReceiver, type RunningReceiver } from './helpers';
 
 const text = (e: PayloadEvent) => Buffer.from(e.data).toString('latin1');
 
@@ -102,31 +102,7 @@ describe('ebpf_network payload capture on the real kernel', function () {
   });
 
   it('captures DNS datagrams with the peer of an unconnected socket, at the sender and the receiver', async () => {
-    const server = startPeer(['udp-server', '127.0.0.1', '5']);
-    try {
-      const port = (await server.next('listening')).port!;
-      const client = await runPeer(['udp-client', '127.0.0.1', String(port), 'dns', '1'], 'done');
-      const isQuery = (e: NetworkEvent): e is PayloadEvent => e.kind === 'payload' && e.transport === 'udp' && e.data.length > 2 && e.data[0] === 0x12 && e.data[1] === 0x34;
-      const events = await rx.consumer.waitFor(
-        (evs) => evs.filter(isQuery).length >= 2,
-        10000,
-        'the DNS query at both ends',
-      );
-      const sent = events.filter(isQuery).find((e) => e.process.pid === client.pid && e.dataDirection === 'send')!;
-      assert.ok(sent, 'captured where it was sent');
-      assert.equal(sent.remotePort, port);
-      assert.equal(sent.remoteAddress, '127.0.0.1');
-      assert.equal(sent.data.length, 30);
-      // The receiving socket is unconnected: the sender's address comes from recvfrom's result.
-      const received = events.filter(isQuery).find((e) => e.process.pid === server.child.pid && e.dataDirection === 'recv')!;
-      assert.ok(received, 'captured where it was received');
-      assert.equal(received.localPort, port);
-      assert.equal(received.remotePort, client.localPort);
-      assert.equal(received.remoteAddress, '127.0.0.1');
-      assert.deepEqual(received.data, sent.data);
-    } finally {
-      await server.stop();
-    }
+    await assertDnsCapturedAtBothEnds(rx);
   });
 
   it('counts datagrams that are not DNS instead of copying them', async () => {
