@@ -127,6 +127,9 @@ enum ne_data_dir {
 	NE_DATA_RECV = 2,
 };
 
+/* struct ne_payload.flags */
+#define NE_PAYLOAD_DECRYPTED 1 /* plaintext taken at the TLS library (SSL_read/SSL_write), not the socket */
+
 struct ne_payload {
 	struct ne_header h;
 	struct ne_tuple t;
@@ -135,7 +138,8 @@ struct ne_payload {
 	__u32 cap_len;    /* bytes of data[] that follow */
 	__u8 data_dir;    /* enum ne_data_dir */
 	__u8 truncated;
-	__u16 _pad;
+	__u8 flags;       /* NE_PAYLOAD_* */
+	__u8 _pad;
 	/* __u8 data[cap_len] follows, record size rounded up to 8 */
 }; /* 112 */
 
@@ -168,7 +172,8 @@ struct ne_config {
 	 * long after the last forced wake-up forces the next one. 0 = threshold only. */
 	__u32 wakeup_interval_us;
 	__u8 enable_live_tcp;     /* mark reported TCP sockets for the live scan (tcp_update_interval > 0) */
-	__u8 _pad2[3];
+	__u8 enable_tls_plain;    /* OpenSSL uprobes are attached: join their calls to sockets */
+	__u8 _pad2[2];
 }; /* 112 */
 
 /* Per-CPU counters (PERCPU_ARRAY "stats", key 0). Summed in user space. */
@@ -184,7 +189,10 @@ struct ne_stats {
 	__u64 skipped_opaque_bytes;
 	__u64 skipped_encrypted;       /* reads/writes not copied: TLS past its handshake */
 	__u64 skipped_encrypted_bytes;
-}; /* 88 */
+	__u64 skipped_decrypted;       /* reads/writes not copied: TLS whose plaintext the uprobes take */
+	__u64 skipped_decrypted_bytes;
+	__u64 tls_unbound;             /* plaintext of an SSL object whose connection is unknown, dropped */
+}; /* 112 */
 
 /* The decoder reads these sizes; a change here must be a deliberate change there too. */
 _Static_assert(sizeof(struct ne_header) == 56, "ne_header layout");
@@ -197,6 +205,6 @@ _Static_assert(sizeof(struct ne_sock_owner) == 56, "ne_sock_owner layout");
 _Static_assert(sizeof(struct ne_icmp) == 112, "ne_icmp layout");
 _Static_assert(sizeof(struct ne_payload) == 112, "ne_payload layout");
 _Static_assert(sizeof(struct ne_config) == 112, "ne_config layout");
-_Static_assert(sizeof(struct ne_stats) == 88, "ne_stats layout");
+_Static_assert(sizeof(struct ne_stats) == 112, "ne_stats layout");
 
 #endif /* NET_EVENTS_H */

@@ -80,6 +80,7 @@ struct syscall_io {
 #define NE_CLS_TLS 2      /* TLS handshake in progress: copied */
 #define NE_CLS_OPAQUE 3   /* nothing we parse: no longer copied */
 #define NE_CLS_TLS_DONE 4 /* TLS past its handshake: no longer copied */
+#define NE_CLS_TLS_PLAIN 5 /* TLS whose plaintext the library uprobes take (tls_uprobes.bpf.h) */
 
 struct stream_state {
 	__u8 cls;
@@ -343,6 +344,9 @@ static __always_inline void count_skipped(__u8 cls, __u64 bytes)
 	if (cls == NE_CLS_TLS_DONE) {
 		s->skipped_encrypted++;
 		s->skipped_encrypted_bytes += bytes;
+	} else if (cls == NE_CLS_TLS_PLAIN) {
+		s->skipped_decrypted++;
+		s->skipped_decrypted_bytes += bytes;
 	} else {
 		s->skipped_opaque++;
 		s->skipped_opaque_bytes += bytes;
@@ -358,6 +362,22 @@ static __always_inline bool payload_wanted(__u64 cookie, const struct sock_info 
 		return true;
 	STAT_INC(sampled_out);
 	return false;
+}
+
+/* Completes a payload record whose header, tuple and fd are filled and `off` bytes copied, and sends it. */
+static __always_inline void send_payload(struct ne_payload *r, __u32 off, __u64 moved, __u8 dir)
+{
+	r->orig_len = moved > 0xffffffffULL ? 0xffffffff : (__u32)moved;
+	r->cap_len = off;
+	r->data_dir = dir;
+	r->truncated = moved > off;
+	if (r->truncated)
+		STAT_INC(truncated);
+	__u32 size = (sizeof(*r) + off + 7) & ~7U;
+	if (size > sizeof(*r) + NE_MAX_CAPTURE)
+		return;
+	r->h.size = size;
+	output_record(r, size);
 }
 
 /* Builds and sends one NE_PAYLOAD record from the call's buffer; `st` is NULL for UDP. */
@@ -389,17 +409,7 @@ static __always_inline void emit_payload(struct sock *sk, __u64 cookie, const st
 	me.netns = sock_netns(sk);
 	fill_header(&r->h, NE_PAYLOAD, 0, cookie, &me);
 	r->fd = io->fd;
-	r->orig_len = moved > 0xffffffffULL ? 0xffffffff : (__u32)moved;
-	r->cap_len = off;
-	r->data_dir = dir;
-	r->truncated = moved > off;
-	if (r->truncated)
-		STAT_INC(truncated);
-	__u32 size = (sizeof(*r) + off + 7) & ~7U;
-	if (size > sizeof(*r) + NE_MAX_CAPTURE)
-		return;
-	r->h.size = size;
-	output_record(r, size);
+	send_payload(r, off, moved, dir);
 }
 
 /* sock_send_length / sock_recv_length of a TCP or UDP socket, data already moved. */
