@@ -162,6 +162,12 @@ export interface PayloadEvent extends EventHeader {
   /** Bytes the syscall really moved; larger than data.length when truncated. */
   originalLength: number;
   truncated: boolean;
+  /**
+   * Plaintext of a TLS connection, taken at the TLS library (SSL_read/SSL_write) rather than
+   * the socket; the connection fields are those of the TCP connection it travels on. Absent
+   * or false for socket data.
+   */
+  decrypted?: boolean;
 }
 
 export interface TraceContext {
