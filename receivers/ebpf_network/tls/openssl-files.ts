@@ -6,7 +6,7 @@
  * inside a container (another file) is another one. It is reached through /proc/<pid>/root, or
  * /proc/<pid>/map_files when it was deleted after being mapped.
  */
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ElfError, exportedFunctionOffsets } from './elf-symbols';
 
@@ -89,15 +89,22 @@ function readFile(key: string, openPath: string, path: string, kind: OpensslFile
   return { key, path, openPath, kind, pid, offsets: offsets as Map<SslFunction, number> };
 }
 
-/** libssl.so.* files in the usual library directories and their multiarch subdirectories. */
+/** libssl.so.* files in the usual library directories and their multiarch subdirectories, symlinks resolved. */
 export function standardLibraryPaths(): string[] {
-  const found: string[] = [];
+  const found = new Set<string>();
   for (const dir of LIBRARY_DIRS) {
     for (const d of [dir, ...subdirs(dir)]) {
-      for (const name of safeReaddir(d)) if (LIBSSL_NAME.test(name)) found.push(join(d, name));
+      for (const name of safeReaddir(d)) {
+        if (!LIBSSL_NAME.test(name)) continue;
+        try {
+          found.add(realpathSync(join(d, name)));
+        } catch {
+          // a dangling link
+        }
+      }
     }
   }
-  return found;
+  return [...found];
 }
 
 function subdirs(dir: string): string[] {
