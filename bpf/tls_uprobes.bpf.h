@@ -103,17 +103,19 @@ static __always_inline void tls_socket_io(struct sock *sk, __u64 cookie, const s
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
 	struct stream_state *st = bpf_sk_storage_get(&l7_streams, sk, 0, 0);
-	if (st && (st->cls == NE_CLS_L7 || st->cls == NE_CLS_OPAQUE))
-		return; /* cleartext or nothing we parse: the common case costs one lookup */
+	if (st && st->cls == NE_CLS_L7)
+		return; /* a cleartext protocol: the common case costs one lookup */
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct tls_call *c = bpf_task_storage_get(&tls_calls, task, 0, 0);
 	if (c && c->active) {
 		if (!c->bound || c->sock.cookie != cookie)
 			tls_sock_from(&c->sock, sk, cookie, o, dir);
 		c->bound = 1;
-		/* Inside SSL_read/SSL_write past the handshake (or joined mid-stream): only ciphertext of
-		 * data the uprobes take from here on. A handshake record still goes to the l7 processor. */
-		if (st && (st->cls == NE_CLS_TLS_DONE || (st->cls == NE_CLS_TLS && st->tls_dirs == (NE_DATA_SEND | NE_DATA_RECV)) ||
+		/* Inside SSL_read/SSL_write past the handshake (or joined mid-stream, where the
+		 * ciphertext may have been taken for nothing we parse): only ciphertext of data the
+		 * uprobes take from here on. A handshake record still goes to the l7 processor. */
+		if (st && (st->cls == NE_CLS_TLS_DONE || st->cls == NE_CLS_OPAQUE ||
+			   (st->cls == NE_CLS_TLS && st->tls_dirs == (NE_DATA_SEND | NE_DATA_RECV)) ||
 			   (st->cls == NE_CLS_UNKNOWN && st->sniffed > 0)))
 			st->cls = NE_CLS_TLS_PLAIN;
 		return;
