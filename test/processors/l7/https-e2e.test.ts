@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { GrpcCallEvent, HttpTransactionEvent, NetworkEvent, TlsHandshakeEvent } from '../../../core/events';
 import { freshKernelStats, requireKernel } from '../../receivers/ebpf_network/helpers';
 import { pipeline, requireTools, runClient } from './kernel-pipeline';
-import { HTTPS_PEER, makeCertificate, startNginx, startNodeHttpsServer, type TempTls } from './tls-peers';
+import { GRPC_TLS_PEER, HTTPS_PEER, makeCertificate, startNginx, startNodeServer, type TempTls } from './tls-peers';
 
 const SNI = 'tls.test';
 
@@ -87,7 +87,7 @@ describe('l7 over HTTPS: OpenSSL uprobes, real peers on loopback', function () {
 
   it('node https client against node https server: the OpenSSL inside the node binary, both ends', async function () {
     const p = await pipeline();
-    const server = await startNodeHttpsServer(tls!);
+    const server = await startNodeServer(HTTPS_PEER, tls!);
     try {
       assert.ok(p.receiver.tlsStatus().some((f) => f.attached && f.kind === 'executable' && f.functions.includes('SSL_read')), 'the node binary is probed');
       const client = await runClient(process.execPath, [HTTPS_PEER, 'client', `https://127.0.0.1:${server.port}/node/path`, 'node.test']);
@@ -99,6 +99,27 @@ describe('l7 over HTTPS: OpenSSL uprobes, real peers on loopback', function () {
       for (const t of txs) {
         assert.equal(t.tls?.serverName, 'node.test', `${t.side}: SNI`);
         assert.equal(t.tls?.version, '1.3', `${t.side}: version`);
+      }
+    } finally {
+      await server.stop();
+      await p.stop();
+    }
+  });
+
+  it('gRPC over TLS with grpc-js (a self-signed certificate): rpc.method and status at both ends', async function () {
+    const p = await pipeline();
+    const server = await startNodeServer(GRPC_TLS_PEER, tls!);
+    try {
+      const client = await runClient(process.execPath, [GRPC_TLS_PEER, 'client', String(server.port), tls!.cert]);
+      await p.out.waitFor((ev) => ev.filter(http2(server.port)).length >= 4, 15_000, 'two calls from both ends');
+      const calls = p.out.events.filter(http2(server.port));
+      assert.deepEqual(calls.map((c) => [c.side, c.process.pid, c.isGrpc, c.rpcMethod, c.grpcStatusName]).sort(), [
+        ['client', client, true, 'demo.Greeter/Greet', 'OK'], ['client', client, true, 'demo.Greeter/Missing', 'NOT_FOUND'],
+        ['server', server.pid, true, 'demo.Greeter/Greet', 'OK'], ['server', server.pid, true, 'demo.Greeter/Missing', 'NOT_FOUND'],
+      ].sort());
+      for (const c of calls) {
+        assert.equal(c.tls?.serverName, SNI, `${c.side}: SNI`);
+        assert.equal(c.authority, SNI);
       }
     } finally {
       await server.stop();

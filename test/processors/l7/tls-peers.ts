@@ -1,7 +1,8 @@
 /**
  * Real TLS peers for the HTTPS end-to-end tests: a self-signed certificate made by openssl,
- * nginx serving HTTP/1.1 and HTTP/2 over TLS from a temporary configuration on a free port, and
- * node's https client and server (fixture e2e/https-peer.js).
+ * nginx serving HTTP/1.1 and HTTP/2 over TLS from a temporary configuration on a free port,
+ * node's https client and server (fixture e2e/https-peer.js) and a gRPC client and server over
+ * TLS with @grpc/grpc-js (e2e/grpc-tls-peer.js).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const HTTPS_PEER = join(__dirname, 'e2e', 'https-peer.js');
+export const GRPC_TLS_PEER = join(__dirname, 'e2e', 'grpc-tls-peer.js');
 
 export interface TempTls {
   dir: string;
@@ -24,7 +26,7 @@ export function makeCertificate(): TempTls {
   const dir = mkdtempSync(join(tmpdir(), 'no-https-'));
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=tls.test'], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=tls.test', '-addext', 'subjectAltName=DNS:tls.test'], { stdio: 'ignore' });
   return { dir, key, cert, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -101,13 +103,13 @@ function safeRead(path: string): string {
   }
 }
 
-/** The node https server of e2e/https-peer.js. */
-export async function startNodeHttpsServer(tls: TempTls): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [HTTPS_PEER, 'server', tls.key, tls.cert], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** A server of e2e/https-peer.js or e2e/grpc-tls-peer.js, until stop(). */
+export async function startNodeServer(script: string, tls: TempTls): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [script, 'server', tls.key, tls.cert], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = await new Promise<{ event: string; port: number; pid: number }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
-    child.once('exit', (code) => reject(new Error(`node https server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} server exited with ${code}`)));
   });
   return {
     port: line.port,
