@@ -24,6 +24,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -277,11 +278,12 @@ function cpuTicks(pid: number): number {
 
 /** 10 requests every 100 ms over 4 keep-alive connections, for `seconds`. */
 async function steadyLoad(port: number, seconds: number): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const agent = TLS ? new HttpsAgent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false }) : new Agent({ keepAlive: true, maxSockets: 4 });
+  const send = TLS ? httpsRequest : request;
   let done = 0;
   const one = () =>
     new Promise<void>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/ok', agent }, (res) => {
+      const req = send({ host: '127.0.0.1', port, path: '/ok', agent }, (res) => {
         res.resume();
         res.on('end', () => {
           done++;
