@@ -26,12 +26,11 @@ import { EventDecoder } from './decoder';
 import { FlowTable } from './flows';
 import { LIVE_RECORD_SIZE, type LiveTcpScan } from './live-scan';
 import type { KernelConfig } from './kernel-config';
-import { libbpf } from './native/libbpf';
+import { libbpf, type BpfLinkHandle } from './native/libbpf';
 import { explainUnmet, findCgroup2Mount, MOCK_HINT, requirements } from './preflight';
 import { RingReader } from './ring-reader';
 import { RingWakeup } from './wakeup';
 import { TlsUprobes, type TlsFileStatus } from './tls/tls-uprobes';
-import type { BpfLinkHandle } from './native/libbpf';
 import { startMockSource, type MockSource } from './mock-source';
 
 export type EbpfNetworkConfig = Required<EbpfNetworkReceiverConfig>;
