@@ -380,16 +380,24 @@ static __always_inline void send_payload(struct ne_payload *r, __u32 off, __u64 
 	output_record(r, size);
 }
 
+/* This CPU's scratch with its payload record zeroed, or NULL. */
+static __always_inline struct ne_scratch *payload_scratch(void)
+{
+	__u32 k = 0;
+	struct ne_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+	if (s)
+		__builtin_memset(&s->rec, 0, sizeof(s->rec));
+	return s;
+}
+
 /* Builds and sends one NE_PAYLOAD record from the call's buffer; `st` is NULL for UDP. */
 static __always_inline void emit_payload(struct sock *sk, __u64 cookie, const struct sock_info *o, struct stream_state *st,
 					 const struct syscall_io *io, __u64 moved, __u8 dir, __u8 proto)
 {
-	__u32 k = 0;
-	struct ne_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+	struct ne_scratch *s = payload_scratch();
 	if (!s)
 		return;
 	struct ne_payload *r = &s->rec;
-	__builtin_memset(r, 0, sizeof(*r));
 	if (!tuple_from_sock(&r->t, sk, proto))
 		return;
 	__u32 off = 0;

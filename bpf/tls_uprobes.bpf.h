@@ -204,12 +204,10 @@ static __always_inline void emit_plaintext(struct tls_conn *conn, __u64 buf, __u
 		return;
 	if (!ports_ok(conn->sock.t.lport, conn->sock.t.rport))
 		return;
-	__u32 k = 0;
-	struct ne_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+	struct ne_scratch *s = payload_scratch();
 	if (!s)
 		return;
 	struct ne_payload *r = &s->rec;
-	__builtin_memset(r, 0, sizeof(*r));
 	r->t = conn->sock.t;
 	__u32 off = 0;
 	copy_chunk(s, &off, buf, moved < cfg.capture_bytes ? moved : cfg.capture_bytes);
