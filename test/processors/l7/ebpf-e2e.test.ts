@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { DnsTransactionEvent, HttpTransactionEvent, NetworkEvent } from '../../../core/events';
 import { requireKernel } from '../../receivers/ebpf_network/helpers';
-import { pipeline, requireTools, runClient } from './kernel-pipeline';
+import { pipeline, requireTools, runClient, stopChild } from './kernel-pipeline';
 
 const HTTP_SERVER = join(__dirname, 'e2e', 'http-server.js');
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -31,16 +31,7 @@ async function startDnsmasq(): Promise<{ port: number; pid: number; stop(): Prom
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     for (let i = 0; i < 50 && !stderr.includes('started') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
     if (stderr.includes('started') && child.exitCode === null) {
-      return {
-        port,
-        pid: child.pid!,
-        async stop() {
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-          await exited;
-          clearTimeout(timer);
-        },
-      };
+      return { port, pid: child.pid!, stop: () => stopChild(child, exited) };
     }
     child.kill('SIGKILL');
     await exited;

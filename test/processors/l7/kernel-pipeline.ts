@@ -2,7 +2,7 @@
  * The kernel end-to-end tests' pipeline: the ebpf_network receiver on the real kernel feeding
  * the l7 processor, and the real client and server programs they observe.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Processor } from '../../../core/component';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory as l7Factory, type L7Config } from '../../../processors/l7';
@@ -17,6 +17,14 @@ export function runClient(cmd: string, args: string[], env?: NodeJS.ProcessEnv):
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve(child.pid!) : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`))));
   });
+}
+
+/** Stops a server started for a test: SIGTERM, SIGKILL after 3 s; resolves once `exited` did. */
+export async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** Skips (locally) or fails (CI=true) when a client or server program is missing. */

@@ -10,6 +10,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChild } from './kernel-pipeline';
 
 export const HTTPS_PEER = join(__dirname, 'e2e', 'https-peer.js');
 export const GRPC_TLS_PEER = join(__dirname, 'e2e', 'grpc-tls-peer.js');
@@ -63,16 +64,7 @@ export async function startNginx(tls: TempTls): Promise<Nginx> {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     for (let i = 0; i < 50 && child.exitCode === null; i++) {
       if (await listening(port)) {
-        return {
-          port,
-          pid: child.pid!,
-          async stop() {
-            child.kill('SIGTERM');
-            const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-            await exited;
-            clearTimeout(timer);
-          },
-        };
+        return { port, pid: child.pid!, stop: () => stopChild(child, exited) };
       }
       await new Promise((r) => setTimeout(r, 100));
     }
