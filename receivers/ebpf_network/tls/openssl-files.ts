@@ -17,6 +17,8 @@ export type SslFunction = (typeof SSL_FUNCTIONS)[number];
 /** Debian's libssl.so.3, Red Hat's libssl.so.1.1, ...; not NSS's libssl3.so. */
 const LIBSSL_NAME = /^libssl\.so(\.\d+)*$/;
 const LIBRARY_DIRS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib', '/usr/local/lib64'];
+/** Files remembered at most; past it the cache starts over (files are read again when seen). */
+const MAX_CACHED_FILES = 16384;
 
 export type OpensslFileKind = 'library' | 'executable' | 'configured';
 
@@ -68,6 +70,7 @@ export class OpensslFileCache {
     if (cached) return 'offsets' in cached ? { ...cached, openPath, path, pid } : cached;
     if (cached === null) return null;
     const result = readFile(key, openPath, path, kind, pid);
+    if (this.known.size >= MAX_CACHED_FILES) this.known.clear();
     this.known.set(key, result);
     return result;
   }
