@@ -3,7 +3,7 @@
  * rounds without and with a tracer, as a user would measure it.
  *
  *   npm run bench -- overhead [--rounds 3] [--seconds 5] [--warmup 4] [--modes keepalive,close]
- *     [--phases saturation,light] [--tracers shipped,l4,bpftrace] [--light-seconds 20]   (root)
+ *     [--phases saturation,light] [--tracers shipped,l4,bpftrace,no-tls-uprobes] [--light-seconds 20] [--tls]   (root)
  *
  * Needs Debian's `nginx-light wrk bpftrace` (apt-get install nginx-light wrk bpftrace).
  *
@@ -15,12 +15,16 @@
  *   without the l7 processor), and a minimal bpftrace capture (64 B of every read/write/recvfrom/
  *   sendto buffer into a map) as the yardstick. For the shipped pipeline it also reports the
  *   HTTP transactions counted against 2 x wrk's requests (both ends) and the ring records lost.
+ * --tls: nginx serves HTTPS (self-signed certificate from openssl, TLS 1.3) and wrk drives https://;
+ *   the tracer `no-tls-uprobes` is the shipped pipeline with `tls_uprobes: false`, so `shipped`
+ *   against it is the cost of the HTTPS plaintext capture (OpenSSL uprobes).
  * light: 100 requests/s (10 every 100 ms over 4 keep-alive connections, node's http client) for
  *   --light-seconds, then as long idle; CPU of the observer process from /proc/PID/stat.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +42,8 @@ const LIGHT_SECONDS = Number(option('light-seconds', '20'));
 const MODES = option('modes', 'keepalive,close').split(',');
 const PHASES = option('phases', 'saturation,light').split(',');
 const TRACERS = option('tracers', 'shipped,l4,bpftrace').split(',');
+const TLS = args.includes('--tls');
+const SCHEME = TLS ? 'https' : 'http';
 const ROOT = join(__dirname, '..');
 const CLOCK_TICKS = 100;
 
@@ -108,6 +114,15 @@ function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern
   });
 }
 
+/** `listen` arguments and certificate lines for nginx; a fresh self-signed certificate with --tls. */
+function listenDirectives(dir: string, port: number): string {
+  if (!TLS) return `listen 127.0.0.1:${port};`;
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=bench.test'], { stdio: 'ignore' });
+  return `listen 127.0.0.1:${port} ssl; ssl_protocols TLSv1.3; ssl_certificate ${cert}; ssl_certificate_key ${key};`;
+}
+
 async function startNginx(dir: string, port: number): Promise<ChildProcess> {
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, `worker_processes 1;
@@ -118,7 +133,7 @@ events { worker_connections 4096; }
 http {
   access_log off;
   client_body_temp_path ${dir};
-  server { listen 127.0.0.1:${port}; location = /ok { return 200 "ok\\n"; } }
+  server { ${listenDirectives(dir, port)} location = /ok { return 200 "ok\\n"; } }
 }
 `);
   const nginx = spawn('nginx', ['-c', conf], { stdio: 'ignore' });
@@ -136,7 +151,7 @@ interface WrkResult {
 
 function runWrk(port: number, mode: string): WrkResult {
   const extra = mode === 'close' ? ['-H', 'Connection: close'] : [];
-  const out = spawnSync('wrk', ['-t1', '-c20', `-d${SECONDS}s`, ...extra, `http://127.0.0.1:${port}/ok`], { encoding: 'utf8' });
+  const out = spawnSync('wrk', ['-t1', '-c20', `-d${SECONDS}s`, ...extra, `${SCHEME}://127.0.0.1:${port}/ok`], { encoding: 'utf8' });
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out.stdout);
   const total = /(\d+) requests in/.exec(out.stdout);
   if (!rps || !total) throw new Error(`wrk failed: ${out.stdout}${out.stderr}`);
@@ -177,6 +192,10 @@ interface Tracer {
 function tracers(dir: string): Tracer[] {
   const l4Config = join(dir, 'l4.yaml');
   writeFileSync(l4Config, l4ConfigText());
+  const noTlsConfig = join(dir, 'no-tls-uprobes.yaml');
+  const shipped = parseDocument(readFileSync(join(ROOT, 'collector.yaml'), 'utf8'));
+  shipped.setIn(['receivers', 'ebpf_network', 'tls_uprobes'], false);
+  writeFileSync(noTlsConfig, shipped.toString());
   const observer = (config: string) => async () => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'network-observer.js'), 'run', '--config', config], {
       cwd: ROOT,
@@ -188,6 +207,7 @@ function tracers(dir: string): Tracer[] {
   const all: Tracer[] = [
     { name: 'shipped', start: observer(join(ROOT, 'collector.yaml')) },
     { name: 'l4', start: observer(l4Config) },
+    { name: 'no-tls-uprobes', start: observer(noTlsConfig) },
     {
       name: 'bpftrace',
       start: async () => {
@@ -245,13 +265,13 @@ async function saturation(port: number, list: Tracer[], mode: string): Promise<v
         const text = stderr();
         detail = `  http transactions ${counter(text, 'transactions_http')} of ${2 * traced.requests} (both ends), ring_lost ${counter(text, 'ring_lost')}`;
       }
-      console.log(`  round ${round} ${tracer.name.padEnd(9)} ${traced.requestsPerSecond.toFixed(0).padStart(7)} req/s, baselines ${before.toFixed(0)}/${after.toFixed(0)}: ratio ${ratio.toFixed(3)}${detail}`);
+      console.log(`  round ${round} ${tracer.name.padEnd(14)} ${traced.requestsPerSecond.toFixed(0).padStart(7)} req/s, baselines ${before.toFixed(0)}/${after.toFixed(0)}: ratio ${ratio.toFixed(3)}${detail}`);
       before = after;
     }
   }
-  console.log(`  ${'tracer'.padEnd(9)} | ${Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`).join(' | ')} | median`);
+  console.log(`  ${'tracer'.padEnd(14)} | ${Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`).join(' | ')} | median`);
   for (const [name, rs] of ratios) {
-    console.log(`  ${name.padEnd(9)} | ${rs.map((r) => r.toFixed(3).padStart(7)).join(' | ')} | ${median(rs).toFixed(3)}`);
+    console.log(`  ${name.padEnd(14)} | ${rs.map((r) => r.toFixed(3).padStart(7)).join(' | ')} | ${median(rs).toFixed(3)}`);
   }
   console.log(`  baseline req/s: median ${median(baselines).toFixed(0)} (${baselines.length} runs)`);
 }
@@ -264,11 +284,12 @@ function cpuTicks(pid: number): number {
 
 /** 10 requests every 100 ms over 4 keep-alive connections, for `seconds`. */
 async function steadyLoad(port: number, seconds: number): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const agent = TLS ? new HttpsAgent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false }) : new Agent({ keepAlive: true, maxSockets: 4 });
+  const send = TLS ? httpsRequest : request;
   let done = 0;
   const one = () =>
     new Promise<void>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/ok', agent }, (res) => {
+      const req = send({ host: '127.0.0.1', port, path: '/ok', agent }, (res) => {
         res.resume();
         res.on('end', () => {
           done++;
@@ -303,7 +324,7 @@ async function light(port: number, list: Tracer[]): Promise<void> {
     await sleep(LIGHT_SECONDS * 1000);
     const idle = ((cpuTicks(pid) - ticks) / CLOCK_TICKS / ((performance.now() - t0) / 1000)) * 100;
     await stop(child);
-    console.log(`  ${tracer.name.padEnd(9)} ${requests} requests: ${loaded.toFixed(2)} % under load, ${idle.toFixed(2)} % idle`);
+    console.log(`  ${tracer.name.padEnd(14)} ${requests} requests: ${loaded.toFixed(2)} % under load, ${idle.toFixed(2)} % idle`);
   }
 }
 

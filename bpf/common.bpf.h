@@ -363,6 +363,15 @@ static __always_inline bool excluded_owner(const struct sock_info *o)
 	return false;
 }
 
+/* The current task belongs to an excluded process (uprobes, which have no socket entry yet). */
+static __always_inline bool excluded_current(void)
+{
+	struct sock_info me = {};
+	me.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(me.comm, sizeof(me.comm));
+	return excluded_owner(&me);
+}
+
 /*
  * The far end of an excluded process's connection on this host (a collector on loopback, or
  * in another network namespace reached without address translation) is not reported either:

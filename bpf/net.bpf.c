@@ -6,6 +6,7 @@
  *   owner.bpf.h         who owns a socket (creation, and the process moving its data)
  *   packets.bpf.h       UDP and ICMP at the packet level (cgroup_skb)
  *   payload.bpf.h       L7 payload capture, classified per stream
+ *   tls_uprobes.bpf.h   HTTPS plaintext from uprobes on OpenSSL, joined to its socket
  *   live_scan.bpf.h     the on-demand scan of live TCP connections
  *   bench.bpf.h         the ring benchmark's load generator (never loaded in production)
  * Works without kprobes and fentry, neither of which the kernels we target offer.
@@ -24,6 +25,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "owner.bpf.h"
 #include "packets.bpf.h"
 #include "payload.bpf.h"
+#include "tls_uprobes.bpf.h"
 #include "live_scan.bpf.h"
 #include "bench.bpf.h"
 
@@ -35,6 +37,8 @@ int BPF_PROG(on_sock_send, struct sock *sk, int ret, int flags)
 		return 0;
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct sock_info *o = learn_owner(sk, cookie);
+	if (cfg.enable_payload && cfg.enable_tls_plain)
+		tls_socket_io(sk, cookie, o, NE_DATA_SEND);
 	if (cfg.enable_payload)
 		capture_io(sk, cookie, o, ret, NE_DATA_SEND, flags);
 	return 0;
@@ -47,6 +51,8 @@ int BPF_PROG(on_sock_recv, struct sock *sk, int ret, int flags)
 		return 0;
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct sock_info *o = learn_owner(sk, cookie);
+	if (cfg.enable_payload && cfg.enable_tls_plain)
+		tls_socket_io(sk, cookie, o, NE_DATA_RECV);
 	if (cfg.enable_payload)
 		capture_io(sk, cookie, o, ret, NE_DATA_RECV, flags);
 	return 0;

@@ -128,6 +128,9 @@ enum ne_data_dir {
 	NE_DATA_RECV = 2,
 };
 
+/* struct ne_payload.flags */
+#define NE_PAYLOAD_DECRYPTED 1 /* plaintext taken at the TLS library (SSL_read/SSL_write), not the socket */
+
 struct ne_payload {
 	struct ne_header h;
 	struct ne_tuple t;
@@ -136,7 +139,8 @@ struct ne_payload {
 	__u32 cap_len;    /* bytes of data[] that follow */
 	__u8 data_dir;    /* enum ne_data_dir */
 	__u8 truncated;
-	__u16 _pad;
+	__u8 flags;       /* NE_PAYLOAD_* */
+	__u8 _pad;
 	/* __u8 data[cap_len] follows, record size rounded up to 8 */
 }; /* 112 */
 
@@ -170,7 +174,8 @@ struct ne_config {
 	__u32 wakeup_interval_us;
 	__u8 enable_live_tcp;     /* mark reported TCP sockets for the live scan (tcp_update_interval > 0) */
 	__u8 n_exclude_comm;      /* entries used in exclude_comm[] */
-	__u8 _pad2[2];
+	__u8 enable_tls_plain;    /* OpenSSL uprobes are attached: join their calls to sockets */
+	__u8 _pad2;
 	/* Processes whose sockets are never reported, by task name (comm); NUL-padded, and a
 	 * trailing '*' matches any rest (exclude_processes). */
 	char exclude_comm[NE_MAX_EXCLUDED_COMM][NE_COMM_LEN];
@@ -191,7 +196,10 @@ struct ne_stats {
 	__u64 skipped_encrypted_bytes;
 	__u64 self_peer_skipped;       /* far ends of the observer's (or an excluded process's) own connections */
 	__u64 closed_at_destroy;       /* TCP connections ended by tcp_destroy_sock, never having passed ->CLOSE */
-}; /* 104 */
+	__u64 skipped_decrypted;       /* reads/writes not copied: TLS whose plaintext the uprobes take */
+	__u64 skipped_decrypted_bytes;
+	__u64 tls_unbound;             /* plaintext of an SSL object whose connection is unknown, dropped */
+}; /* 128 */
 
 /* The decoder reads these sizes; a change here must be a deliberate change there too. */
 _Static_assert(sizeof(struct ne_header) == 56, "ne_header layout");
@@ -204,6 +212,6 @@ _Static_assert(sizeof(struct ne_sock_owner) == 56, "ne_sock_owner layout");
 _Static_assert(sizeof(struct ne_icmp) == 112, "ne_icmp layout");
 _Static_assert(sizeof(struct ne_payload) == 112, "ne_payload layout");
 _Static_assert(sizeof(struct ne_config) == 240, "ne_config layout");
-_Static_assert(sizeof(struct ne_stats) == 104, "ne_stats layout");
+_Static_assert(sizeof(struct ne_stats) == 128, "ne_stats layout");
 
 #endif /* NET_EVENTS_H */

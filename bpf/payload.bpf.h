@@ -80,6 +80,7 @@ struct syscall_io {
 #define NE_CLS_TLS 2      /* TLS handshake in progress: copied */
 #define NE_CLS_OPAQUE 3   /* nothing we parse: no longer copied */
 #define NE_CLS_TLS_DONE 4 /* TLS past its handshake: no longer copied */
+#define NE_CLS_TLS_PLAIN 5 /* TLS whose plaintext the library uprobes take (tls_uprobes.bpf.h) */
 
 struct stream_state {
 	__u8 cls;
@@ -345,6 +346,9 @@ static __always_inline void count_skipped(__u8 cls, __u64 bytes)
 	if (cls == NE_CLS_TLS_DONE) {
 		s->skipped_encrypted++;
 		s->skipped_encrypted_bytes += bytes;
+	} else if (cls == NE_CLS_TLS_PLAIN) {
+		s->skipped_decrypted++;
+		s->skipped_decrypted_bytes += bytes;
 	} else {
 		s->skipped_opaque++;
 		s->skipped_opaque_bytes += bytes;
@@ -362,6 +366,32 @@ static __always_inline bool payload_wanted(__u64 cookie, const struct sock_info 
 	return false;
 }
 
+/* Completes a payload record whose header, tuple and fd are filled and `off` bytes copied, and sends it. */
+static __always_inline void send_payload(struct ne_payload *r, __u32 off, __u64 moved, __u8 dir)
+{
+	r->orig_len = moved > 0xffffffffULL ? 0xffffffff : (__u32)moved;
+	r->cap_len = off;
+	r->data_dir = dir;
+	r->truncated = moved > off;
+	if (r->truncated)
+		STAT_INC(truncated);
+	__u32 size = (sizeof(*r) + off + 7) & ~7U;
+	if (size > sizeof(*r) + NE_MAX_CAPTURE)
+		return;
+	r->h.size = size;
+	output_record(r, size);
+}
+
+/* This CPU's scratch with its payload record zeroed, or NULL. */
+static __always_inline struct ne_scratch *payload_scratch(void)
+{
+	__u32 k = 0;
+	struct ne_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+	if (s)
+		__builtin_memset(&s->rec, 0, sizeof(s->rec));
+	return s;
+}
+
 /*
  * Builds and sends one NE_PAYLOAD record from the call's buffer. `t` holds the socket's side
  * of the tuple (the call's own peer address, if it names one, is filled in here); `st` is NULL
@@ -370,12 +400,10 @@ static __always_inline bool payload_wanted(__u64 cookie, const struct sock_info 
 static __always_inline void emit_payload(__u64 cookie, const struct ne_tuple *t, __u32 netns, struct stream_state *st,
 					 const struct syscall_io *io, __u64 moved, __u8 dir)
 {
-	__u32 k = 0;
-	struct ne_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+	struct ne_scratch *s = payload_scratch();
 	if (!s)
 		return;
 	struct ne_payload *r = &s->rec;
-	__builtin_memset(r, 0, sizeof(*r));
 	r->t = *t;
 	__u32 off = 0;
 	if (!copy_call(s, &off, &r->t, io, moved))
@@ -392,17 +420,7 @@ static __always_inline void emit_payload(__u64 cookie, const struct ne_tuple *t,
 	owner_from_current(&me);
 	fill_header(&r->h, NE_PAYLOAD, 0, cookie, &me);
 	r->fd = io->fd;
-	r->orig_len = moved > 0xffffffffULL ? 0xffffffff : (__u32)moved;
-	r->cap_len = off;
-	r->data_dir = dir;
-	r->truncated = moved > off;
-	if (r->truncated)
-		STAT_INC(truncated);
-	__u32 size = (sizeof(*r) + off + 7) & ~7U;
-	if (size > sizeof(*r) + NE_MAX_CAPTURE)
-		return;
-	r->h.size = size;
-	output_record(r, size);
+	send_payload(r, off, moved, dir);
 }
 
 /* sock_send_length / sock_recv_length of a TCP or UDP socket, data already moved. */

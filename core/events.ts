@@ -162,6 +162,12 @@ export interface PayloadEvent extends EventHeader {
   /** Bytes the syscall really moved; larger than data.length when truncated. */
   originalLength: number;
   truncated: boolean;
+  /**
+   * Plaintext of a TLS connection, taken at the TLS library (SSL_read/SSL_write) rather than
+   * the socket; the connection fields are those of the TCP connection it travels on. Absent
+   * or false for socket data.
+   */
+  decrypted?: boolean;
 }
 
 export interface TraceContext {
@@ -182,6 +188,20 @@ interface L7Common extends EventHeader {
   errorType?: string;
 }
 
+/**
+ * The TLS handshake of the connection an HTTPS transaction travelled on: set on transactions
+ * parsed from decrypted payload (fields absent when the handshake was not seen).
+ */
+export interface TlsConnectionInfo {
+  /** SNI of the ClientHello. */
+  serverName?: string;
+  /** Negotiated version, e.g. '1.3'. */
+  version?: string;
+  /** ALPN the server chose (in TLS 1.3 it is encrypted, so known only for TLS 1.2). */
+  alpn?: string;
+  cipher?: string;
+}
+
 export interface HttpTransactionEvent extends L7Common {
   kind: 'l7.http';
   method: string;
@@ -195,6 +215,8 @@ export interface HttpTransactionEvent extends L7Common {
   statusCode: number;
   requestBodySize: number;
   responseBodySize: number;
+  /** Set when the exchange was HTTPS, parsed from plaintext taken at the TLS library. */
+  tls?: TlsConnectionInfo;
 }
 
 export interface DnsAnswer {
@@ -237,6 +259,8 @@ export interface GrpcCallEvent extends L7Common {
   requestBodySize?: number;
   /** DATA payload bytes (padding excluded) the server sent on the stream, when seen. */
   responseBodySize?: number;
+  /** Set when the call went over TLS, parsed from plaintext taken at the TLS library. */
+  tls?: TlsConnectionInfo;
 }
 
 export interface TlsHandshakeEvent extends L7Common {

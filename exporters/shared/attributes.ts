@@ -57,6 +57,7 @@ import type {
   K8sMetadata,
   L7Event,
   NetworkEvent,
+  TlsConnectionInfo,
   TlsHandshakeEvent,
 } from '../../core/events';
 
@@ -304,23 +305,35 @@ export function l7ErrorType(event: L7Event): string | undefined {
 
 function httpAttributes(event: HttpTransactionEvent): Attributes {
   const method = httpMethod(event.method);
-  const out = l7Base(event, event.host);
+  const out = l7Base(event, event.host ?? event.tls?.serverName);
   out[ATTR_HTTP_REQUEST_METHOD] = method;
   out[ATTR_URL_PATH] = event.path;
-  // Only plaintext HTTP is parsed from payloads; TLS traffic yields l7.tls handshakes instead.
-  out[ATTR_URL_SCHEME] = 'http';
+  // HTTPS when parsed from plaintext taken at the TLS library (see addTlsAttributes).
+  out[ATTR_URL_SCHEME] = event.tls ? 'https' : 'http';
   if (method === '_OTHER') out[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = event.method;
   if (event.query) out[ATTR_URL_QUERY] = event.query;
   if (event.statusCode > 0) out[ATTR_HTTP_RESPONSE_STATUS_CODE] = event.statusCode;
   if (event.httpVersion) out[ATTR_NETWORK_PROTOCOL_VERSION] = httpProtocolVersion(event.httpVersion);
   if (event.userAgent) out[ATTR_USER_AGENT_ORIGINAL] = event.userAgent;
+  addTlsAttributes(event.tls, out);
   return out;
+}
+
+/** The handshake of the connection an HTTPS or gRPC-over-TLS exchange travelled on. */
+function addTlsAttributes(tls: TlsConnectionInfo | undefined, out: Attributes): void {
+  if (!tls) return;
+  out[sc.ATTR_TLS_PROTOCOL_NAME] = 'tls';
+  if (tls.version) out[sc.ATTR_TLS_PROTOCOL_VERSION] = tls.version;
+  if (tls.cipher) out[sc.ATTR_TLS_CIPHER] = tls.cipher;
+  if (tls.alpn) out[sc.ATTR_TLS_NEXT_PROTOCOL] = tls.alpn;
+  if (tls.serverName) out[sc.ATTR_TLS_CLIENT_SERVER_NAME] = tls.serverName;
 }
 
 function grpcAttributes(event: GrpcCallEvent): Attributes {
   let out: Attributes;
+  const logicalHost = event.authority ?? event.tls?.serverName;
   if (event.isGrpc) {
-    out = l7Base(event, event.authority);
+    out = l7Base(event, logicalHost);
     out[ATTR_RPC_SYSTEM_NAME] = RPC_SYSTEM_NAME_VALUE_GRPC;
     out[ATTR_RPC_METHOD] = grpcMethod(event);
     out[ATTR_NETWORK_PROTOCOL_VERSION] = '2';
@@ -331,16 +344,17 @@ function grpcAttributes(event: GrpcCallEvent): Attributes {
     }
   } else {
     const method = httpMethod(event.method);
-    out = l7Base(event, event.authority);
+    out = l7Base(event, logicalHost);
     out[ATTR_HTTP_REQUEST_METHOD] = method;
     out[ATTR_URL_PATH] = event.path;
-    out[ATTR_URL_SCHEME] = 'http';
+    out[ATTR_URL_SCHEME] = event.tls ? 'https' : 'http';
     out[ATTR_NETWORK_PROTOCOL_VERSION] = '2';
     out[sc.ATTR_NO_HTTP2_STREAM_ID] = event.streamId;
     if (method === '_OTHER') out[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = event.method;
   }
   if (event.httpStatusCode > 0) out[ATTR_HTTP_RESPONSE_STATUS_CODE] = event.httpStatusCode;
   if (event.userAgent) out[ATTR_USER_AGENT_ORIGINAL] = event.userAgent;
+  addTlsAttributes(event.tls, out);
   return out;
 }
 

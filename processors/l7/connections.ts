@@ -4,14 +4,28 @@
  * is intrusive (prev/next on the entry) so a touch on the hot path is a few pointer writes.
  */
 import type { EventHeader, PayloadEvent } from '../../core/events';
-import type { ProtocolModule, ProtocolSession } from './protocol';
+import type { Emit, ProtocolModule, ProtocolSession } from './protocol';
 
 export type ConnectionKey = number | string;
 
 /** Socket cookie when the kernel gave one; otherwise pid + network namespace + 5-tuple. */
-export function connectionKey(e: EventHeader): ConnectionKey {
+export function socketKey(e: EventHeader): ConnectionKey {
   if (e.socketCookie !== 0) return e.socketCookie;
   return `${e.process.pid}|${e.netnsId}|${e.transport}|${e.localAddress}|${e.localPort}|${e.remoteAddress}|${e.remotePort}`;
+}
+
+/**
+ * The stream an event belongs to: its socket's key, except that the decrypted payload of a TLS
+ * socket is a stream of its own (the socket carries the handshake and the ciphertext), keyed by
+ * plaintextKey of the socket's key.
+ */
+export function connectionKey(e: EventHeader & { decrypted?: boolean }): ConnectionKey {
+  return e.decrypted === true ? plaintextKey(socketKey(e)) : socketKey(e);
+}
+
+/** The key of the decrypted stream of socket `key` (cookies are positive, so a negative number). */
+export function plaintextKey(key: ConnectionKey): ConnectionKey {
+  return typeof key === 'number' ? -key : `tls|${key}`;
 }
 
 export class Connection {
@@ -27,6 +41,8 @@ export class Connection {
   opaque = false;
   /** Tiny undetected reads kept to sniff together with the next read (copies, bounded). */
   held: PayloadEvent[] | undefined = undefined;
+  /** Where this connection's transactions go when not the engine's own emit (decrypted streams). */
+  emit: Emit | undefined = undefined;
 
   constructor(
     readonly key: ConnectionKey,

@@ -9,9 +9,10 @@ import * as connections from './connections';
 import type { Connection } from './connections';
 import { PROTOCOL_NAMES, type ProtocolName } from './modules';
 import type { Emit, L7Options, ProtocolModule } from './protocol';
+import { TlsHandshakes } from './tls-join';
 
 // Bound once: tsx compiles each use of an imported binding to a getter call, which shows on hot paths.
-const { Connection: ConnectionEntry, ConnectionTable, connectionKey } = connections;
+const { Connection: ConnectionEntry, ConnectionTable, connectionKey, plaintextKey, socketKey } = connections;
 
 export type PortMode = 'hint' | 'restrict';
 
@@ -44,6 +45,8 @@ const HOLD_BELOW_BYTES = 32;
 const MAX_HELD = 4;
 /** Bit in the candidate-order cache key separating UDP orders from TCP ones. */
 const UDP_ORDER = 1 << 16;
+/** Bit in the candidate-order cache key for decrypted TLS payload (no TLS inside; HTTP on HTTPS ports). */
+const DECRYPTED_ORDER = 1 << 17;
 
 const TRANSACTION_COUNTER: Record<L7Event['kind'], string> = {
   'l7.http': 'transactions_http',
@@ -74,6 +77,8 @@ export class L7Engine {
   /** Candidate lists by bitmask of hinted modules, built on first use. */
   private readonly orders = new Map<number, { candidates: ProtocolModule[]; hinted: boolean }>();
   private readonly malformedCounter = new Map<ProtocolModule, string>();
+  /** Handshakes per socket, for the HTTPS transactions parsed from its decrypted payload. */
+  private readonly handshakes: TlsHandshakes;
   private out: NetworkEvent[] = [];
   private renameErrorsTo: string | undefined;
   private lastEventUs = 0;
@@ -86,6 +91,7 @@ export class L7Engine {
       return;
     }
     if (this.renameErrorsTo !== undefined && event.errorType !== undefined) event.errorType = this.renameErrorsTo;
+    if (event.kind === 'l7.tls') this.handshakes.remember(socketKey(event), event);
     this.counters[TRANSACTION_COUNTER[event.kind]]++;
     this.out.push(event);
   };
@@ -107,6 +113,8 @@ export class L7Engine {
     this.counters.sessions_idle_closed = 0;
     this.counters.session_errors = 0;
     this.counters.self_transactions_dropped = 0;
+    this.counters.tls_without_plaintext = 0;
+    this.handshakes = new TlsHandshakes(options.maxSessions);
     for (const m of this.modules) {
       this.malformedCounter.set(m, `malformed_${m.name}`);
       for (const name of m.counterNames ?? []) this.counters[name] = 0;
@@ -195,11 +203,13 @@ export class L7Engine {
         }
       }
       conn = new ConnectionEntry(key, order.candidates, order.hinted, event.timeUs);
+      if (event.decrypted === true) conn.emit = this.httpsEmitter(socketKey(event));
       this.table.add(conn);
     } else {
       this.table.touch(conn);
       conn.lastSeenUs = event.timeUs;
     }
+    if (event.decrypted === true) this.handshakes.notePlaintext(socketKey(event));
     if (conn.opaque) return;
     try {
       if (conn.session === undefined) {
@@ -224,7 +234,7 @@ export class L7Engine {
   private feed(conn: Connection, event: PayloadEvent): boolean {
     const session = conn.session;
     if (session === undefined) return false;
-    const ok = session.onPayload(event, this.emitFn);
+    const ok = session.onPayload(event, conn.emit ?? this.emitFn);
     this.countMalformed(conn);
     if (!ok) this.dropSession(conn);
     return ok;
@@ -313,8 +323,23 @@ export class L7Engine {
   }
 
   private onClosed(event: ConnectionClosedEvent): void {
-    const conn = this.table.get(connectionKey(event));
+    const key = socketKey(event);
+    const conn = this.table.get(key);
     if (conn !== undefined) this.closeConnection(conn, event.timeUs, undefined);
+    const plaintext = this.table.get(plaintextKey(key));
+    if (plaintext !== undefined) this.closeConnection(plaintext, event.timeUs, undefined);
+    if (this.handshakes.closed(key)) this.counters.tls_without_plaintext++;
+  }
+
+  /**
+   * Where the transactions of a decrypted stream go: marked as HTTPS, with the handshake of
+   * their socket when it was seen.
+   */
+  private httpsEmitter(socket: connections.ConnectionKey): Emit {
+    return (event) => {
+      if (event.kind === 'l7.http' || event.kind === 'l7.grpc') event.tls = this.handshakes.infoOf(socket);
+      this.emitFn(event);
+    };
   }
 
   private closeConnection(conn: Connection, nowUs: number, errorType: string | undefined): void {
@@ -323,7 +348,7 @@ export class L7Engine {
     if (session === undefined) return;
     this.renameErrorsTo = errorType;
     try {
-      session.close(nowUs, this.emitFn);
+      session.close(nowUs, conn.emit ?? this.emitFn);
       this.countMalformed(conn);
     } catch (error) {
       this.counters.session_errors++;
@@ -345,7 +370,7 @@ export class L7Engine {
       const session = conn.session;
       if (session === undefined) continue;
       try {
-        session.expire(nowUs, this.emitFn);
+        session.expire(nowUs, conn.emit ?? this.emitFn);
       } catch (error) {
         this.counters.session_errors++;
         this.onSessionError(`${conn.module?.name} expiring on connection ${String(conn.key)}: ${(error as Error).message}`);
@@ -356,22 +381,26 @@ export class L7Engine {
 
   private orderFor(event: PayloadEvent): { candidates: ProtocolModule[]; hinted: boolean } {
     // Of the protocols here only DNS runs over UDP; other modules never see datagrams, which
-    // also keeps a datagram from passing for, say, a run of HTTP/2 frames.
+    // also keeps a datagram from passing for, say, a run of HTTP/2 frames. Decrypted TLS
+    // payload holds no TLS, and HTTP is what HTTPS ports carry.
     const udp = event.transport === 'udp';
-    let mask = udp ? UDP_ORDER : 0;
+    const decrypted = event.decrypted === true;
+    let mask = udp ? UDP_ORDER : decrypted ? DECRYPTED_ORDER : 0;
     for (let i = 0; i < this.modules.length; i++) {
-      if (udp && this.modules[i].name !== 'dns') continue;
-      const ports = this.ports[this.modules[i].name];
-      if (ports.has(event.localPort) || ports.has(event.remotePort)) mask |= 1 << i;
+      const name = this.modules[i].name;
+      if ((udp && name !== 'dns') || (decrypted && name === 'tls')) continue;
+      const ports = this.ports[name];
+      const tlsPorts = decrypted && (name === 'http1' || name === 'http2') ? this.ports.tls : undefined;
+      if (ports.has(event.localPort) || ports.has(event.remotePort) || tlsPorts?.has(event.localPort) || tlsPorts?.has(event.remotePort)) mask |= 1 << i;
     }
     let order = this.orders.get(mask);
     if (order === undefined) {
-      const usable = this.modules.filter((m) => !udp || m.name === 'dns');
+      const usable = this.modules.filter((m) => (!udp || m.name === 'dns') && (!decrypted || m.name !== 'tls'));
       const hinted = usable.filter((m) => (mask & (1 << this.modules.indexOf(m))) !== 0);
       const rest = usable.filter((m) => (mask & (1 << this.modules.indexOf(m))) === 0);
       order = {
         candidates: this.options.portMode === 'restrict' ? hinted : [...hinted, ...rest],
-        hinted: (mask & ~UDP_ORDER) !== 0,
+        hinted: (mask & ~(UDP_ORDER | DECRYPTED_ORDER)) !== 0,
       };
       this.orders.set(mask, order);
     }

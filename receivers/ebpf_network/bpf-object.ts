@@ -20,7 +20,7 @@ import {
 export const DEFAULT_OBJECT_PATH = join(PACKAGE_ROOT, 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
-export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'bench';
+export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'tls' | 'bench';
 
 export interface ProgramSpec {
   name: string;
@@ -29,6 +29,8 @@ export interface ProgramSpec {
   cgroup: boolean;
   /** Iterators are attached without a target and run only when user space reads them. */
   iterator?: boolean;
+  /** Uprobes are loaded here and attached per file by their owner (attachUprobe). */
+  uprobe?: boolean;
 }
 
 export const PROGRAMS: readonly ProgramSpec[] = [
@@ -46,6 +48,11 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_recvfrom_exit', group: 'udp_payload_tracefs', cgroup: false },
   { name: 'on_recvmsg_exit', group: 'udp_payload_tracefs', cgroup: false },
   { name: 'on_recvmmsg_exit', group: 'udp_payload_tracefs', cgroup: false },
+  { name: 'on_ssl_read', group: 'tls', cgroup: false, uprobe: true },
+  { name: 'on_ssl_read_ex', group: 'tls', cgroup: false, uprobe: true },
+  { name: 'on_ssl_write', group: 'tls', cgroup: false, uprobe: true },
+  { name: 'on_ssl_write_ex', group: 'tls', cgroup: false, uprobe: true },
+  { name: 'on_ssl_return', group: 'tls', cgroup: false, uprobe: true },
   { name: 'bench_burst', group: 'bench', cgroup: false },
 ];
 
@@ -70,6 +77,7 @@ export function groupsFor(config: KernelConfig, syscallTracepoints = syscallTrac
     groups.add('socket_create');
   }
   if (config.enablePayload && config.enableUdp) groups.add(syscallTracepoints ? 'udp_payload_tracefs' : 'udp_payload');
+  if (config.enablePayload && config.enableTlsPlain) groups.add('tls');
   if (config.benchTid) groups.add('bench');
   return groups;
 }
@@ -113,6 +121,11 @@ export interface KernelStats {
   selfPeerSkipped: number;
   /** TCP connections the kernel ended at tcp_destroy_sock because they never passed ->CLOSE. */
   closedAtDestroy: number;
+  /** Reads/writes of TLS streams whose plaintext the OpenSSL uprobes take, not copied. */
+  skippedDecrypted: number;
+  skippedDecryptedBytes: number;
+  /** Plaintext of an SSL object whose connection was not known, dropped. */
+  tlsUnbound: number;
 }
 
 /** Counters before the kernel said anything. */
@@ -120,6 +133,7 @@ export function emptyKernelStats(): KernelStats {
   return {
     records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0,
     skippedOpaque: 0, skippedOpaqueBytes: 0, skippedEncrypted: 0, skippedEncryptedBytes: 0, selfPeerSkipped: 0, closedAtDestroy: 0,
+    skippedDecrypted: 0, skippedDecryptedBytes: 0, tlsUnbound: 0,
   };
 }
 
@@ -128,6 +142,9 @@ const VERIFIER_LOG_TAIL_LINES = 120;
 export class BpfNetObject {
   private obj: BpfObjectHandle | null;
   private readonly links: Array<{ name: string; link: BpfLinkHandle }> = [];
+  /** Loaded uprobe programs by name, attached per file through attachUprobe. */
+  private readonly uprobes = new Map<string, BpfProgramHandle>();
+  private readonly uprobeLinks = new Set<BpfLinkHandle>();
   private liveTcpLinkFd = -1;
   private liveNamespaces: LiveNamespaces | undefined;
   private readonly statsMap: Pointer;
@@ -213,6 +230,10 @@ export class BpfNetObject {
     let cgroupFd = -1;
     try {
       for (const { spec, prog } of chosen) {
+        if (spec.uprobe) {
+          this.uprobes.set(spec.name, prog);
+          continue;
+        }
         const section = lib.programSection(prog);
         let link: BpfLinkHandle | null;
         if (spec.iterator) {
@@ -268,6 +289,28 @@ export class BpfNetObject {
     return new LiveTcpScan(fds);
   }
 
+  /** Names of the loaded uprobe programs (empty when TLS plaintext capture is off). */
+  get uprobePrograms(): string[] {
+    return [...this.uprobes.keys()];
+  }
+
+  /**
+   * Attaches the loaded uprobe program `name` at a file offset of an ELF file, for every process
+   * that maps the file now or later. The link lives until detachUprobe or detach().
+   */
+  attachUprobe(name: string, retprobe: boolean, path: string, offset: number): BpfLinkHandle {
+    const prog = this.uprobes.get(name);
+    if (!prog || !this.obj) throw new Error(`attaching ${name} to ${path}: the program is not loaded`);
+    const link = libbpf().attachUprobe(prog, retprobe, -1, path, offset);
+    if (!link) throw failure(`attaching ${retprobe ? 'uretprobe' : 'uprobe'} ${name} to ${path} at offset 0x${offset.toString(16)}`, lastErrno());
+    this.uprobeLinks.add(link);
+    return link;
+  }
+
+  detachUprobe(link: BpfLinkHandle): void {
+    if (this.uprobeLinks.delete(link)) libbpf().destroyLink(link);
+  }
+
   /** Per-CPU counters summed. */
   readStats(): KernelStats {
     const totals = emptyKernelStats();
@@ -293,6 +336,9 @@ export class BpfNetObject {
       totals.skippedEncryptedBytes += u64(base + f.skipped_encrypted_bytes);
       totals.selfPeerSkipped += u64(base + f.self_peer_skipped);
       totals.closedAtDestroy += u64(base + f.closed_at_destroy);
+      totals.skippedDecrypted += u64(base + f.skipped_decrypted);
+      totals.skippedDecryptedBytes += u64(base + f.skipped_decrypted_bytes);
+      totals.tlsUnbound += u64(base + f.tls_unbound);
     }
     return totals;
   }
@@ -306,6 +352,8 @@ export class BpfNetObject {
     const lib = libbpf();
     this.liveTcpLinkFd = -1;
     this.liveNamespaces = undefined;
+    for (const link of this.uprobeLinks) lib.destroyLink(link);
+    this.uprobeLinks.clear();
     while (this.links.length > 0) {
       const { link } = this.links.pop()!;
       lib.destroyLink(link);

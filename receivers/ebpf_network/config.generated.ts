@@ -29,6 +29,22 @@ export interface EbpfNetworkReceiverConfig {
    */
   enable_l7_capture?: boolean;
   /**
+   * HTTPS plaintext: uprobes on OpenSSL's SSL_read/SSL_write (and their _ex forms) in every libssl and every executable exporting them (node), found in running processes and rescanned; the plaintext is joined to its TCP connection and parsed like cleartext by the l7 processor. Needs enable_l7_capture. Original: EnableHTTPS (which only saw handshakes).
+   */
+  tls_uprobes?: boolean;
+  /**
+   * Extra OpenSSL copies to probe besides those found in running processes and the usual library directories: paths of libssl.so files or of executables that export SSL_read and SSL_write.
+   */
+  tls_libraries?: string[];
+  /**
+   * How often processes started since the last pass are searched for OpenSSL copies (all processes every sixth pass, for libraries loaded late). A copy already attached covers new processes at once; this finds copies at new paths (containers). 0: only at start.
+   */
+  tls_rescan_interval?: number;
+  /**
+   * OpenSSL copies (files) attached at most; more are listed by doctor and counted in tls_files_over_limit.
+   */
+  tls_max_files?: number;
+  /**
    * Bytes captured per read/write call when enable_l7_capture is on (at most 8 KiB). Longer calls are marked truncated and counted.
    */
   capture_bytes?: number;

@@ -16,7 +16,7 @@ import type { RecordSink } from './ring-reader';
 
 // Module-local copies: imported bindings compile to getter calls under tsx/CommonJS, which
 // cost half the decode time when read per field.
-const { CLOSE_FIN, CLOSE_RESET, COMM_LEN, DATA_SEND, DIR_INBOUND, DIR_OUTBOUND, OFF, RecordType, STRUCTS } = layout;
+const { CLOSE_FIN, CLOSE_RESET, COMM_LEN, DATA_SEND, DIR_INBOUND, DIR_OUTBOUND, OFF, PAYLOAD_DECRYPTED, RecordType, STRUCTS } = layout;
 const { formatIpv4, formatIpv6 } = ipFormat;
 const { icmpName } = icmpNames;
 const TWO_32 = 4294967296;
@@ -260,6 +260,7 @@ export class EventDecoder implements RecordSink {
       data: bytes.slice(start, start + capLen),
       originalLength: view.getUint32(off + PAYLOAD.orig_len, true),
       truncated: view.getUint8(off + PAYLOAD.truncated) !== 0,
+      decrypted: (view.getUint8(off + PAYLOAD.flags) & PAYLOAD_DECRYPTED) !== 0,
     };
   }
 

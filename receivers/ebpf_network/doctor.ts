@@ -7,7 +7,8 @@ import type { DoctorCheck } from '../../core/cli/doctor';
 import { BpfNetObject, DEFAULT_OBJECT_PATH, PROGRAMS } from './bpf-object';
 import { factory } from './index';
 import { findCgroup2Mount, requirements } from './preflight';
-import { kernelConfigFrom, runningReceivers } from './receiver';
+import { kernelConfigFrom, runningReceivers, type EbpfNetworkConfig } from './receiver';
+import { TlsUprobes, type TlsFileStatus } from './tls/tls-uprobes';
 
 export type { DoctorCheck } from '../../core/cli/doctor';
 
@@ -42,7 +43,7 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
         only: [spec.name],
       });
       object.close();
-      checks.push({ name, ok: true, detail: 'loads and attaches' });
+      checks.push({ name, ok: true, detail: spec.uprobe ? 'loads (attached per OpenSSL copy, listed below)' : 'loads and attaches' });
     } catch (error) {
       const message = (error as Error).message;
       const lines = message.split('\n');
@@ -54,6 +55,7 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
       });
     }
   }
+  if (blocking.length === 0) checks.push(...opensslChecks(config, cgroupPath ?? ''));
   if (runningReceivers.size === 0) {
     checks.push({ name: 'ebpf: kernel counters', ok: true, detail: 'no eBPF receiver is running in this process' });
   }
@@ -68,4 +70,55 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
     });
   }
   return checks;
+}
+
+const TLS_PROGRAMS = PROGRAMS.filter((p) => p.group === 'tls').map((p) => p.name);
+
+/**
+ * The OpenSSL copies in use and whether the HTTPS uprobes attach to each: those of a receiver
+ * running here, or else found now and attached on trial (then detached).
+ */
+function opensslChecks(config: EbpfNetworkConfig, cgroupPath: string): DoctorCheck[] {
+  let files: TlsFileStatus[];
+  const running = [...runningReceivers].find((r) => r.tlsStatus().length > 0);
+  if (running) {
+    files = running.tlsStatus();
+  } else {
+    let object: BpfNetObject | undefined;
+    let tls: TlsUprobes<unknown> | undefined;
+    try {
+      object = BpfNetObject.load({
+        objectPath: DEFAULT_OBJECT_PATH,
+        kernel: { ...kernelConfigFrom(config, 1), enableTlsPlain: true, enablePayload: true },
+        ringBufferSize: TRIAL_RING_SIZE,
+        maxTrackedSockets: 1024,
+        verifierLogSize: TRIAL_LOG_SIZE,
+        cgroupPath,
+        only: TLS_PROGRAMS,
+      });
+      tls = new TlsUprobes<unknown>(object, { paths: config.tls_libraries, rescanIntervalMs: 0, maxFiles: config.tls_max_files });
+      tls.start();
+      files = tls.status();
+    } catch (error) {
+      return [{ name: 'ebpf: OpenSSL uprobes', ok: false, detail: (error as Error).message, fix: 'HTTPS plaintext needs uprobes (CONFIG_UPROBE_EVENTS); set tls_uprobes: false to run without it' }];
+    } finally {
+      tls?.shutdown();
+      object?.close();
+    }
+  }
+  if (files.length === 0) {
+    return [{ name: 'ebpf: OpenSSL copies', ok: true, detail: 'none found: no libssl.so in the library directories or in running processes, and no executable exporting SSL_read/SSL_write' }];
+  }
+  return files.map((f) => {
+    const where = `${f.kind}${f.pid ? `, mapped by pid ${f.pid}` : ''}`;
+    if (f.attached) return { name: `ebpf: OpenSSL ${f.path}`, ok: true, detail: `${where}: uprobes attached on ${f.functions.join(', ')}` };
+    // A copy that cannot be probed at all (no symbols) is a limit of the method, not a fault here.
+    const fault = f.functions.length > 0 || f.kind === 'configured';
+    return {
+      name: `ebpf: OpenSSL ${f.path}`,
+      ok: !fault,
+      detail: `${where}: not attached: ${f.error ?? 'unknown reason'}`,
+      ...(fault ? { fix: f.error?.includes('tls_max_files') ? 'raise tls_max_files' : 'check the path in tls_libraries, or the error above' } : {}),
+    };
+  });
 }

@@ -24,6 +24,8 @@ export interface KernelConfig {
   enablePayload: boolean;
   /** Mark reported TCP connections for the live scan (its iterator is loaded too). */
   enableLiveTcp: boolean;
+  /** OpenSSL uprobes are loaded: the socket programs join SSL calls to their sockets. */
+  enableTlsPlain: boolean;
   /** When non-empty, only traffic with one of these ports (local or remote). */
   ports: readonly number[];
   /** Never traffic with one of these ports. */
@@ -59,6 +61,7 @@ export function encodeKernelConfig(c: KernelConfig): Uint8Array {
   v.setUint8(f.enable_icmp, c.enableIcmp ? 1 : 0);
   v.setUint8(f.enable_payload, c.enablePayload ? 1 : 0);
   v.setUint8(f.enable_live_tcp, c.enableLiveTcp ? 1 : 0);
+  v.setUint8(f.enable_tls_plain, c.enableTlsPlain && c.enablePayload ? 1 : 0);
   v.setUint8(f.n_ports, c.ports.length);
   v.setUint8(f.n_exclude_ports, c.excludePorts.length);
   c.ports.forEach((p, i) => v.setUint16(f.ports + 2 * i, p, true));

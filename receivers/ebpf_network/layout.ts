@@ -36,7 +36,7 @@ export const STRUCTS = {
   },
   ne_payload: {
     size: 112,
-    fields: { h: 0, t: 56, fd: 96, orig_len: 100, cap_len: 104, data_dir: 108, truncated: 109 },
+    fields: { h: 0, t: 56, fd: 96, orig_len: 100, cap_len: 104, data_dir: 108, truncated: 109, flags: 110 },
   },
   ne_config: {
     size: 240,
@@ -44,15 +44,15 @@ export const STRUCTS = {
       exclude_tgid: 0, sampling_pct: 4, max_events_per_sec_per_cpu: 8, wakeup_threshold: 12, capture_bytes: 16,
       enable_ipv4: 20, enable_ipv6: 21, enable_tcp: 22, enable_udp: 23, enable_icmp: 24, enable_payload: 25,
       n_ports: 26, n_exclude_ports: 27, ports: 28, exclude_ports: 60, bench_tid: 92, bench_burst: 96, bench_syscall: 100,
-      wakeup_interval_us: 104, enable_live_tcp: 108, n_exclude_comm: 109, exclude_comm: 112,
+      wakeup_interval_us: 104, enable_live_tcp: 108, n_exclude_comm: 109, enable_tls_plain: 110, exclude_comm: 112,
     },
   },
   ne_stats: {
-    size: 104,
+    size: 128,
     fields: {
       records: 0, ring_lost: 8, truncated: 16, sampled_out: 24, rate_limited: 32, map_full: 40, read_errors: 48,
       skipped_opaque: 56, skipped_opaque_bytes: 64, skipped_encrypted: 72, skipped_encrypted_bytes: 80, self_peer_skipped: 88,
-      closed_at_destroy: 96,
+      closed_at_destroy: 96, skipped_decrypted: 104, skipped_decrypted_bytes: 112, tls_unbound: 120,
     },
   },
 } as const satisfies Record<string, StructLayout>;
@@ -79,6 +79,8 @@ export const CLOSE_RESET = 2;
 /** enum ne_data_dir */
 export const DATA_SEND = 1;
 export const DATA_RECV = 2;
+/** struct ne_payload.flags */
+export const PAYLOAD_DECRYPTED = 1;
 
 export const MAX_PORTS = 16;
 export const MAX_CAPTURE = 8192;

@@ -26,10 +26,11 @@ import { EventDecoder } from './decoder';
 import { FlowTable } from './flows';
 import { LIVE_RECORD_SIZE, type LiveTcpScan } from './live-scan';
 import type { KernelConfig } from './kernel-config';
-import { libbpf } from './native/libbpf';
+import { libbpf, type BpfLinkHandle } from './native/libbpf';
 import { explainUnmet, findCgroup2Mount, MOCK_HINT, requirements } from './preflight';
 import { RingReader } from './ring-reader';
 import { RingWakeup } from './wakeup';
+import { TlsUprobes, type TlsFileStatus } from './tls/tls-uprobes';
 import { startMockSource, type MockSource } from './mock-source';
 
 export type EbpfNetworkConfig = Required<EbpfNetworkReceiverConfig>;
@@ -84,6 +85,7 @@ export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number
     enableUdp: config.enable_udp,
     enableIcmp: config.enable_icmp,
     enablePayload: config.enable_l7_capture,
+    enableTlsPlain: config.enable_l7_capture && config.tls_uprobes,
     enableLiveTcp: config.enable_tcp && config.tcp_update_interval > 0,
     ports: config.ports,
     excludePorts: config.exclude_ports,
@@ -100,6 +102,8 @@ export class EbpfNetworkReceiver implements Receiver {
   private clock: BootClock | undefined;
   private wakeup: RingWakeup | undefined;
   private wakeupsAtClose = 0;
+  /** OpenSSL uprobes (tls_uprobes); undefined when off or in mock mode. */
+  private tls: TlsUprobes<BpfLinkHandle> | undefined;
   /** The live-connection pass being read, and its next turn. */
   private liveScan: LiveTcpScan | undefined;
   private liveScanTurn: NodeJS.Immediate | undefined;
@@ -249,6 +253,29 @@ export class EbpfNetworkReceiver implements Receiver {
       this.timers.push(setInterval(() => this.reportLiveConnections(), config.tcp_update_interval).unref());
     }
     settings.logger.info(`attached ${this.object.attached.length} eBPF programs: ${this.object.attached.join(', ')}`);
+    if (this.object.uprobePrograms.length > 0) this.startTls(this.object);
+  }
+
+  private startTls(object: BpfNetObject): void {
+    const { config, settings } = this;
+    this.tls = new TlsUprobes(object, {
+      paths: config.tls_libraries,
+      rescanIntervalMs: config.tls_rescan_interval,
+      maxFiles: config.tls_max_files,
+    }, settings.logger.child('tls'));
+    this.tls.start();
+    const attached = this.tls.status().filter((f) => f.attached);
+    settings.logger.info(`HTTPS plaintext: OpenSSL uprobes on ${attached.length} file(s)${attached.length ? `: ${attached.map((f) => f.path).join(', ')}` : ''}`);
+  }
+
+  /** The OpenSSL copies found and whether each is attached (empty when tls_uprobes is off). */
+  tlsStatus(): TlsFileStatus[] {
+    return this.tls?.status() ?? [];
+  }
+
+  /** Looks for OpenSSL copies in processes started since the last pass now (tests, doctor). */
+  tlsRescan(): void {
+    this.tls?.rescan();
   }
 
   private registerGauges(): void {
@@ -266,6 +293,13 @@ export class EbpfNetworkReceiver implements Receiver {
     t.registerGauge('payload_skipped_encrypted_bytes', k((s) => s.skippedEncryptedBytes));
     t.registerGauge('self_peer_skipped', k((s) => s.selfPeerSkipped));
     t.registerGauge('closed_at_destroy', k((s) => s.closedAtDestroy));
+    t.registerGauge('payload_skipped_decrypted', k((s) => s.skippedDecrypted));
+    t.registerGauge('payload_skipped_decrypted_bytes', k((s) => s.skippedDecryptedBytes));
+    t.registerGauge('tls_unbound', k((s) => s.tlsUnbound));
+    t.registerGauge('tls_files_attached', () => this.tls?.attachedFiles() ?? 0);
+    t.registerGauge('tls_attach_failures', () => this.tls?.counters.attachFailures ?? 0);
+    t.registerGauge('tls_files_over_limit', () => this.tls?.counters.overLimit ?? 0);
+    t.registerGauge('tls_scans', () => this.tls?.counters.scans ?? 0);
     t.registerGauge('kernel_records', k((s) => s.records));
     t.registerGauge('malformed_records', () => (this.decoder?.stats.malformed ?? 0) + (this.decoder?.stats.unknownType ?? 0));
     t.registerGauge('flows', () => this.flows?.size ?? 0);
@@ -451,6 +485,7 @@ export class EbpfNetworkReceiver implements Receiver {
     this.immediate = undefined;
     this.mock?.stop();
     this.mock = undefined;
+    this.tls?.shutdown();
     if (this.object && this.ring && this.decoder) {
       // Stop the producers first, then take what they already wrote.
       this.object.detach();
@@ -468,6 +503,7 @@ export class EbpfNetworkReceiver implements Receiver {
   }
 
   private releaseKernel(): void {
+    this.tls?.shutdown();
     if (this.liveScanTurn) clearImmediate(this.liveScanTurn);
     this.liveScanTurn = undefined;
     this.liveScan?.close();

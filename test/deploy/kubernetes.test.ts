@@ -236,9 +236,9 @@ describe('deploy/kubernetes', function () {
       assert.deepEqual(env.get('K8S_NODE_NAME')?.valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
     });
 
-    it('has hostPID, exactly BPF, PERFMON and NET_ADMIN, and the host cgroup and BTF trees read-only', () => {
+    it('has hostPID, exactly BPF, PERFMON, NET_ADMIN and SYS_PTRACE (containers\' OpenSSL), and the host cgroup and BTF trees read-only', () => {
       assert.equal(pod.hostPID, true);
-      assert.deepEqual(at(container, 'securityContext.capabilities'), { drop: ['ALL'], add: ['BPF', 'PERFMON', 'NET_ADMIN'] });
+      assert.deepEqual(at(container, 'securityContext.capabilities'), { drop: ['ALL'], add: ['BPF', 'PERFMON', 'NET_ADMIN', 'SYS_PTRACE'] });
       assert.notEqual(at(container, 'securityContext.privileged'), true);
       for (const path of ['/sys/fs/cgroup', '/sys/kernel/btf']) {
         const mount = (container.volumeMounts as Array<{ name: string; mountPath: string; readOnly?: boolean }>).find((m) => m.mountPath === path);

@@ -38,6 +38,11 @@ export interface Libbpf {
   load(obj: BpfObjectHandle): number;
   attach(prog: BpfProgramHandle): BpfLinkHandle | null;
   attachCgroup(prog: BpfProgramHandle, cgroupFd: number): BpfLinkHandle | null;
+  /**
+   * Attaches a uprobe (or uretprobe) program at a file offset of an ELF file, for every process
+   * that maps it (pid -1) or one process.
+   */
+  attachUprobe(prog: BpfProgramHandle, retprobe: boolean, pid: number, path: string, offset: number): BpfLinkHandle | null;
   /** Attaches an iterator that takes no map (SEC("iter/tcp")). */
   attachIter(prog: BpfProgramHandle): BpfLinkHandle | null;
   /** The key after `key` (or the first when `key` is null) into `next`: 0, or -ENOENT at the end. */
@@ -112,6 +117,9 @@ export function libbpf(): Libbpf {
   const load = lib.func('int bpf_object__load(void *obj)');
   const attach = lib.func('void *bpf_program__attach(void *prog)');
   const attachCgroup = lib.func('void *bpf_program__attach_cgroup(void *prog, int cgroup_fd)');
+  const attachUprobe = lib.func(
+    'void *bpf_program__attach_uprobe(void *prog, bool retprobe, int pid, const char *binary_path, size_t func_offset)',
+  );
   const attachIter = lib.func('void *bpf_program__attach_iter(void *prog, const void *opts)');
   const mapNextKey = lib.func('int bpf_map_get_next_key(int fd, const uint8_t *key, uint8_t *next_key)');
   const mapDeleteElem = lib.func('int bpf_map_delete_elem(int fd, const uint8_t *key)');
@@ -156,6 +164,7 @@ export function libbpf(): Libbpf {
     load: (obj) => load(obj) as number,
     attach: (prog) => attach(prog) as Pointer | null,
     attachCgroup: (prog, fd) => attachCgroup(prog, fd) as Pointer | null,
+    attachUprobe: (prog, retprobe, pid, path, offset) => attachUprobe(prog, retprobe, pid, path, offset) as Pointer | null,
     attachIter: (prog) => attachIter(prog, null) as Pointer | null,
     mapNextKey: (fd, key, next) => mapNextKey(fd, key, next) as number,
     mapDeleteElem: (fd, key) => mapDeleteElem(fd, key) as number,

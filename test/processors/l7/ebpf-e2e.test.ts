@@ -7,57 +7,15 @@
  * Needs the Debian packages curl, dnsutils (dig) and dnsmasq.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Processor, Receiver } from '../../../core/component';
 import type { DnsTransactionEvent, HttpTransactionEvent, NetworkEvent } from '../../../core/events';
-import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
-import { factory as l7Factory, type L7Config } from '../../../processors/l7';
-import { factory as receiverFactory } from '../../../receivers/ebpf_network';
-import { requireKernel, testConfig } from '../../receivers/ebpf_network/helpers';
+import { requireKernel } from '../../receivers/ebpf_network/helpers';
+import { pipeline, requireTools, runClient, stopChild } from './kernel-pipeline';
 
-
-/** Runs a client to completion; returns its pid (events are matched by pid: comm may be a thread's name). */
-function runClient(cmd: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: 'ignore' });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(child.pid!) : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`))));
-  });
-}
 const HTTP_SERVER = join(__dirname, 'e2e', 'http-server.js');
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
-/** Skips (locally) or fails (CI=true) when a client or server program is missing. */
-function requireTools(ctx: Mocha.Context, ...tools: string[]): void {
-  const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-  if (missing.length === 0) return;
-  const why = `missing ${missing.join(', ')} (Debian packages: curl, dnsutils, dnsmasq)`;
-  if (process.env.CI === 'true') throw new Error(`l7 end-to-end tests must run in CI but cannot: ${why}`);
-  ctx.skip();
-}
-
-async function pipeline(overrides: Partial<L7Config> = {}) {
-  delete process.env.TAPIO_MOCK_MODE;
-  const out = new CollectingConsumer();
-  const config: L7Config = { ...l7Factory.createDefaultConfig(), ...overrides };
-  const l7: Processor = await l7Factory.createProcessor(createTestSettings('processor', 'l7'), config, out);
-  const host = createTestHost();
-  await l7.start(host);
-  const receiver: Receiver = await receiverFactory.createReceiver(
-    createTestSettings('receiver', 'ebpf_network'),
-    testConfig({ enable_l7_capture: true, capture_bytes: 4096 }),
-    l7,
-  );
-  await receiver.start(host);
-  return {
-    out,
-    async stop() {
-      await receiver.shutdown();
-      await l7.shutdown();
-    },
-  };
-}
 
 /** dnsmasq on the first free port from 15353, answering test.example locally. */
 async function startDnsmasq(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
@@ -73,16 +31,7 @@ async function startDnsmasq(): Promise<{ port: number; pid: number; stop(): Prom
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     for (let i = 0; i < 50 && !stderr.includes('started') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
     if (stderr.includes('started') && child.exitCode === null) {
-      return {
-        port,
-        pid: child.pid!,
-        async stop() {
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-          await exited;
-          clearTimeout(timer);
-        },
-      };
+      return { port, pid: child.pid!, stop: () => stopChild(child, exited) };
     }
     child.kill('SIGKILL');
     await exited;

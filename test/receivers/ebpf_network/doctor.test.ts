@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { realpathSync } from 'node:fs';
 import { runDoctorChecks } from '../../../receivers/ebpf_network/doctor';
 import { PROGRAMS } from '../../../receivers/ebpf_network/bpf-object';
 import { requireKernel, startReceiver } from './helpers';
@@ -16,11 +17,22 @@ describe('ebpf_network doctor', function () {
     const failed = checks.filter((c) => !c.ok);
     assert.deepEqual(failed, []);
     for (const p of PROGRAMS.filter((spec) => spec.group !== 'bench')) {
-      assert.ok(checks.some((c) => c.name === `ebpf: program ${p.name}` && c.detail === 'loads and attaches'), p.name);
+      const detail = p.uprobe ? 'loads (attached per OpenSSL copy, listed below)' : 'loads and attaches';
+      assert.ok(checks.some((c) => c.name === `ebpf: program ${p.name}` && c.detail === detail), p.name);
     }
     for (const name of ['kernel version', 'kernel BTF', 'privileges', 'cgroup v2', 'libbpf']) {
       assert.ok(checks.some((c) => c.name === `ebpf: ${name}`), name);
     }
+  });
+
+  it('lists the OpenSSL copies in use and attaches the HTTPS uprobes to each on trial', async () => {
+    const checks = await runDoctorChecks();
+    const openssl = checks.filter((c) => c.name.startsWith('ebpf: OpenSSL '));
+    // node itself carries OpenSSL with exported symbols, so at least its binary is listed.
+    const node = openssl.find((c) => c.name === `ebpf: OpenSSL ${realpathSync(process.execPath)}`);
+    assert.ok(node, `the node binary is listed: ${JSON.stringify(openssl)}`);
+    assert.equal(node.ok, true);
+    assert.match(node.detail, /^executable, mapped by pid \d+: uprobes attached on .*SSL_read/);
   });
 
   it("shows a running receiver's lost and truncated counters", async () => {

@@ -66,12 +66,13 @@ describe('ebpf_network stream classification on the real kernel', function () {
       const before = freshKernelStats(rx);
       const client = await runPeer(['pingpong-client', '127.0.0.1', String(port), String(ROUNDS), 'tls'], 'done');
       await new Promise((r) => setTimeout(r, 300));
-      const atClient = payloadsOf(rx.consumer.events, client.pid, client.localPort!);
+      // Socket payload only: node's plaintext comes separately from the OpenSSL uprobes.
+      const atClient = payloadsOf(rx.consumer.events, client.pid, client.localPort!).filter((e) => !e.decrypted);
       const hello = atClient.find((e) => e.dataDirection === 'send' && e.data[0] === 0x16 && e.data[5] === 0x01);
       assert.ok(hello, 'the ClientHello is copied where it was sent');
       assert.ok(atClient.some((e) => e.dataDirection === 'recv' && e.data[0] === 0x16), 'the ServerHello flight is copied where it was received');
       const atServer = rx.consumer.events.filter(
-        (e): e is PayloadEvent => e.kind === 'payload' && e.process.pid === server.child.pid && e.localPort === port && e.remotePort === client.localPort,
+        (e): e is PayloadEvent => e.kind === 'payload' && !e.decrypted && e.process.pid === server.child.pid && e.localPort === port && e.remotePort === client.localPort,
       );
       assert.ok(atServer.some((e) => e.dataDirection === 'recv' && e.data[0] === 0x16), 'the ClientHello is copied where it was received');
       // The handshake is a few reads and writes per end; the ROUNDS encrypted exchanges are not copied.
@@ -79,6 +80,11 @@ describe('ebpf_network stream classification on the real kernel', function () {
       assert.ok(atServer.length <= 8, `copied ${atServer.length} server reads/writes`);
       const skipped = freshKernelStats(rx).skippedEncrypted - before.skippedEncrypted;
       assert.ok(skipped >= 4 * ROUNDS - 8, `skipped ${skipped} encrypted reads/writes`);
+      // The plaintext (64 x 'h', nothing we parse) is classified like socket payload: copied
+      // while sniffed, then given up on.
+      const plain = payloadsOf(rx.consumer.events, client.pid, client.localPort!).filter((e) => e.decrypted);
+      assert.ok(plain.length > 0 && plain.length <= SNIFF_CHUNKS, `${plain.length} plaintext chunks copied at the client`);
+      assert.ok(plain.every((e) => e.data.every((b) => b === 0x68)), 'the plaintext is the pings and echoes');
     } finally {
       await server.stop();
     }
