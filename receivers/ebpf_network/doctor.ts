@@ -4,7 +4,7 @@
  * hidden behind the first failure), then the loss counters of receivers running here.
  */
 import type { DoctorCheck } from '../../core/cli/doctor';
-import { BpfNetObject, DEFAULT_OBJECT_PATH, PROGRAMS } from './bpf-object';
+import { BpfNetObject, DEFAULT_OBJECT_PATH, PROGRAMS, syscallTracepointsAvailable } from './bpf-object';
 import { factory } from './index';
 import { findCgroup2Mount, requirements } from './preflight';
 import { kernelConfigFrom, runningReceivers, type EbpfNetworkConfig } from './receiver';
@@ -30,6 +30,14 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
     }
     if (spec.cgroup && !cgroupPath) {
       checks.push({ name, ok: false, detail: 'not tried: no cgroup2 mount to attach to', fix: 'mount cgroup v2 or disable UDP and ICMP' });
+      continue;
+    }
+    if (spec.group === 'udp_payload_tracefs' && !syscallTracepointsAvailable()) {
+      checks.push({
+        name,
+        ok: true,
+        detail: 'not used here: tracefs is not mounted, so on_udp_recv_exit does its job at every syscall exit (mount tracefs at /sys/kernel/tracing to use this one)',
+      });
       continue;
     }
     try {
