@@ -1,16 +1,18 @@
 /**
- * The TypeScript decoder reads records at the offsets in receivers/ebpf_network/layout.ts.
- * This test reads the BTF of the committed bpf/net.bpf.o and checks every one of them (and
- * every struct size), so a change to bpf/net_events.h that is not mirrored fails here.
+ * The TypeScript decoder reads records at the offsets in receivers/ebpf_network/layout.ts,
+ * generated from the BTF of the committed bpf/net.bpf.o. This test regenerates them and checks
+ * every one (and every struct size) against the BTF, so a change to bpf/net_events.h that is not
+ * carried over fails here.
  * When bpftool is installed, the BTF reader itself is cross-checked against it.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Btf, BtfKind } from '../../receivers/ebpf_network/btf';
 import { DEFAULT_OBJECT_PATH, PROGRAMS } from '../../receivers/ebpf_network/bpf-object';
 import { STRUCTS } from '../../receivers/ebpf_network/layout';
+import { generateLayout, LAYOUT_FILE } from '../../scripts/bpf-layout';
 
 const BPF_DIR = join(__dirname, '..', '..', 'bpf');
 
@@ -35,6 +37,10 @@ describe('bpf/net.bpf.o layout vs the TypeScript decoder', () => {
       }
     });
   }
+
+  it('layout.generated.ts is what the committed object says (run `npm run gen:layout` after `make -C bpf`)', () => {
+    assert.equal(readFileSync(LAYOUT_FILE, 'utf8'), generateLayout(DEFAULT_OBJECT_PATH));
+  });
 
   it('the decoder knows every field of every record it reads (no field added in C only)', () => {
     for (const name of ['ne_header', 'ne_tuple', 'ne_tcp_close', 'ne_tcp_fail', 'ne_udp_pkt', 'ne_icmp', 'ne_payload', 'ne_config', 'ne_stats']) {
