@@ -2,6 +2,7 @@
  * otlp_http: spans, metrics and log records to any OTLP/HTTP backend. See README.md.
  */
 import type { ExporterFactory, ValidationIssue } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import schema from './config.schema.json';
 import { OtlpHttpExporter, type OtlpHttpConfig } from './exporter';
 import { existsSync } from 'node:fs';
@@ -17,41 +18,7 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
   description: 'Exports spans, metrics and log records over OTLP/HTTP (protobuf or JSON) or OTLP/gRPC, with a bounded queue and retries.',
   configSchema: schema,
 
-  createDefaultConfig(): OtlpHttpConfig {
-    return {
-      endpoint: 'http://localhost:4318',
-      protocol: 'http',
-      traces_endpoint: '',
-      metrics_endpoint: '',
-      logs_endpoint: '',
-      headers: {},
-      compression: 'gzip',
-      compression_params: { level: 1 },
-      encoding: 'proto',
-      timeout: 10_000,
-      retry_on_failure: {
-        enabled: true,
-        initial_interval: 5_000,
-        max_interval: 30_000,
-        max_elapsed_time: 300_000,
-        multiplier: 1.5,
-        randomization_factor: 0.5,
-      },
-      sending_queue: {
-        enabled: true,
-        queue_size: 50_000,
-        num_consumers: 10,
-        batch: { max_size: 2048, flush_timeout: 200 },
-      },
-      signals: { traces: true, metrics: true, logs: false },
-      logs: { event_kinds: ['connection.opened', 'connection.closed', 'connection.failed', 'icmp'] },
-      metrics: { temporality: 'cumulative', export_interval: 60_000 },
-      service_name: 'network-observer',
-      opt_in_attributes: false,
-      tls: { ca_file: '', cert_file: '', key_file: '', insecure_skip_verify: false, server_name_override: '' },
-      shutdown_timeout: 5_000,
-    };
-  },
+  createDefaultConfig: () => defaultsFromSchema<OtlpHttpConfig>(schema),
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];

@@ -2,6 +2,7 @@
  * prometheus: the collector's metrics on an HTTP endpoint for Prometheus to scrape. See README.md.
  */
 import type { ExporterFactory } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import schema from './config.schema.json';
 import { PrometheusExporter, type PrometheusConfig } from './exporter';
 
@@ -15,15 +16,7 @@ export const factory: ExporterFactory<PrometheusConfig> = {
   description: 'Serves the L7 duration histograms, connection metrics and self-telemetry for Prometheus to scrape (pull), resource as target_info.',
   configSchema: schema,
 
-  createDefaultConfig(): PrometheusConfig {
-    return {
-      endpoint: '0.0.0.0:9464',
-      path: '/metrics',
-      add_metric_suffixes: true,
-      resource_to_telemetry_conversion: { enabled: false },
-      service_name: 'network-observer',
-    };
-  },
+  createDefaultConfig: () => defaultsFromSchema<PrometheusConfig>(schema),
 
   createExporter(settings, config) {
     return new PrometheusExporter(settings, config);

@@ -2,6 +2,7 @@
  * stdout: prints spans, log records and (optionally) metrics as text or JSON lines. See README.md.
  */
 import type { ExporterFactory, ValidationIssue } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import schema from './config.schema.json';
 import { StdoutExporter, type StdoutConfig } from './exporter';
 
@@ -15,18 +16,7 @@ export const factory: ExporterFactory<StdoutConfig> = {
   description: 'Prints spans, log records and metrics on standard output as text or one JSON object per line.',
   configSchema: schema,
 
-  createDefaultConfig(): StdoutConfig {
-    return {
-      format: 'text',
-      verbosity: 'basic',
-      metrics: false,
-      metrics_interval: 10_000,
-      payload_preview_bytes: 64,
-      opt_in_attributes: false,
-      max_buffered_bytes: 16 * 1024 * 1024,
-      service_name: 'network-observer',
-    };
-  },
+  createDefaultConfig: () => defaultsFromSchema<StdoutConfig>(schema),
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];

@@ -4,12 +4,13 @@
  * endpoints of local connections, and records connection metrics. See README.md.
  */
 import type { ComponentSettings, Consumer, Host, Processor, ProcessorFactory, ValidationIssue } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import type { NetworkEvent } from '../../core/events';
 import { createProcessor } from '../../core/processor-helper';
 import { formatDuration } from '../../core/units';
 import type { ConntrackProcessorConfig } from './config.generated';
 import schema from './config.schema.json';
-import { ConntrackMetrics, DEFAULT_METRIC_ATTRIBUTES, type MetricAttributeChoice } from './metrics';
+import { ConntrackMetrics, type MetricAttributeChoice } from './metrics';
 import { systemTimeSource, TIME_SOURCE_TOKEN, type IntervalHandle, type TimeSource } from './time';
 import { ConnTracker, type TrackerOptions } from './tracker';
 
@@ -48,24 +49,7 @@ export const factory: ProcessorFactory<ConntrackConfig> = {
   description: 'Tracks TCP connections and UDP/ICMP flows: lifecycle events, paired loopback endpoints, connection metrics.',
   configSchema: schema,
 
-  createDefaultConfig(): ConntrackConfig {
-    return {
-      max_connections: 65536,
-      connection_timeout: 5 * 60_000,
-      cleanup_interval: 30_000,
-      flush_interval: 10_000,
-      udp_idle_timeout: 30_000,
-      icmp_idle_timeout: 30_000,
-      closed_retention: 10_000,
-      flow_counters: 'cumulative',
-      emit_lifecycle_events: true,
-      metrics: {
-        enabled: true,
-        attributes: [...DEFAULT_METRIC_ATTRIBUTES],
-        max_series: 300,
-      },
-    };
-  },
+  createDefaultConfig: () => defaultsFromSchema<ConntrackConfig>(schema),
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];

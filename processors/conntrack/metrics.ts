@@ -83,15 +83,6 @@ export const METRIC_ATTRIBUTE_CHOICES = [
 ] as const;
 export type MetricAttributeChoice = (typeof METRIC_ATTRIBUTE_CHOICES)[number];
 
-export const DEFAULT_METRIC_ATTRIBUTES: readonly MetricAttributeChoice[] = [
-  ATTR_NETWORK_TRANSPORT,
-  ATTR_NETWORK_TYPE,
-  ATTR_NO_DIRECTION,
-  ATTR_NETWORK_PEER_ADDRESS,
-  ATTR_PROCESS_EXECUTABLE_NAME,
-  'k8s.owner',
-];
-
 const OWNER_ATTRIBUTE: Readonly<Record<string, string>> = {
   Deployment: ATTR_K8S_DEPLOYMENT_NAME,
   StatefulSet: ATTR_K8S_STATEFULSET_NAME,

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { ProcessorFactory, ValidationIssue } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import { createProcessor } from '../../core/processor-helper';
 import { K8sConfigError, planAuth } from './auth';
 import type { K8SAttributesProcessorConfig } from './config.generated';
@@ -30,25 +31,7 @@ export const factory: ProcessorFactory<K8sAttributesConfig> = {
   description: 'Adds Kubernetes pod, container, owner, label and service metadata to events (from cgroups and a node-scoped pod watch).',
   configSchema: schema,
 
-  createDefaultConfig(): K8sAttributesConfig {
-    return {
-      enabled: true,
-      auth_type: 'auto',
-      kube_config_path: '',
-      context: '',
-      node_name: '',
-      extract: { labels: [], annotations: [], service: false, owner: true },
-      enrich_peer: false,
-      peer_scope: 'node',
-      proc_path: '/proc',
-      cgroup_path: '',
-      max_pods: 10000,
-      cache_size: 16384,
-      wait_for_sync: false,
-      sync_timeout: 10_000,
-      resync_interval: 300_000,
-    };
-  },
+  createDefaultConfig: () => defaultsFromSchema<K8sAttributesConfig>(schema),
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];

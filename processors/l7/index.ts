@@ -3,6 +3,7 @@
  * joined to their connection. See README.md.
  */
 import type { ProcessorFactory, ValidationIssue } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import type { NetworkEvent } from '../../core/events';
 import { createProcessor } from '../../core/processor-helper';
 import type { L7ProcessorConfig } from './config.generated';
@@ -44,24 +45,7 @@ export const factory: ProcessorFactory<L7Config> = {
   description: 'Parses captured payload into HTTP/1.x, HTTP/2+gRPC, DNS and TLS-handshake transactions joined to their connection.',
   configSchema: schema,
 
-  createDefaultConfig(): L7Config {
-    return {
-      enable: true,
-      protocols: ['http1', 'http2', 'dns', 'tls'],
-      http_ports: [80, 8080, 3000],
-      dns_port: 53,
-      https_ports: [443, 8443],
-      grpc_ports: [50051],
-      port_mode: 'hint',
-      capture_query: false,
-      transaction_timeout: 10_000,
-      session_idle_timeout: 300_000,
-      max_sessions: 16_384,
-      max_buffer_bytes: 16_384,
-      forward_payload: false,
-      drop_self_traffic: true,
-    };
-  },
+  createDefaultConfig: () => defaultsFromSchema<L7Config>(schema),
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];

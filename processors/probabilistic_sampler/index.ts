@@ -2,6 +2,7 @@
  * probabilistic_sampler: keeps a consistent share of connections and traces. See README.md.
  */
 import type { ProcessorFactory, ValidationIssue } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import { createProcessor } from '../../core/processor-helper';
 import type { ProbabilisticSamplerProcessorConfig } from './config.generated';
 import schema from './config.schema.json';
@@ -22,16 +23,7 @@ export const factory: ProcessorFactory<ProbabilisticSamplerConfig> = {
   description: 'Keeps a consistent percentage of connections and traces; marks kept events with their sampling ratio.',
   configSchema: schema,
 
-  createDefaultConfig(): ProbabilisticSamplerConfig {
-    return {
-      sampling_percentage: 100,
-      hash_seed: 0,
-      mode: 'per_connection',
-      connection_key: 'tuple',
-      use_trace_id: true,
-      exclude_kinds: [],
-    };
-  },
+  createDefaultConfig: () => defaultsFromSchema<ProbabilisticSamplerConfig>(schema),
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];

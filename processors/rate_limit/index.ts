@@ -3,6 +3,7 @@
  * events within fixed bounds. See README.md.
  */
 import type { ProcessorFactory, ValidationIssue } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import type { NetworkEvent } from '../../core/events';
 import { createProcessor, type ProcessorHelper } from '../../core/processor-helper';
 import { clockFrom } from './clock';
@@ -19,17 +20,7 @@ export const factory: ProcessorFactory<RateLimitConfig> = {
   description: 'Caps the event rate with token buckets (global, per process, pod or destination); drops or delays the excess, bounded.',
   configSchema: schema,
 
-  createDefaultConfig(): RateLimitConfig {
-    return {
-      events_per_second: 10000,
-      burst: 0,
-      key: 'none',
-      max_keys: 4096,
-      behavior: 'drop',
-      max_delay: 1000,
-      max_queued_events: 10000,
-    };
-  },
+  createDefaultConfig: () => defaultsFromSchema<RateLimitConfig>(schema),
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];

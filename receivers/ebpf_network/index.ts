@@ -3,6 +3,7 @@
  * the kernel through eBPF (CO-RE, tracepoints and cgroup_skb; no kprobes). See README.md.
  */
 import type { ReceiverFactory, ValidationIssue } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import schema from './config.schema.json';
 import { MAX_CAPTURE, MAX_PORTS } from './layout';
 import { EbpfNetworkReceiver, type EbpfNetworkConfig } from './receiver';
@@ -20,43 +21,7 @@ export const factory: ReceiverFactory<EbpfNetworkConfig> = {
   description: 'TCP connections, UDP/ICMP flows, ICMP messages and socket payloads from the kernel via eBPF (mock mode for development).',
   configSchema: schema,
 
-  createDefaultConfig(): EbpfNetworkConfig {
-    return {
-      enable_ipv4: true,
-      enable_ipv6: true,
-      enable_tcp: true,
-      enable_udp: true,
-      enable_icmp: true,
-      enable_l7_capture: true,
-      tls_uprobes: true,
-      tls_libraries: [],
-      tls_rescan_interval: 10000,
-      tls_max_files: 64,
-      capture_bytes: 4096,
-      ports: [],
-      exclude_ports: [],
-      exclude_self: true,
-      exclude_processes: ['otelcol*', 'alloy', 'beyla'],
-      kernel_sampling_percentage: 100,
-      kernel_max_events_per_second: 0,
-      ring_buffer_size: 8 * MIB,
-      wakeup_threshold_bytes: 0,
-      poll_interval: 50,
-      max_records_per_turn: 16384,
-      verifier_log_size: 64 * MIB,
-      enable_core: true,
-      buffer_size: 1000,
-      flush_interval: 1000,
-      max_tracked_sockets: 65536,
-      tcp_update_interval: 30000,
-      flow_report_interval: 10000,
-      flow_idle_timeout: 30000,
-      max_flows: 65536,
-      cgroup_path: '',
-      mock_mode: false,
-      mock_events_per_second: 1000,
-    };
-  },
+  createDefaultConfig: () => defaultsFromSchema<EbpfNetworkConfig>(schema),
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];

@@ -9,6 +9,7 @@ import type { Component, Factory } from '../../core/component';
 import { builtinFactories } from '../../core/builtin-components';
 import { deepMerge } from '../../core/config/merge';
 import { normalizeUnits, validateAgainstSchema } from '../../core/config/schema-validator';
+import { defaultsFromSchema, optionsWithoutDefault } from '../../core/config/schema-defaults';
 import type { NetworkEvent } from '../../core/events';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../core/testing';
 import { MockTrafficGenerator } from '../../receivers/ebpf_network/mock-source';
@@ -43,9 +44,18 @@ function create(factory: Factory, config: unknown, next: CollectingConsumer): Pr
 }
 
 describe('component conformance', () => {
-  for (const factory of [...builtinFactories(), ...testFactories()] as Factory[]) {
+  const builtins = new Set<Factory>(builtinFactories() as Factory[]);
+  for (const factory of [...builtins, ...testFactories()] as Factory[]) {
     const label = `${factory.kind}/${factory.type}`;
     describe(label, () => {
+      if (builtins.has(factory)) {
+        it('states each default once, in its schema', () => {
+          assert.deepEqual(optionsWithoutDefault(factory.configSchema), [], 'every option has a default in config.schema.json');
+          assert.deepEqual(factory.createDefaultConfig(), defaultsFromSchema(factory.configSchema));
+          assert.notEqual(factory.createDefaultConfig(), factory.createDefaultConfig(), 'a fresh object each time');
+        });
+      }
+
       it('describes itself', () => {
         assert.match(factory.type, /^[a-z][a-z0-9_]*$/);
         assert.ok(factory.description.length > 10, 'description is one helpful line');

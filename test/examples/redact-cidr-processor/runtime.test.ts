@@ -139,22 +139,25 @@ describe('redact_cidr plugin through the runtime', () => {
     mkdirSync(join(project, 'node_modules'));
     symlinkSync(REPO, join(project, 'node_modules', 'network-observer'), 'dir');
     writeFileSync(join(project, 'hide-ports.ts'), `
-import type { ProcessorFactory } from 'network-observer/core/component';
+import type { ConfigSchema, ProcessorFactory } from 'network-observer/core/component';
+import { defaultsFromSchema } from 'network-observer/core/config/schema-defaults';
 import { createProcessor } from 'network-observer/core/processor-helper';
 
 interface HidePortsConfig { port: number }
+
+const schema: ConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { port: { type: 'integer', minimum: 1, maximum: 65535, default: 8080, description: 'port to hide' } },
+};
 
 export const factory: ProcessorFactory<HidePortsConfig> = {
   kind: 'processor',
   type: 'hide_ports',
   stability: 'development',
   description: 'zeroes one local port (third-party plugin test)',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { port: { type: 'integer', minimum: 1, maximum: 65535, default: 8080, description: 'port to hide' } },
-  },
-  createDefaultConfig: () => ({ port: 8080 }),
+  configSchema: schema,
+  createDefaultConfig: () => defaultsFromSchema<HidePortsConfig>(schema),
   createProcessor(settings, config, next) {
     return createProcessor(settings, next, {
       mutatesData: true,

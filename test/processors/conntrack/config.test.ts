@@ -16,17 +16,6 @@ describe('conntrack config', () => {
     assert.deepEqual(factory.validate!(c), []);
   });
 
-  it('every schema default matches createDefaultConfig after unit normalization', () => {
-    const schema = factory.configSchema as { properties: Record<string, { default: unknown; properties?: Record<string, { default: unknown }> }> };
-    const fromSchema: Record<string, unknown> = {};
-    for (const [key, prop] of Object.entries(schema.properties)) {
-      fromSchema[key] = prop.properties
-        ? Object.fromEntries(Object.entries(prop.properties).map(([k, p]) => [k, p.default]))
-        : prop.default;
-    }
-    assert.deepEqual(normalizeUnits(factory.configSchema, fromSchema), factory.createDefaultConfig());
-  });
-
   it('accepts durations as strings and rejects unknown keys and attributes', () => {
     const ok = { ...factory.createDefaultConfig(), connection_timeout: '10m', flush_interval: 0, metrics: { attributes: ['k8s.pod.name'] } };
     assert.deepEqual(validateAgainstSchema(factory.configSchema, ok), []);
