@@ -5,19 +5,19 @@
  */
 export interface EbpfNetworkReceiverConfig {
   /**
-   * Observe IPv4 traffic, including IPv4 carried by IPv6 sockets (v4-mapped). Original: EnableIPv4.
+   * Observe IPv4 traffic, including IPv4 carried by IPv6 sockets (v4-mapped).
    */
   enable_ipv4?: boolean;
   /**
-   * Observe IPv6 traffic. Original: EnableIPv6.
+   * Observe IPv6 traffic.
    */
   enable_ipv6?: boolean;
   /**
-   * TCP connection lifecycle: connection.opened, connection.closed (bytes, segments, RTT, retransmits, close reason) and connection.failed. Original: EnableTCP.
+   * TCP connection lifecycle: connection.opened, connection.closed (bytes, segments, RTT, retransmits, close reason) and connection.failed.
    */
   enable_tcp?: boolean;
   /**
-   * UDP flows (flow.updated) with the owning process and byte/datagram counts. Original: EnableUDP.
+   * UDP flows (flow.updated) with the owning process and byte/datagram counts.
    */
   enable_udp?: boolean;
   /**
@@ -25,11 +25,11 @@ export interface EbpfNetworkReceiverConfig {
    */
   enable_icmp?: boolean;
   /**
-   * Capture the first capture_bytes of every read/write on TCP and UDP sockets as payload events for the l7 processor. Original: EnableL7Parse (the parsing itself is the l7 processor's).
+   * Capture the first capture_bytes of every read/write on TCP and UDP sockets as payload events for the l7 processor.
    */
   enable_l7_capture?: boolean;
   /**
-   * HTTPS plaintext: uprobes on OpenSSL's SSL_read/SSL_write (and their _ex forms) in every libssl and every executable exporting them (node), found in running processes and rescanned; the plaintext is joined to its TCP connection and parsed like cleartext by the l7 processor. Needs enable_l7_capture. Original: EnableHTTPS (which only saw handshakes).
+   * HTTPS plaintext: uprobes on OpenSSL's SSL_read/SSL_write (and their _ex forms) in every libssl and every executable exporting them (node), found in running processes and rescanned; the plaintext is joined to its TCP connection and parsed like cleartext by the l7 processor. Needs enable_l7_capture.
    */
   tls_uprobes?: boolean;
   /**
@@ -82,15 +82,15 @@ export interface EbpfNetworkReceiverConfig {
     | [string, string, string, string, string, string, string]
     | [string, string, string, string, string, string, string, string];
   /**
-   * Percentage of sockets reported, decided in the kernel per socket cookie so every event of a connection or flow shares one fate. Original: SamplingRate x 100.
+   * Percentage of sockets reported, decided in the kernel per socket cookie so every event of a connection or flow shares one fate.
    */
   kernel_sampling_percentage?: number;
   /**
-   * Cap on records the kernel emits per second (split evenly across CPUs); excess is counted as rate_limited. 0 disables the cap. Original: MaxEventsPerSecond.
+   * Cap on records the kernel emits per second (split evenly across CPUs); excess is counted as rate_limited. 0 disables the cap.
    */
   kernel_max_events_per_second?: number;
   /**
-   * Size of the kernel ring buffer: a power of two, at least 4 KiB, at most 1 GiB. Original: RingBufferSize.
+   * Size of the kernel ring buffer: a power of two, at least 4 KiB, at most 1 GiB.
    */
   ring_buffer_size?: number;
   /**
@@ -106,19 +106,19 @@ export interface EbpfNetworkReceiverConfig {
    */
   max_records_per_turn?: number;
   /**
-   * Buffer for the kernel verifier's log, shown when a program is rejected (allocated lazily; at most 1 GiB). Original: VerifierLogSize.
+   * Buffer for the kernel verifier's log, shown when a program is rejected (allocated lazily; at most 1 GiB).
    */
   verifier_log_size?: number;
   /**
-   * Use the CO-RE objects (the only kind shipped). false is rejected with an explanation. Original: EnableCORE.
+   * Use the CO-RE objects (the only kind shipped). false is rejected with an explanation.
    */
   enable_core?: boolean;
   /**
-   * Events per batch handed to the pipeline (a partial batch goes after flush_interval). Smaller batches mean lower latency; 1000 also measured cheaper than 10000 at 100k events/s. Original: BufferSize.
+   * Events per batch handed to the pipeline (a partial batch goes after flush_interval). Smaller batches mean lower latency; 1000 also measured cheaper than 10000 at 100k events/s.
    */
   buffer_size?: number;
   /**
-   * Longest time a partial batch waits before it is passed on. Original: FlushInterval.
+   * Longest time a partial batch waits before it is passed on.
    */
   flush_interval?: number;
   /**
@@ -146,7 +146,7 @@ export interface EbpfNetworkReceiverConfig {
    */
   cgroup_path?: string;
   /**
-   * Emit synthetic traffic instead of loading eBPF (development without privileges). The environment variable TAPIO_MOCK_MODE=true has the same effect. Original: MockMode.
+   * Emit synthetic traffic instead of loading eBPF (development without privileges). The environment variable TAPIO_MOCK_MODE=true has the same effect.
    */
   mock_mode?: boolean;
   /**
