@@ -8,15 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { GrpcCallEvent, NetworkEvent } from '../../../core/events';
 import { requireKernel } from '../../receivers/ebpf_network/helpers';
 import { pipeline } from './kernel-pipeline';
-import { startNodeServer } from './tls-peers';
+import { GRPC_PEER, startNodeServer } from './tls-peers';
 
-const PEER = join(__dirname, 'e2e', 'grpc-h2c-peer.js');
 
-/** The calls grpc-h2c-peer.js makes, in order, with the status each must end with. */
+/** The calls grpc-peer.js makes, in order, with the status each must end with. */
 const EXPECTED: Array<[string, string]> = [
   ['Echo', 'OK'], ['Echo', 'OK'], ['Missing', 'NOT_FOUND'],
   ['Echo', 'OK'], ['Echo', 'OK'], ['Missing', 'NOT_FOUND'],
@@ -25,7 +23,7 @@ const EXPECTED: Array<[string, string]> = [
 
 function runGrpcClient(port: number): Promise<{ pid: number; calls: Array<[string, number]> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PEER, 'client', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [GRPC_PEER, 'client', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', reject);
@@ -40,7 +38,7 @@ describe('l7 gRPC over h2c with grpc-js on the real kernel: 100 KB and 1 MB unar
   before(async function () {
     requireKernel(this);
     const p = await pipeline({}, { tls_uprobes: false });
-    const server = await startNodeServer(PEER);
+    const server = await startNodeServer(GRPC_PEER);
     try {
       const client = await runGrpcClient(server.port);
       const codes: Record<string, number> = { OK: 0, NOT_FOUND: 5 };

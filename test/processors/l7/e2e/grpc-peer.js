@@ -1,12 +1,15 @@
-// gRPC over cleartext HTTP/2 (h2c, prior knowledge) with @grpc/grpc-js, run as child processes
-// for the l7 gRPC end-to-end test. Messages are raw bytes (no protobuf needed).
-//   node grpc-h2c-peer.js server       prints {"event":"listening","port":N,"pid":P}, serves until stdin closes
-//   node grpc-h2c-peer.js client PORT  makes CALLS below in order on one channel (one HTTP/2 connection),
-//                                      prints {"event":"done","pid":P,"calls":[[method,code],...]}
+// gRPC with @grpc/grpc-js, run as child processes for the l7 end-to-end tests: over cleartext
+// HTTP/2 (h2c, prior knowledge), or over TLS when given a key and certificate (HTTP/2 in node,
+// OpenSSL inside the node binary). Messages are raw bytes (no protobuf needed).
+//   node grpc-peer.js server [KEY CERT]  prints {"event":"listening","port":N,"pid":P}, serves until stdin closes
+//   node grpc-peer.js client PORT        makes CALLS below in order on one channel (one HTTP/2 connection)
+//   node grpc-peer.js client PORT CERT   over TLS (SNI and authority tls.test): Echo (OK), then Missing (NOT_FOUND)
+//   Both print {"event":"done","pid":P,"calls":[[method,code],...]}.
 // demo.Bulk: Echo (unary, answers the request's bytes), Missing (unary, NOT_FOUND), List (server
 // streaming: 'ok' streams 5 messages, one of 200 KB, then OK; 'fail' streams 2, then NOT_FOUND),
 // Chat (bidi: echoes each message, ends with OK when the client ends).
 'use strict';
+const fs = require('node:fs');
 const grpc = require('@grpc/grpc-js');
 
 const say = (obj) => process.stdout.write(JSON.stringify({ pid: process.pid, ...obj }) + '\n');
@@ -27,7 +30,7 @@ const CALLS = [
   ['Echo', 1024 * KB], ['Echo', 10], ['Missing', 10],
   ['List', 'ok'], ['List', 'fail'], ['Chat', [10, 100 * KB, 10]], ['Echo', 10],
 ];
-const [mode, port] = process.argv.slice(2);
+const [mode, a, b] = process.argv.slice(2);
 
 if (mode === 'server') {
   const server = new grpc.Server();
@@ -46,7 +49,10 @@ if (mode === 'server') {
       call.on('end', () => call.end());
     },
   });
-  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => {
+  const creds = a
+    ? grpc.ServerCredentials.createSsl(null, [{ private_key: fs.readFileSync(a), cert_chain: fs.readFileSync(b) }], false)
+    : grpc.ServerCredentials.createInsecure();
+  server.bindAsync('127.0.0.1:0', creds, (error, bound) => {
     if (error) throw error;
     say({ event: 'listening', port: bound });
   });
@@ -58,7 +64,10 @@ if (mode === 'server') {
   process.stdin.resume();
 } else {
   const Client = grpc.makeGenericClientConstructor(SERVICE, 'Bulk');
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = b
+    ? new Client(`127.0.0.1:${a}`, grpc.credentials.createSsl(fs.readFileSync(b), null, null, { checkServerIdentity: () => undefined }),
+      { 'grpc.ssl_target_name_override': 'tls.test', 'grpc.default_authority': 'tls.test' })
+    : new Client(`127.0.0.1:${a}`, grpc.credentials.createInsecure());
   const codeOf = (error) => (error ? error.code : grpc.status.OK);
   const unary = (name, size) => new Promise((resolve) => client[name](bytes(size), (error) => resolve(codeOf(error))));
   const stream = (call, sizes) => new Promise((resolve) => {
@@ -70,7 +79,7 @@ if (mode === 'server') {
   });
   (async () => {
     const calls = [];
-    for (const [name, arg] of CALLS) {
+    for (const [name, arg] of b ? [['Echo', 10], ['Missing', 10]] : CALLS) {
       let code;
       if (name === 'List') code = await stream(client.List(Buffer.from(arg)), []);
       else if (name === 'Chat') code = await stream(client.Chat(), arg);
