@@ -1,5 +1,5 @@
 /**
- * A real OTLP/HTTP receiver for tests: a node http server on 127.0.0.1 that gunzips and decodes
+ * A real OTLP/HTTP receiver for tests: a node http server (on 127.0.0.1 unless told) that gunzips and decodes
  * OTLP/JSON (and OTLP/protobuf traces) and records every request. Its behaviour per request is
  * scriptable (status codes, Retry-After, hanging, going down and coming back on the same port).
  */
@@ -59,6 +59,7 @@ export interface OtlpMetric {
     dataPoints: Array<{ attributes: KeyValue[]; count: string | number; sum: number; explicitBounds: number[]; bucketCounts: Array<string | number> }>;
   };
   sum?: { aggregationTemporality: number; dataPoints: Array<{ attributes: KeyValue[]; asInt?: number | string; asDouble?: number }> };
+  gauge?: { dataPoints: Array<{ attributes: KeyValue[]; asInt?: number | string; asDouble?: number }> };
 }
 
 export interface OtlpLogRecord {
@@ -100,13 +101,14 @@ export class OtlpReceiver {
   readonly attempts: Array<{ path: string; status: number | 'hang' | 'destroy'; at: number }> = [];
   private server: http.Server | undefined;
   private port = 0;
+  private host = '127.0.0.1';
   /** Set by startTls: the receiver then speaks HTTPS with these server options. */
   private tls: https.ServerOptions | undefined;
   private sockets = new Set<import('node:net').Socket>();
   responder: Responder = () => undefined;
 
-  /** Starts on `port` (0: any free port). */
-  async start(port = this.port): Promise<this> {
+  /** Starts on `port` (0: any free port) of `host`. */
+  async start(port = this.port, host = this.host): Promise<this> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.handle(req, res);
     const server = this.tls ? https.createServer(this.tls, handler) : http.createServer(handler);
     server.on(this.tls ? 'secureConnection' : 'connection', (s: import('node:net').Socket) => {
@@ -115,9 +117,10 @@ export class OtlpReceiver {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
+      server.listen(port, host, () => resolve());
     });
     this.server = server;
+    this.host = host;
     this.port = (server.address() as AddressInfo).port;
     return this;
   }
@@ -138,7 +141,7 @@ export class OtlpReceiver {
   }
 
   get url(): string {
-    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://${this.host}:${this.port}`;
   }
 
   /** Reserves a free port without listening on it (a backend that is down). */

@@ -5,37 +5,17 @@
  * Runs as root (CI=true must run it); skips with the reason elsewhere.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import type { Processor } from '../../../core/component';
 import type { ConnectionClosedEvent, ConnectionUpdatedEvent, FlowUpdatedEvent, NetworkEvent } from '../../../core/events';
-import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
-import { factory as conntrackFactory } from '../../../processors/conntrack';
-import { factory as receiverFactory } from '../../../receivers/ebpf_network';
-import { requireKernel, runPeer, startPeer, testConfig } from '../../receivers/ebpf_network/helpers';
-import { config } from './helpers';
-
-const run = promisify(execFile);
+import { CollectingConsumer } from '../../../core/testing';
+import { requireKernel, runPeer, startPeer } from '../../receivers/ebpf_network/helpers';
+import { vethLink } from '../../receivers/ebpf_network/netns';
+import { conntrackPipeline } from './kernel-pipeline';
 
 describe('conntrack end to end with the ebpf_network receiver on loopback', function () {
   this.timeout(40_000);
 
-  async function pipeline(overrides: Parameters<typeof config>[0] = {}, receiverOverrides: Parameters<typeof testConfig>[0] = {}) {
-    delete process.env.TAPIO_MOCK_MODE;
-    const out = new CollectingConsumer();
-    const conntrack: Processor = await conntrackFactory.createProcessor(createTestSettings('processor', 'conntrack'), config(overrides), out);
-    const host = createTestHost();
-    await conntrack.start(host);
-    const receiver = await receiverFactory.createReceiver(createTestSettings('receiver', 'ebpf_network'), testConfig(receiverOverrides), conntrack);
-    await receiver.start(host);
-    return {
-      out,
-      async stop() {
-        await receiver.shutdown();
-        await conntrack.shutdown();
-      },
-    };
-  }
+  const pipeline = (overrides: Parameters<typeof conntrackPipeline>[1] = {}, receiverOverrides: Parameters<typeof conntrackPipeline>[2] = {}) =>
+    conntrackPipeline(new CollectingConsumer(), overrides, receiverOverrides);
 
   it('an idle connection held open past connection_timeout stays open, kept alive by the kernel scan', async function () {
     // No byte moves for ~3 s, twice connection_timeout: only the receiver's live scan
@@ -79,28 +59,14 @@ describe('conntrack end to end with the ebpf_network receiver on loopback', func
     // Two pods on one node, as the kernel sees them: each end in its own namespace, addressed by
     // its own IP, no NAT. Each close must name the process at the other end.
     requireKernel(this);
-    const tag = process.pid % 100000;
-    const [nsA, nsB] = [`netobs-a-${tag}`, `netobs-b-${tag}`];
-    const [vethA, vethB] = [`nobA${tag}`, `nobB${tag}`];
-    const ip = (...args: string[]) => run('ip', args);
-    await ip('netns', 'add', nsA);
-    await ip('netns', 'add', nsB);
+    const link = await vethLink('10.231.0');
     try {
-      await ip('link', 'add', vethA, 'type', 'veth', 'peer', 'name', vethB);
-      await ip('link', 'set', vethA, 'netns', nsA);
-      await ip('link', 'set', vethB, 'netns', nsB);
-      await ip('-n', nsA, 'addr', 'add', '10.231.0.1/24', 'dev', vethA);
-      await ip('-n', nsB, 'addr', 'add', '10.231.0.2/24', 'dev', vethB);
-      for (const [ns, dev] of [[nsA, vethA], [nsB, vethB]]) {
-        await ip('-n', ns, 'link', 'set', dev, 'up');
-        await ip('-n', ns, 'link', 'set', 'lo', 'up');
-      }
       const p = await pipeline();
-      const server = startPeer(['tcp-server', '10.231.0.2', '3000'], ['ip', 'netns', 'exec', nsB]);
+      const server = startPeer(['tcp-server', link.addresses[1], '3000'], link.exec(1));
       try {
         const listening = await server.next('listening');
         const port = listening.port!;
-        const client = startPeer(['tcp-client', '10.231.0.2', String(port), '700'], ['ip', 'netns', 'exec', nsA]);
+        const client = startPeer(['tcp-client', link.addresses[1], String(port), '700'], link.exec(0));
         const done = await client.next('done');
         const clientPort = done.localPort!;
         const ours = (e: NetworkEvent): e is ConnectionClosedEvent =>
@@ -110,7 +76,7 @@ describe('conntrack end to end with the ebpf_network receiver on loopback', func
         const fromClient = closes.find((e) => e.localPort === clientPort)!;
         const fromServer = closes.find((e) => e.localPort === port)!;
         assert.notEqual(fromClient.netnsId, fromServer.netnsId, 'the two ends are in different namespaces');
-        assert.equal(fromClient.localAddress, '10.231.0.1');
+        assert.equal(fromClient.localAddress, link.addresses[0]);
         assert.equal(fromClient.peerProcess?.pid, listening.pid, "the client's close names the server");
         assert.equal(fromServer.peerProcess?.pid, done.pid, "the server's close names the client");
         assert.equal(fromClient.bytesSent, 700);
@@ -121,8 +87,7 @@ describe('conntrack end to end with the ebpf_network receiver on loopback', func
         await p.stop();
       }
     } finally {
-      await ip('netns', 'del', nsA).catch(() => undefined);
-      await ip('netns', 'del', nsB).catch(() => undefined);
+      await link.remove();
     }
   });
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { GrpcCallEvent, HttpTransactionEvent, NetworkEvent, TlsHandshakeEvent } from '../../../core/events';
 import { freshKernelStats, requireKernel } from '../../receivers/ebpf_network/helpers';
 import { pipeline, requireTools, runClient } from './kernel-pipeline';
-import { GRPC_TLS_PEER, HTTPS_PEER, makeCertificate, startNginx, startNodeServer, type TempTls } from './tls-peers';
+import { GRPC_PEER, HTTPS_PEER, makeCertificate, startNginx, startNodeServer, type TempTls } from './tls-peers';
 
 const SNI = 'tls.test';
 
@@ -108,14 +108,14 @@ describe('l7 over HTTPS: OpenSSL uprobes, real peers on loopback', function () {
 
   it('gRPC over TLS with grpc-js (a self-signed certificate): rpc.method and status at both ends', async function () {
     const p = await pipeline();
-    const server = await startNodeServer(GRPC_TLS_PEER, tls!);
+    const server = await startNodeServer(GRPC_PEER, tls!);
     try {
-      const client = await runClient(process.execPath, [GRPC_TLS_PEER, 'client', String(server.port), tls!.cert]);
+      const client = await runClient(process.execPath, [GRPC_PEER, 'client', String(server.port), tls!.cert]);
       await p.out.waitFor((ev) => ev.filter(http2(server.port)).length >= 4, 15_000, 'two calls from both ends');
       const calls = p.out.events.filter(http2(server.port));
       assert.deepEqual(calls.map((c) => [c.side, c.process.pid, c.isGrpc, c.rpcMethod, c.grpcStatusName]).sort(), [
-        ['client', client, true, 'demo.Greeter/Greet', 'OK'], ['client', client, true, 'demo.Greeter/Missing', 'NOT_FOUND'],
-        ['server', server.pid, true, 'demo.Greeter/Greet', 'OK'], ['server', server.pid, true, 'demo.Greeter/Missing', 'NOT_FOUND'],
+        ['client', client, true, 'demo.Bulk/Echo', 'OK'], ['client', client, true, 'demo.Bulk/Missing', 'NOT_FOUND'],
+        ['server', server.pid, true, 'demo.Bulk/Echo', 'OK'], ['server', server.pid, true, 'demo.Bulk/Missing', 'NOT_FOUND'],
       ].sort());
       for (const c of calls) {
         assert.equal(c.tls?.serverName, SNI, `${c.side}: SNI`);

@@ -40,7 +40,8 @@ export async function pipeline(overrides: Partial<L7Config> = {}, receiverOverri
   delete process.env.TAPIO_MOCK_MODE;
   const out = new CollectingConsumer();
   const config: L7Config = { ...l7Factory.createDefaultConfig(), ...overrides };
-  const l7: Processor = await l7Factory.createProcessor(createTestSettings('processor', 'l7'), config, out);
+  const settings = createTestSettings('processor', 'l7');
+  const l7: Processor = await l7Factory.createProcessor(settings, config, out);
   const host = createTestHost();
   await l7.start(host);
   const receiver = (await receiverFactory.createReceiver(
@@ -52,6 +53,8 @@ export async function pipeline(overrides: Partial<L7Config> = {}, receiverOverri
   return {
     out,
     receiver,
+    /** The l7 processor's counters (`hpack_desync`, `malformed_http2`, `self_transactions_dropped`, ...). */
+    telemetry: settings.telemetry,
     async stop() {
       await receiver.shutdown();
       await l7.shutdown();

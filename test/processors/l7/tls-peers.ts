@@ -1,8 +1,8 @@
 /**
  * Real TLS peers for the HTTPS end-to-end tests: a self-signed certificate made by openssl,
  * nginx serving HTTP/1.1 and HTTP/2 over TLS from a temporary configuration on a free port,
- * node's https client and server (fixture e2e/https-peer.js) and a gRPC client and server over
- * TLS with @grpc/grpc-js (e2e/grpc-tls-peer.js).
+ * node's https client and server (fixture e2e/https-peer.js) and a gRPC client and server with
+ * @grpc/grpc-js (e2e/grpc-peer.js), over TLS or, without a certificate, over h2c.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { stopChild } from './kernel-pipeline';
 
 export const HTTPS_PEER = join(__dirname, 'e2e', 'https-peer.js');
-export const GRPC_TLS_PEER = join(__dirname, 'e2e', 'grpc-tls-peer.js');
+export const GRPC_PEER = join(__dirname, 'e2e', 'grpc-peer.js');
 
 export interface TempTls {
   dir: string;
@@ -95,9 +95,10 @@ function safeRead(path: string): string {
   }
 }
 
-/** A server of e2e/https-peer.js or e2e/grpc-tls-peer.js, until stop(). */
-export async function startNodeServer(script: string, tls: TempTls): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [script, 'server', tls.key, tls.cert], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** A server of e2e/https-peer.js or e2e/grpc-peer.js (over TLS when given `tls`), until stop(). */
+export async function startNodeServer(script: string, tls?: TempTls): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+  const args = tls ? [tls.key, tls.cert] : [];
+  const child: ChildProcess = spawn(process.execPath, [script, 'server', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = await new Promise<{ event: string; port: number; pid: number }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));

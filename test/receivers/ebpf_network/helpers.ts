@@ -39,22 +39,25 @@ export interface PeerLine {
   body?: string;
 }
 
-export interface Peer {
+export interface Peer<L extends { event: string } = PeerLine> {
   child: ChildProcess;
-  lines: PeerLine[];
+  lines: L[];
   /** The first line whose event is `event` (or one of `a|b`). */
-  next(event: string, timeoutMs?: number): Promise<PeerLine>;
+  next(event: string, timeoutMs?: number): Promise<L>;
   stop(): Promise<void>;
 }
 
-/** `wrapper` runs the peer through another command, e.g. `ip netns exec NAME`. */
-export function startPeer(args: string[], wrapper: string[] = []): Peer {
-  const argv = [...wrapper, process.execPath, PEER, ...args];
+/**
+ * `wrapper` runs the peer through another command, e.g. `ip netns exec NAME`; `script` is what
+ * node runs (fixtures/peer.js, or node options and another script that prints JSON lines).
+ */
+export function startPeer<L extends { event: string } = PeerLine>(args: string[], wrapper: string[] = [], script: string[] = [PEER]): Peer<L> {
+  const argv = [...wrapper, process.execPath, ...script, ...args];
   const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: PeerLine[] = [];
+  const lines: L[] = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(JSON.parse(line) as PeerLine);
+    lines.push(JSON.parse(line) as L);
     for (const w of waiters.splice(0)) w();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
