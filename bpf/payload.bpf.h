@@ -55,6 +55,12 @@
 #define PF_KTHREAD_ 0x00200000
 #define MSG_PEEK_ 2
 #define NE_MAX_MMSG 8
+/*
+ * The end of a read or write larger than capture_bytes on an L7 stream is copied too, as a
+ * record of its own: HTTP/2 peers read a large DATA frame and the trailers after it (the gRPC
+ * status) in one call, and chunked HTTP/1 bodies end with their last chunk. A power of two.
+ */
+#define NE_TAIL_BYTES 256
 
 /* How the user buffer of a call is described. */
 enum buf_kind {
@@ -392,6 +398,21 @@ static __always_inline struct ne_scratch *payload_scratch(void)
 	return s;
 }
 
+/* The last `tail` bytes of a call, at `src`, as a record of their own after the head's. */
+static __always_inline void emit_tail(struct ne_scratch *s, __u64 src, __u64 tail, __u8 dir)
+{
+	struct ne_payload *r = &s->rec;
+	__u32 n = tail & (NE_TAIL_BYTES * 2 - 1);
+	if (n == 0 || n > NE_TAIL_BYTES)
+		return;
+	if (bpf_probe_read_user(s->data, n, (const void *)src)) {
+		STAT_INC(read_errors);
+		return;
+	}
+	r->h.ts_ns = bpf_ktime_get_boot_ns();
+	send_payload(r, n, n, dir);
+}
+
 /*
  * Builds and sends one NE_PAYLOAD record from the call's buffer. `t` holds the socket's side
  * of the tuple (the call's own peer address, if it names one, is filled in here); `st` is NULL
@@ -420,7 +441,17 @@ static __always_inline void emit_payload(__u64 cookie, const struct ne_tuple *t,
 	owner_from_current(&me);
 	fill_header(&r->h, NE_PAYLOAD, 0, cookie, &me);
 	r->fd = io->fd;
-	send_payload(r, off, moved, dir);
+	/*
+	 * A long plain buffer on an L7 stream: the head record stands for the call up to its last
+	 * NE_TAIL_BYTES (so the bytes skipped between them are known exactly), the tail record
+	 * for those, as if the call had been two.
+	 */
+	__u64 tail = 0;
+	if (st && st->cls == NE_CLS_L7 && io->kind == BUF_PLAIN && moved > off)
+		tail = moved - off < NE_TAIL_BYTES ? moved - off : NE_TAIL_BYTES;
+	send_payload(r, off, moved - tail, dir);
+	if (tail > 0)
+		emit_tail(s, io->buf + moved - tail, tail, dir);
 }
 
 /* sock_send_length / sock_recv_length of a TCP or UDP socket, data already moved. */
