@@ -5,9 +5,9 @@
 // cache in a world-writable directory: the observer runs as root.
 let cli;
 try {
-  cli = require('../dist/core/cli/main.js');
+  cli = require('../dist/distribution/cli/main.js');
 } catch (error) {
-  if (error && error.code === 'MODULE_NOT_FOUND' && /dist[\\/]core[\\/]cli[\\/]main\.js/.test(error.message)) {
+  if (error && error.code === 'MODULE_NOT_FOUND' && /dist[\\/]distribution[\\/]cli[\\/]main\.js/.test(error.message)) {
     console.error('network-observer: the compiled JavaScript is missing (dist/); run `npm run build` in the package directory');
     process.exit(1);
   }

@@ -80,6 +80,14 @@ export interface ValidationIssue {
   message: string;
 }
 
+/** One verdict of `network-observer doctor`: what this machine lacks, and how to fix it. */
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
 interface FactoryBase<C> {
   readonly type: string;
   readonly stability: Stability;
@@ -91,6 +99,11 @@ interface FactoryBase<C> {
   createDefaultConfig(): C;
   /** Cross-field rules the schema cannot express. Return every problem, not just the first. */
   validate?(config: C): ValidationIssue[];
+  /**
+   * What this machine must offer the component (privileges, kernel features, libraries),
+   * checked for `network-observer doctor`. Load heavy modules here, not at import time.
+   */
+  doctorChecks?(): Promise<DoctorCheck[]>;
 }
 
 export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {

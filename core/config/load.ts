@@ -20,8 +20,11 @@ export interface LoadedConfig {
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
-  /** Factories available before plugins load; defaults to the built-in ones. */
-  builtins?: () => Factory[];
+  /**
+   * Factories available before plugins load: the distribution's (distribution/components.ts).
+   * The runtime is given its components; it never reaches up for them.
+   */
+  builtins: () => Factory[];
 }
 
 export function createRegistry(builtins: () => Factory[]): ComponentRegistry {
@@ -39,11 +42,10 @@ export function parseYaml(text: string, source: string): unknown {
 }
 
 /** Parses and validates a config given as text; `baseDir` anchors relative plugin paths. */
-export function loadConfigText(text: string, source: string, baseDir: string, options: LoadOptions = {}): LoadedConfig {
+export function loadConfigText(text: string, source: string, baseDir: string, options: LoadOptions): LoadedConfig {
   const raw = parseYaml(text, source);
   const { value, missing } = expandEnv(raw, options.env ?? process.env);
-  const builtins = options.builtins ?? (() => (require('../builtin-components') as typeof import('../builtin-components')).builtinFactories());
-  const registry = createRegistry(builtins);
+  const registry = createRegistry(options.builtins);
   const pluginList = value && typeof value === 'object' && Array.isArray((value as Record<string, unknown>).plugins)
     ? ((value as Record<string, unknown>).plugins as unknown[]).filter((p): p is string => typeof p === 'string')
     : [];
@@ -58,7 +60,7 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   return { config, registry, path: source };
 }
 
-export function loadConfigFile(path: string, options: LoadOptions = {}): LoadedConfig {
+export function loadConfigFile(path: string, options: LoadOptions): LoadedConfig {
   const absolute = resolvePath(path);
   let text: string;
   try {

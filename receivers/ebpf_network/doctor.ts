@@ -3,14 +3,14 @@
  * load and attach of every kernel program on its own (so one rejected program is named, not
  * hidden behind the first failure), then the loss counters of receivers running here.
  */
-import type { DoctorCheck } from '../../core/cli/doctor';
+import type { DoctorCheck } from '../../core/component';
+import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import { BpfNetObject, DEFAULT_OBJECT_PATH, PROGRAMS, syscallTracepointsAvailable } from './bpf-object';
-import { factory } from './index';
+import schema from './config.schema.json';
 import { findCgroup2Mount, requirements } from './preflight';
 import { kernelConfigFrom, runningReceivers, type EbpfNetworkConfig } from './receiver';
 import { TlsUprobes, type TlsFileStatus } from './tls/tls-uprobes';
 
-export type { DoctorCheck } from '../../core/cli/doctor';
 
 const TRIAL_RING_SIZE = 64 * 1024;
 const TRIAL_LOG_SIZE = 16 * 1024 * 1024;
@@ -21,7 +21,7 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
   }));
   const blocking = checks.filter((c) => !c.ok && !c.name.endsWith('cgroup v2'));
   const cgroupPath = findCgroup2Mount();
-  const config = factory.createDefaultConfig();
+  const config = defaultsFromSchema<EbpfNetworkConfig>(schema);
   for (const spec of PROGRAMS.filter((p) => p.group !== 'bench')) {
     const name = `ebpf: program ${spec.name}`;
     if (blocking.length > 0) {

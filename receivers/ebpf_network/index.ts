@@ -23,6 +23,9 @@ export const factory: ReceiverFactory<EbpfNetworkConfig> = {
 
   createDefaultConfig: () => defaultsFromSchema<EbpfNetworkConfig>(schema),
 
+  // Loaded on demand: the checks load libbpf and try every program, which validate never needs.
+  doctorChecks: async () => (await import('./doctor')).runDoctorChecks(),
+
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
     if (!config.enable_ipv4 && !config.enable_ipv6) {

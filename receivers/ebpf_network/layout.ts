@@ -4,17 +4,10 @@
  * compiled bpf/net.bpf.o (layout.generated.ts); the constants below are checked against the
  * header by test/bpf/layout-btf.test.ts.
  */
-import { STRUCTS } from './layout.generated';
-
-
-export interface StructLayout {
-  readonly size: number;
-  /** Field name -> byte offset, exactly as named in the C struct. */
-  readonly fields: Readonly<Record<string, number>>;
-}
+import { STRUCTS, type StructLayout } from './layout.generated';
 
 // Sizes and offsets come from the compiled object's BTF (npm run gen:layout), never by hand.
-export { STRUCTS };
+export { STRUCTS, type StructLayout };
 
 /** enum ne_record_type */
 export const RecordType = {

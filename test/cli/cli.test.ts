@@ -75,7 +75,7 @@ describe('network-observer CLI', function () {
   this.timeout(60_000);
 
   before(() => {
-    assert.ok(existsSync(join(ROOT, 'dist/core/cli/main.js')), 'dist/ is missing: run `npm run build` (npm install runs it)');
+    assert.ok(existsSync(join(ROOT, 'dist/distribution/cli/main.js')), 'dist/ is missing: run `npm run build` (npm install runs it)');
   });
 
   it('runs compiled JavaScript: no tsx, no compile cache, nothing from a TMPDIR another user prepared', () => {
@@ -97,7 +97,7 @@ describe('network-observer CLI', function () {
     });
     assert.equal(r.status, 0, r.stderr);
     const modules = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
-    assert.ok(modules.includes(join(ROOT, 'dist/core/cli/main.js')), 'the CLI ran from dist/');
+    assert.ok(modules.includes(join(ROOT, 'dist/distribution/cli/main.js')), 'the CLI ran from dist/');
     assert.deepEqual(modules.filter((m) => m.includes('/node_modules/tsx/') || m.startsWith(tmp)), []);
     const typescriptSources = modules.filter((m) => m.endsWith('.ts') && !m.startsWith(join(ROOT, 'examples')) && !m.startsWith(join(ROOT, 'core')));
     assert.deepEqual(typescriptSources, [], 'only the plugin (and the API modules it imports relatively) are TypeScript');

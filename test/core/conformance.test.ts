@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Component, Factory } from '../../core/component';
-import { builtinFactories } from '../../core/builtin-components';
+import { builtinFactories } from '../../distribution/components';
 import { deepMerge } from '../../core/config/merge';
 import { normalizeUnits, validateAgainstSchema } from '../../core/config/schema-validator';
 import { defaultsFromSchema, optionsWithoutDefault } from '../../core/config/schema-defaults';

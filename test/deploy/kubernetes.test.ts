@@ -19,6 +19,7 @@ import { factory as k8sAttributes, type K8sAttributesConfig } from '../../proces
 import { FakeApiServer, kubeconfigFor } from '../processors/k8s_attributes/fake-apiserver';
 import { connectionEvent, eventually, podObject, serviceObject } from '../processors/k8s_attributes/helpers';
 import { containerId, HostTree, systemdContainerdPath } from '../processors/k8s_attributes/host-tree';
+import { builtinFactories } from '../../distribution/components';
 
 const ROOT = join(__dirname, '..', '..');
 const DIR = join(ROOT, 'deploy', 'kubernetes');
@@ -214,7 +215,7 @@ describe('deploy/kubernetes', function () {
     const env = new Map((container.env as Array<{ name: string; value?: string; valueFrom?: unknown }>).map((e) => [e.name, e]));
     const configText = at<Record<string, string>>(one(manifests, 'ConfigMap'), 'data')['collector.yaml'];
     const load = () =>
-      loadConfigText(configText, 'configmap.yaml#collector.yaml', DIR, { env: { OTLP_ENDPOINT: env.get('OTLP_ENDPOINT')?.value } });
+      loadConfigText(configText, 'configmap.yaml#collector.yaml', DIR, { env: { OTLP_ENDPOINT: env.get('OTLP_ENDPOINT')?.value }, builtins: builtinFactories });
 
     it("collector.yaml passes validate with the DaemonSet's OTLP_ENDPOINT, exporting with otlp_http to it", () => {
       const { config } = load();
@@ -222,7 +223,7 @@ describe('deploy/kubernetes', function () {
       assert.deepEqual(config.pipelines.map((p) => p.exporters), [['otlp_http']]);
       assert.equal((config.components.exporter.get('otlp_http')!.config as { endpoint: string }).endpoint, env.get('OTLP_ENDPOINT')?.value);
       assert.match(configText, /endpoint: \$\{env:OTLP_ENDPOINT\}/);
-      assert.throws(() => loadConfigText(configText, 'configmap.yaml', DIR, { env: {} }), /exporters::otlp_http::endpoint/, 'without OTLP_ENDPOINT validate fails');
+      assert.throws(() => loadConfigText(configText, 'configmap.yaml', DIR, { env: {}, builtins: builtinFactories }), /exporters::otlp_http::endpoint/, 'without OTLP_ENDPOINT validate fails');
     });
 
     it('runs the config the ConfigMap mounts, with the node name from the downward API', () => {

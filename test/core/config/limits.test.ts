@@ -8,10 +8,11 @@ import { ConfigError, formatIssue } from '../../../core/config/errors';
 import { loadConfigText } from '../../../core/config/load';
 import { limitProblems } from '../../../core/config/schema-validator';
 import { MAX_DURATION_MS } from '../../../core/units';
+import { builtinFactories } from '../../../distribution/components';
 
 function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
-    loadConfigText(yaml, 'limits.yaml', __dirname, { env });
+    loadConfigText(yaml, 'limits.yaml', __dirname, { env, builtins: builtinFactories });
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected ConfigError, got ${(error as Error).stack}`);
     return error.issues.map(formatIssue);

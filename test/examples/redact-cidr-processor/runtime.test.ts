@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { builtinFactories } from '../../../core/builtin-components';
+import { builtinFactories } from '../../../distribution/components';
 import { Collector, StartupError } from '../../../core/collector';
 import { ConfigError, formatIssue } from '../../../core/config/errors';
 import { loadConfigFile, loadConfigText, type LoadedConfig } from '../../../core/config/load';
@@ -182,7 +182,7 @@ describe('examples/collector-with-plugin.yaml', () => {
   beforeEach(resetJournal);
 
   it('validates as shipped, with the built-in components and the plugin', () => {
-    const loaded = loadConfigFile(file);
+    const loaded = loadConfigFile(file, { builtins: builtinFactories });
     assert.deepEqual(loaded.config.pipelines[0].processors, ['probabilistic_sampler', 'redact_cidr', 'rate_limit']);
     assert.equal(loaded.registry.list('processor').find((r) => r.factory.type === 'redact_cidr')?.origin, 'plugin "./redact-cidr-processor/index.ts"');
     assert.deepEqual(loaded.config.warnings, []);

@@ -17,6 +17,7 @@ import { requireKernel, startPeer, type Peer } from '../../receivers/ebpf_networ
 import { vethLink, type VethLink } from '../../receivers/ebpf_network/netns';
 import { requireTools, runClient } from '../../processors/l7/kernel-pipeline';
 import type { ReceivedSummary } from '../otlp-receiver-process';
+import { builtinFactories } from '../../../distribution/components';
 
 /** node's arguments that run otlp-receiver-process.ts (TypeScript, through tsx as the tests are). */
 const RECEIVER_PROCESS = ['-r', require.resolve('tsx/cjs'), join(__dirname, '..', 'otlp-receiver-process.ts')];
@@ -74,7 +75,7 @@ describe('otlp_http export to a real OTLP receiver reports nothing of itself, on
         web = startPeer(['http-server', '127.0.0.1']);
         const webPort = (await web.next('listening')).port!;
 
-        const loaded = loadConfigText(pipelineYaml(`http://${host}:${receiverPort}`), 'self-export.yaml', __dirname, { env: {} });
+        const loaded = loadConfigText(pipelineYaml(`http://${host}:${receiverPort}`), 'self-export.yaml', __dirname, { env: {}, builtins: builtinFactories });
         collector = new Collector(loaded.config, loaded.registry, silentLogger);
         await collector.start();
         for (const path of ['/e2e/one', '/e2e/two']) await runClient('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${webPort}${path}`]);

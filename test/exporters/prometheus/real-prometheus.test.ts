@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Collector } from '../../../core/collector';
 import { loadConfigText } from '../../../core/config/load';
 import { silentLogger } from '../../../core/logger';
+import { builtinFactories } from '../../../distribution/components';
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN || 'prometheus';
 const JOB = 'network-observer';
@@ -107,7 +108,7 @@ exporters:
 service:
   pipelines:
     network: { receivers: [ebpf_network], processors: [conntrack], exporters: [prometheus] }
-`, 'real-prometheus.yaml', __dirname);
+`, 'real-prometheus.yaml', __dirname, { builtins: builtinFactories });
     collector = new Collector(config, registry, silentLogger);
     await collector.start();
 

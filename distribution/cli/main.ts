@@ -5,12 +5,13 @@
  */
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, UserFacingError } from '../config/errors';
-import { loadConfigFile } from '../config/load';
-import { StartupError } from '../collector';
+import { ConfigError, UserFacingError } from '../../core/config/errors';
+import { loadConfigFile } from '../../core/config/load';
+import { StartupError } from '../../core/collector';
 import { runCollector } from './run';
 import { listComponents } from './components';
 import { runDoctor } from './doctor';
+import { builtinFactories } from '../components';
 
 const DEFAULT_CONFIG = 'collector.yaml';
 
@@ -42,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('check a config (schema, every component, pipeline graph) without running it')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .action((opts: { config: string }) => {
-      const { config } = loadConfigFile(opts.config);
+      const { config } = loadConfigFile(opts.config, { builtins: builtinFactories });
       for (const warning of config.warnings) console.error(`warning: ${warning}`);
       const counts = `${config.pipelines.length} pipeline(s), ${config.components.receiver.size} receiver(s), ${config.components.processor.size} processor(s), ${config.components.exporter.size} exporter(s)`;
       console.log(`${opts.config} is valid: ${counts}`);

@@ -1,11 +1,11 @@
 /** `network-observer components`: every registered type with its stability and description. */
-import type { ComponentKind } from '../component';
-import { createRegistry, loadConfigFile } from '../config/load';
-import { builtinFactories } from '../builtin-components';
-import type { ComponentRegistry } from '../registry';
+import type { ComponentKind } from '../../core/component';
+import { createRegistry, loadConfigFile } from '../../core/config/load';
+import { builtinFactories } from '../components';
+import type { ComponentRegistry } from '../../core/registry';
 
 export function listComponents(configPath?: string): string {
-  const registry: ComponentRegistry = configPath ? loadConfigFile(configPath).registry : createRegistry(builtinFactories);
+  const registry: ComponentRegistry = configPath ? loadConfigFile(configPath, { builtins: builtinFactories }).registry : createRegistry(builtinFactories);
   const lines: string[] = [];
   for (const kind of ['receiver', 'processor', 'exporter'] as ComponentKind[]) {
     lines.push(`${kind}s:`);

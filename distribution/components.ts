@@ -1,10 +1,11 @@
 /**
- * Factories that ship with the product. They are registered through the same public API as
+ * The product's distribution, as the OpenTelemetry Collector keeps its components.go apart
+ * from its core: the factories that ship with the product. They are registered through the same public API as
  * plugin factories; nothing here gets a private shortcut. Component modules must not touch
  * the kernel or the network at import time (only in create/start), so `validate` and
  * `components` work on any machine.
  */
-import type { Factory } from './component';
+import type { Factory } from '../core/component';
 import { factory as ebpfNetwork } from '../receivers/ebpf_network';
 import { factory as l7 } from '../processors/l7';
 import { factory as conntrack } from '../processors/conntrack';

@@ -1,10 +1,11 @@
 /** `network-observer run`: load, build, start, wait for a signal, drain, print counters. */
-import { Collector } from '../collector';
-import { loadConfigFile } from '../config/load';
-import { createLogger } from '../logger';
+import { Collector } from '../../core/collector';
+import { loadConfigFile } from '../../core/config/load';
+import { createLogger } from '../../core/logger';
+import { builtinFactories } from '../components';
 
 export async function runCollector(configPath: string): Promise<number> {
-  const { config, registry } = loadConfigFile(configPath);
+  const { config, registry } = loadConfigFile(configPath, { builtins: builtinFactories });
   const logger = createLogger(config.telemetry.logLevel);
   for (const warning of config.warnings) logger.warn(warning);
   const collector = new Collector(config, registry, logger);
