@@ -11,7 +11,7 @@ import type { Attributes, SpanContext, SpanKind, SpanStatus } from '@opentelemet
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { ObservedSpan } from '../shared/spans';
+import { ObservedSpan } from '../../core/otel/spans';
 
 export interface WireSpan {
   name: string;

@@ -18,8 +18,8 @@ import type { MetricReader, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { ComponentSettings, Exporter, Host } from '../../core/component';
 import type { NetworkEvent } from '../../core/events';
 import { closeServer, formatEndpoint, listen, parseEndpoint, requestPath } from '../../core/http-endpoint';
-import { L7MetricsRecorder } from '../shared/l7-metrics';
-import { observerResource } from '../shared/resource';
+import { L7MetricsRecorder } from '../../core/otel/l7-metrics';
+import { observerResource } from '../../core/otel/resource';
 import type { PrometheusExporterConfig } from './config.generated';
 import { UnitSuffixer } from './names';
 

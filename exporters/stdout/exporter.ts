@@ -10,11 +10,11 @@ import { PeriodicExportingMetricReader, type MetricReader, type PushMetricExport
 import type { ComponentSettings, Exporter, Host } from '../../core/component';
 import type { L7Event, NetworkEvent, PayloadEvent } from '../../core/events';
 import { INSTRUMENTATION_SCOPE_NAME } from '../../core/semconv';
-import { L7MetricsRecorder } from '../shared/l7-metrics';
-import { toLogData } from '../shared/logs';
-import { observerResource, OBSERVER_VERSION } from '../shared/resource';
-import { SpanMapper } from '../shared/spans';
-import { isoFromUs } from '../shared/time';
+import { L7MetricsRecorder } from '../../core/otel/l7-metrics';
+import { toLogData } from '../../core/otel/logs';
+import { observerResource, OBSERVER_VERSION } from '../../core/otel/resource';
+import { SpanMapper } from '../../core/otel/spans';
+import { isoFromUs } from '../../core/otel/time';
 import type { StdoutExporterConfig } from './config.generated';
 import { LineWriter, type WritableLike } from './line-writer';
 import { logToJson, resourceMetricsToJsonLines, spanToJson } from './render-json';

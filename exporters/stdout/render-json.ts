@@ -1,13 +1,13 @@
 /**
  * JSON lines: exactly one object per line. Attribute names are the OpenTelemetry ones the OTLP
- * export sends (they come from the same mapping in exporters/shared).
+ * export sends (they come from the same mapping in core/otel).
  */
 import { SpanKind, SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { L7Event, PayloadEvent } from '../../core/events';
-import type { LogData } from '../shared/logs';
-import type { ObservedSpan } from '../shared/spans';
-import { isoFromHrTime, isoFromUs } from '../shared/time';
+import type { LogData } from '../../core/otel/logs';
+import type { ObservedSpan } from '../../core/otel/spans';
+import { isoFromHrTime, isoFromUs } from '../../core/otel/time';
 
 export const SPAN_KIND_NAMES: Readonly<Record<number, string>> = {
   [SpanKind.INTERNAL]: 'INTERNAL',

@@ -13,10 +13,10 @@ import {
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { L7Event, PayloadEvent } from '../../core/events';
 import * as sc from '../../core/semconv';
-import { endpoint, formatSeconds, processLabel } from '../shared/format';
-import type { LogData } from '../shared/logs';
-import type { ObservedSpan } from '../shared/spans';
-import { isoFromHrTime, isoFromUs } from '../shared/time';
+import { endpoint, formatSeconds, processLabel } from '../../core/otel/format';
+import type { LogData } from '../../core/otel/logs';
+import type { ObservedSpan } from '../../core/otel/spans';
+import { isoFromHrTime, isoFromUs } from '../../core/otel/time';
 import { SPAN_KIND_NAMES, metricTypeName } from './render-json';
 
 export type Verbosity = 'basic' | 'normal' | 'detailed';

@@ -19,15 +19,9 @@ import {
   ATTR_CONTAINER_ID,
   ATTR_ERROR_TYPE,
   ATTR_K8S_CONTAINER_NAME,
-  ATTR_K8S_CRONJOB_NAME,
-  ATTR_K8S_DAEMONSET_NAME,
-  ATTR_K8S_DEPLOYMENT_NAME,
-  ATTR_K8S_JOB_NAME,
   ATTR_K8S_NAMESPACE_NAME,
   ATTR_K8S_NODE_NAME,
   ATTR_K8S_POD_NAME,
-  ATTR_K8S_REPLICASET_NAME,
-  ATTR_K8S_STATEFULSET_NAME,
   ATTR_NETWORK_LOCAL_ADDRESS,
   ATTR_NETWORK_LOCAL_PORT,
   ATTR_NETWORK_PEER_ADDRESS,
@@ -58,6 +52,7 @@ import {
 } from '../../core/semconv';
 import type { ComponentTelemetry } from '../../core/telemetry';
 import { CLOSE_REASONS, FAILURE_REASONS } from './codes';
+import { OWNER_ATTRIBUTE } from '../../core/otel/attributes';
 
 /**
  * Attribute selectors accepted in `metrics.attributes`. Each is the semantic-convention name it
@@ -83,14 +78,6 @@ export const METRIC_ATTRIBUTE_CHOICES = [
 ] as const;
 export type MetricAttributeChoice = (typeof METRIC_ATTRIBUTE_CHOICES)[number];
 
-const OWNER_ATTRIBUTE: Readonly<Record<string, string>> = {
-  Deployment: ATTR_K8S_DEPLOYMENT_NAME,
-  StatefulSet: ATTR_K8S_STATEFULSET_NAME,
-  DaemonSet: ATTR_K8S_DAEMONSET_NAME,
-  ReplicaSet: ATTR_K8S_REPLICASET_NAME,
-  Job: ATTR_K8S_JOB_NAME,
-  CronJob: ATTR_K8S_CRONJOB_NAME,
-};
 
 /** Sets one configured attribute on `attrs` from an event header, when present. */
 function applyAttribute(choice: MetricAttributeChoice, h: EventHeader, attrs: Attributes): void {

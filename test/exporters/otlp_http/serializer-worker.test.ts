@@ -5,8 +5,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createLogger, silentLogger } from '../../../core/logger';
 import { SerializerClient, WorkerUnavailableError } from '../../../exporters/otlp_http/serializer-client';
 import { serializeSpans } from '../../../exporters/otlp_http/signals';
-import { observerResource } from '../../../exporters/shared/resource';
-import { SpanMapper } from '../../../exporters/shared/spans';
+import { observerResource } from '../../../core/otel/resource';
+import { SpanMapper } from '../../../core/otel/spans';
 import { dnsEvent, grpcEvent, httpEvent, tlsEvent } from '../fixtures';
 import { decodeTraceRequest } from '../otlp-receiver';
 
@@ -93,8 +93,8 @@ describe('exporters/otlp_http serializer worker', function () {
     const script = `
       require('./dist/core/typescript-loader.js').registerTypeScriptLoader();
       const { SerializerClient } = require('./dist/exporters/otlp_http/serializer-client.js');
-      const { SpanMapper } = require('./dist/exporters/shared/spans.js');
-      const { observerResource } = require('./dist/exporters/shared/resource.js');
+      const { SpanMapper } = require('./dist/core/otel/spans.js');
+      const { observerResource } = require('./dist/core/otel/resource.js');
       const { httpEvent } = require('./test/exporters/fixtures.ts');
       const resource = observerResource('cli');
       const scope = { name: 'network-observer' };

@@ -5,7 +5,7 @@ import { createTestHost, createTestSettings } from '../../../core/testing';
 import type { Host } from '../../../core/component';
 import type { L7Event, NetworkEvent } from '../../../core/events';
 import { factory, StdoutExporter, type StdoutConfig } from '../../../exporters/stdout';
-import { l7Attributes } from '../../../exporters/shared/attributes';
+import { l7Attributes } from '../../../core/otel/attributes';
 import { SEMCONV_DURATION_BUCKETS_SECONDS } from '../../../core/semconv';
 import { dnsEvent, everyKind, grpcEvent, httpEvent, payloadEvent, tlsEvent } from '../fixtures';
 

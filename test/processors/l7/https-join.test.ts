@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { HttpTransactionEvent, NetworkEvent, PayloadEvent } from '../../../core/events';
-import { l7Attributes } from '../../../exporters/shared/attributes';
+import { l7Attributes } from '../../../core/otel/attributes';
 import { L7Engine, type L7EngineOptions } from '../../../processors/l7/engine';
 import { ALL_MODULES } from '../../../processors/l7/modules';
 import { closed, payload, type Endpoint } from './payloads';

@@ -46,7 +46,7 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
   RPC_SYSTEM_NAME_VALUE_GRPC,
 } from '@opentelemetry/semantic-conventions';
-import * as semconv from '../../core/semconv';
+import * as semconv from '../semconv';
 import type {
   ConnectionClosedEvent,
   ConnectionUpdatedEvent,
@@ -59,7 +59,7 @@ import type {
   NetworkEvent,
   TlsConnectionInfo,
   TlsHandshakeEvent,
-} from '../../core/events';
+} from '../events';
 
 /**
  * Attribute objects are instances of an empty class rather than `{}`: V8 turns a `{}` into a
@@ -89,8 +89,8 @@ export function isKnownHttpMethod(method: string): boolean {
   return KNOWN_HTTP_METHODS.has(method);
 }
 
-/** Owner kinds with a semconv attribute for the workload name. */
-const OWNER_ATTRIBUTE: Readonly<Record<string, string>> = {
+/** Owner kinds with a semconv attribute for the workload name (spans, logs and metrics alike). */
+export const OWNER_ATTRIBUTE: Readonly<Record<string, string>> = {
   Deployment: ATTR_K8S_DEPLOYMENT_NAME,
   StatefulSet: ATTR_K8S_STATEFULSET_NAME,
   DaemonSet: ATTR_K8S_DAEMONSET_NAME,

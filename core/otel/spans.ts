@@ -8,7 +8,7 @@ import type { Attributes, HrTime, Link, SpanContext, SpanStatus } from '@opentel
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import type { L7Event } from '../../core/events';
+import type { L7Event } from '../events';
 import * as attributes from './attributes';
 import { RandomIds } from './ids';
 import { usToHrTime } from './time';

@@ -4,8 +4,8 @@
  */
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { Attributes } from '@opentelemetry/api';
-import type { EventKind, NetworkEvent } from '../../core/events';
-import { EVENT_NAME_PREFIX } from '../../core/semconv';
+import type { EventKind, NetworkEvent } from '../events';
+import { EVENT_NAME_PREFIX } from '../semconv';
 import { eventAttributes, type NonL7Event } from './attributes';
 import { endpoint, flowEndpoints, formatBytes, formatSeconds, processLabel } from './format';
 

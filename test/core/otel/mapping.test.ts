@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { eventAttributes, l7Attributes, l7ErrorType, splitHostPort } from '../../../exporters/shared/attributes';
-import { RandomIds } from '../../../exporters/shared/ids';
-import { L7MetricsRecorder } from '../../../exporters/shared/l7-metrics';
-import { toLogData } from '../../../exporters/shared/logs';
-import { observerResource, observerResourceAttributes } from '../../../exporters/shared/resource';
-import { SpanMapper, spanName } from '../../../exporters/shared/spans';
-import { isoFromUs, usToHrTime } from '../../../exporters/shared/time';
-import { connectionClosed, connectionFailed, dnsEvent, grpcEvent, httpEvent, payloadEvent, tlsEvent } from '../fixtures';
+import { eventAttributes, l7Attributes, l7ErrorType, splitHostPort } from '../../../core/otel/attributes';
+import { RandomIds } from '../../../core/otel/ids';
+import { L7MetricsRecorder } from '../../../core/otel/l7-metrics';
+import { toLogData } from '../../../core/otel/logs';
+import { observerResource, observerResourceAttributes } from '../../../core/otel/resource';
+import { SpanMapper, spanName } from '../../../core/otel/spans';
+import { isoFromUs, usToHrTime } from '../../../core/otel/time';
+import { connectionClosed, connectionFailed, dnsEvent, grpcEvent, httpEvent, payloadEvent, tlsEvent } from '../../exporters/fixtures';
 
 const mapper = new SpanMapper({ resource: observerResource(), scope: { name: 'network-observer' } });
 
@@ -17,7 +17,7 @@ class ManualReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
-describe('exporters/shared mapping', () => {
+describe('core/otel mapping', () => {
   describe('span names', () => {
     it('follow the semantic conventions per protocol', () => {
       assert.equal(spanName(httpEvent({ method: 'post' })), 'POST');

@@ -27,8 +27,8 @@ import {
   METRIC_RPC_CLIENT_CALL_DURATION,
   METRIC_RPC_SERVER_CALL_DURATION,
 } from '@opentelemetry/semantic-conventions';
-import type { L7Event, NetworkEvent } from '../../core/events';
-import * as sc from '../../core/semconv';
+import type { L7Event, NetworkEvent } from '../events';
+import * as sc from '../semconv';
 import { l7Attributes, newAttributes } from './attributes';
 import { OBSERVER_VERSION } from './resource';
 

@@ -1,5 +1,5 @@
 /** Small human-readable formatting shared by log bodies and the stdout text renderer. */
-import type { EventHeader } from '../../core/events';
+import type { EventHeader } from '../events';
 
 export function endpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

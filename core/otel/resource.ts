@@ -15,8 +15,8 @@ import {
   ATTR_TELEMETRY_SDK_VERSION,
   TELEMETRY_SDK_LANGUAGE_VALUE_NODEJS,
 } from '@opentelemetry/semantic-conventions';
-import { ATTR_HOST_NAME } from '../../core/semconv';
-import { OBSERVER_VERSION } from '../../core/identity';
+import { ATTR_HOST_NAME } from '../semconv';
+import { OBSERVER_VERSION } from '../identity';
 import { version as SDK_VERSION } from '@opentelemetry/sdk-metrics/package.json';
 
 export const DEFAULT_SERVICE_NAME = 'network-observer';
