@@ -97,6 +97,11 @@ interface FactoryBase<C> {
   readonly configSchema: ConfigSchema;
   /** The full default config; user values are merged over it before validation. */
   createDefaultConfig(): C;
+  /**
+   * Top-level options renamed, old name -> new name: a config that still uses the old name is
+   * read as the new one, with a warning.
+   */
+  readonly renamedOptions?: Readonly<Record<string, string>>;
   /** Cross-field rules the schema cannot express. Return every problem, not just the first. */
   validate?(config: C): ValidationIssue[];
   /**

@@ -73,7 +73,31 @@ class IssueList {
   }
 }
 
-function resolveComponent(kind: ComponentKind, key: string, body: unknown, registry: ComponentRegistry, issues: IssueList): ResolvedComponent | undefined {
+/**
+ * Options the factory renamed are read under their new name; the old one still works, with a
+ * warning, unless both are given.
+ */
+function applyRenames(factory: Factory, body: Record<string, unknown>, base: Array<string | number>, issues: IssueList, warnings: string[]): Record<string, unknown> {
+  const renamed = factory.renamedOptions;
+  if (renamed === undefined) return body;
+  const out = { ...body };
+  for (const [old, current] of Object.entries(renamed)) {
+    if (!(old in out)) continue;
+    const value = out[old];
+    delete out[old];
+    if (current in out) {
+      issues.push({ path: [...base, old], message: `is the old name of ${current}, which is set too: keep only ${current}` });
+    } else {
+      out[current] = value;
+      warnings.push(`${[...base, old].join('::')} is now called ${current}; the old name still works but will go away`);
+    }
+  }
+  return out;
+}
+
+function resolveComponent(
+  kind: ComponentKind, key: string, body: unknown, registry: ComponentRegistry, issues: IssueList, warnings: string[],
+): ResolvedComponent | undefined {
   const base = [SECTION[kind], key];
   const id = parseComponentId(kind, key);
   if (!id) {
@@ -90,7 +114,8 @@ function resolveComponent(kind: ComponentKind, key: string, body: unknown, regis
     issues.push({ path: base, message: 'must be a mapping of options (or empty for the defaults)' });
     return undefined;
   }
-  const merged = deepMerge(factory.createDefaultConfig(), (body ?? {}) as Record<string, unknown>);
+  const given = applyRenames(factory, (body ?? {}) as Record<string, unknown>, base, issues, warnings);
+  const merged = deepMerge(factory.createDefaultConfig(), given);
   const problems = validateAgainstSchema(factory.configSchema, merged);
   for (const p of problems) issues.push({ path: [...base, ...p.path], message: p.message });
   if (problems.length) return undefined;
@@ -144,6 +169,7 @@ export function resolveConfig(file: unknown, registry: ComponentRegistry, source
   const doc = (file ?? {}) as CollectorConfigFile;
   if (shapeProblems.length && (doc === null || typeof doc !== 'object')) throw new ConfigError(source, issues);
 
+  const warnings: string[] = [];
   const components = { receiver: new Map(), processor: new Map(), exporter: new Map() } as ResolvedConfig['components'];
   const defined = { receiver: new Set<string>(), processor: new Set<string>(), exporter: new Set<string>() };
   for (const kind of KINDS) {
@@ -151,7 +177,7 @@ export function resolveConfig(file: unknown, registry: ComponentRegistry, source
     if (section === null || section === undefined || typeof section !== 'object') continue;
     for (const [key, body] of Object.entries(section as Record<string, unknown>)) {
       defined[kind].add(key);
-      const resolved = resolveComponent(kind, key, body, registry, list);
+      const resolved = resolveComponent(kind, key, body, registry, list, warnings);
       if (resolved) components[kind].set(key, resolved);
     }
   }
@@ -174,7 +200,6 @@ export function resolveConfig(file: unknown, registry: ComponentRegistry, source
     ? { endpoint: parseEndpoint(healthInput.endpoint ?? healthDefaults.endpoint.default)!, path: healthInput.path ?? healthDefaults.path.default }
     : undefined;
 
-  const warnings: string[] = [];
   const used = new Set(pipelines.flatMap((p) => [...p.receivers.map((r) => `receiver:${r}`), ...p.processors.map((r) => `processor:${r}`), ...p.exporters.map((r) => `exporter:${r}`)]));
   for (const kind of KINDS) {
     for (const key of components[kind].keys()) {

@@ -7,7 +7,7 @@ export interface L7ProcessorConfig {
   /**
    * Parse payload into L7 transactions (the original EnableL7Parse). When false, other events pass through untouched and payload events are dropped unless forward_payload is set.
    */
-  enable?: boolean;
+  enabled?: boolean;
   /**
    * Protocols to detect and parse. http2 includes gRPC; tls reports handshake metadata only (no decryption). Removing tls is the original EnableHTTPS=false.
    */

@@ -46,6 +46,8 @@ export const factory: ProcessorFactory<L7Config> = {
   configSchema: schema,
 
   createDefaultConfig: () => defaultsFromSchema<L7Config>(schema),
+  // `enabled`, as k8s_attributes and the OpenTelemetry Collector name it.
+  renamedOptions: { enable: 'enabled' },
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
@@ -58,7 +60,7 @@ export const factory: ProcessorFactory<L7Config> = {
     if (config.max_buffer_bytes < 1024) {
       issues.push({ path: ['max_buffer_bytes'], message: `${config.max_buffer_bytes} bytes cannot hold a typical HTTP header block; use at least 1KiB` });
     }
-    if (config.enable && config.port_mode === 'restrict') {
+    if (config.enabled && config.port_mode === 'restrict') {
       for (const protocol of config.protocols) {
         const options = PORT_OPTION[protocol];
         const empty = options.every((o) => {
@@ -78,7 +80,7 @@ export const factory: ProcessorFactory<L7Config> = {
 
   createProcessor(settings, config, next) {
     const { telemetry, logger } = settings;
-    if (!config.enable) {
+    if (!config.enabled) {
       return createProcessor(settings, next, {
         mutatesData: false,
         process(batch: NetworkEvent[]): NetworkEvent[] {

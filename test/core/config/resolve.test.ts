@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConfigError, formatIssue } from '../../../core/config/errors';
 import { loadConfigText } from '../../../core/config/load';
+import { builtinFactories } from '../../../distribution/components';
 import { testFactories } from '../../helpers/test-factories';
 
 function load(yaml: string) {
@@ -136,5 +137,33 @@ service: { pipelines: { p: { receivers: [test_replay], exporters: [test_record] 
   it('warns about components that no pipeline uses', () => {
     const { config } = load(GOOD.replace('exporters:\n  test_record:', 'exporters:\n  test_record:\n  test_record/unused:'));
     assert.deepEqual(config.warnings, ['exporters::test_record/unused is defined but not used in any pipeline; it will not run']);
+  });
+});
+
+describe('renamed options', () => {
+  const withL7 = (body: string) => loadConfigText(`
+receivers:
+  ebpf_network: { mock_mode: true }
+processors:
+  l7: ${body}
+exporters:
+  stdout:
+service:
+  pipelines:
+    p: { receivers: [ebpf_network], processors: [l7], exporters: [stdout] }
+`, 'renamed.yaml', __dirname, { builtins: builtinFactories });
+
+  it('reads an old option name as the new one, with a warning that names both', () => {
+    const { config } = withL7('{ enable: false }');
+    assert.equal((config.components.processor.get('l7')!.config as { enabled: boolean }).enabled, false);
+    assert.deepEqual(config.warnings, ['processors::l7::enable is now called enabled; the old name still works but will go away']);
+  });
+
+  it('refuses the old and the new name together, at the old one\'s path', () => {
+    assert.throws(() => withL7('{ enable: false, enabled: true }'), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.issues.map(formatIssue), ['processors::l7::enable: is the old name of enabled, which is set too: keep only enabled']);
+      return true;
+    });
   });
 });

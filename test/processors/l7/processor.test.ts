@@ -84,10 +84,10 @@ describe('l7 processor', () => {
   });
 
   it('with enable false passes events through and drops payload unless forwarded', async () => {
-    const off = await run({ enable: false }, [request, response]);
+    const off = await run({ enabled: false }, [request, response]);
     assert.equal(off.next.events.length, 0);
     assert.equal(off.telemetry.get('payload_consumed'), 2);
-    const forwarded = await run({ enable: false, forward_payload: true }, [request, response]);
+    const forwarded = await run({ enabled: false, forward_payload: true }, [request, response]);
     assert.equal(forwarded.next.ofKind('payload').length, 2);
     await off.processor.shutdown();
     await forwarded.processor.shutdown();
