@@ -29,31 +29,32 @@ char LICENSE[] SEC("license") = "GPL";
 #include "live_scan.bpf.h"
 #include "bench.bpf.h"
 
-/* Socket I/O, after the data moved: the owner is learned, then the payload captured. */
+/*
+ * Socket I/O, after the data moved: the owner is learned, an OpenSSL call in progress on the
+ * thread is bound to the socket, then the payload is captured.
+ */
+static __always_inline void socket_io(struct sock *sk, int ret, int flags, __u8 dir)
+{
+	if (ret <= 0)
+		return;
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct sock_info *o = learn_owner(sk, cookie);
+	if (cfg.enable_tls_plain) /* set only with enable_payload */
+		tls_socket_io(sk, cookie, o, dir);
+	if (cfg.enable_payload)
+		capture_io(sk, cookie, o, ret, dir, flags);
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(on_sock_send, struct sock *sk, int ret, int flags)
 {
-	if (ret <= 0)
-		return 0;
-	__u64 cookie = bpf_get_socket_cookie(sk);
-	struct sock_info *o = learn_owner(sk, cookie);
-	if (cfg.enable_payload && cfg.enable_tls_plain)
-		tls_socket_io(sk, cookie, o, NE_DATA_SEND);
-	if (cfg.enable_payload)
-		capture_io(sk, cookie, o, ret, NE_DATA_SEND, flags);
+	socket_io(sk, ret, flags, NE_DATA_SEND);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(on_sock_recv, struct sock *sk, int ret, int flags)
 {
-	if (ret <= 0)
-		return 0;
-	__u64 cookie = bpf_get_socket_cookie(sk);
-	struct sock_info *o = learn_owner(sk, cookie);
-	if (cfg.enable_payload && cfg.enable_tls_plain)
-		tls_socket_io(sk, cookie, o, NE_DATA_RECV);
-	if (cfg.enable_payload)
-		capture_io(sk, cookie, o, ret, NE_DATA_RECV, flags);
+	socket_io(sk, ret, flags, NE_DATA_RECV);
 	return 0;
 }

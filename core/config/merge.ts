@@ -13,6 +13,6 @@ export function deepMerge<T>(defaults: T, overrides: Record<string, unknown>): T
   return out as T;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -5,19 +5,8 @@
  * values (`10s` -> 10000 ms).
  */
 import type { ConfigSchema } from '../component';
-import { normalizeUnits } from './schema-validator';
-
-type SchemaNode = Record<string, unknown>;
-
-function resolveRef(node: SchemaNode, root: SchemaNode): SchemaNode {
-  const ref = node.$ref;
-  if (typeof ref !== 'string' || !ref.startsWith('#/')) return node;
-  let target: unknown = root;
-  for (const segment of ref.slice(2).split('/')) target = (target as SchemaNode | undefined)?.[segment];
-  return (target as SchemaNode | undefined) ?? node;
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isPlainObject } from './merge';
+import { normalizeUnits, resolveRef, type SchemaNode } from './schema-validator';
 
 /**
  * The defaults under `node`: its own `default`, completed (for an object) by the defaults of

@@ -88,7 +88,7 @@ export function validateAgainstSchema(schema: ConfigSchema, value: unknown): Sch
   return out;
 }
 
-type SchemaNode = Record<string, unknown>;
+export type SchemaNode = Record<string, unknown>;
 
 /** The schema of an object's property or an array's item, when the schema gives one. */
 function childSchema(node: SchemaNode, key: string | number): ConfigSchema | undefined {
@@ -172,7 +172,8 @@ export function normalizeUnits(schema: ConfigSchema, value: unknown, root: Confi
   return value;
 }
 
-function resolveRef(node: SchemaNode, root: SchemaNode): SchemaNode {
+/** `node`, or what its local `$ref` (`#/...`) points to in `root`. */
+export function resolveRef(node: SchemaNode, root: SchemaNode): SchemaNode {
   const ref = node.$ref;
   if (typeof ref !== 'string' || !ref.startsWith('#/')) return node;
   let target: unknown = root;

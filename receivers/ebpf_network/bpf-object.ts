@@ -31,7 +31,14 @@ export interface ProgramSpec {
   iterator?: boolean;
   /** Uprobes are loaded here and attached per file by their owner (attachUprobe). */
   uprobe?: boolean;
+  /** Why this host cannot attach the program, so another does its job; undefined when it can. */
+  unusableHere?: () => string | undefined;
 }
+
+const NEEDS_TRACEFS = (): string | undefined =>
+  syscallTracepointsAvailable()
+    ? undefined
+    : 'tracefs is not mounted, so on_udp_recv_exit does its job at every syscall exit (mount tracefs at /sys/kernel/tracing to use this one)';
 
 export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_tcp_state', group: 'tcp', cgroup: false },
@@ -45,9 +52,9 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_egress', group: 'packet', cgroup: true },
   { name: 'on_ingress', group: 'packet', cgroup: true },
   { name: 'on_udp_recv_exit', group: 'udp_payload', cgroup: false },
-  { name: 'on_recvfrom_exit', group: 'udp_payload_tracefs', cgroup: false },
-  { name: 'on_recvmsg_exit', group: 'udp_payload_tracefs', cgroup: false },
-  { name: 'on_recvmmsg_exit', group: 'udp_payload_tracefs', cgroup: false },
+  { name: 'on_recvfrom_exit', group: 'udp_payload_tracefs', cgroup: false, unusableHere: NEEDS_TRACEFS },
+  { name: 'on_recvmsg_exit', group: 'udp_payload_tracefs', cgroup: false, unusableHere: NEEDS_TRACEFS },
+  { name: 'on_recvmmsg_exit', group: 'udp_payload_tracefs', cgroup: false, unusableHere: NEEDS_TRACEFS },
   { name: 'on_ssl_read', group: 'tls', cgroup: false, uprobe: true },
   { name: 'on_ssl_read_ex', group: 'tls', cgroup: false, uprobe: true },
   { name: 'on_ssl_write', group: 'tls', cgroup: false, uprobe: true },

@@ -5,7 +5,7 @@
  */
 import type { DoctorCheck } from '../../core/component';
 import { defaultsFromSchema } from '../../core/config/schema-defaults';
-import { BpfNetObject, DEFAULT_OBJECT_PATH, PROGRAMS, syscallTracepointsAvailable } from './bpf-object';
+import { BpfNetObject, DEFAULT_OBJECT_PATH, PROGRAMS } from './bpf-object';
 import schema from './config.schema.json';
 import { findCgroup2Mount, requirements } from './preflight';
 import { kernelConfigFrom, runningReceivers, type EbpfNetworkConfig } from './receiver';
@@ -32,12 +32,9 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
       checks.push({ name, ok: false, detail: 'not tried: no cgroup2 mount to attach to', fix: 'mount cgroup v2 or disable UDP and ICMP' });
       continue;
     }
-    if (spec.group === 'udp_payload_tracefs' && !syscallTracepointsAvailable()) {
-      checks.push({
-        name,
-        ok: true,
-        detail: 'not used here: tracefs is not mounted, so on_udp_recv_exit does its job at every syscall exit (mount tracefs at /sys/kernel/tracing to use this one)',
-      });
+    const unusable = spec.unusableHere?.();
+    if (unusable !== undefined) {
+      checks.push({ name, ok: true, detail: `not used here: ${unusable}` });
       continue;
     }
     try {
