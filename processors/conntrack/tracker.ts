@@ -117,6 +117,8 @@ export class ConnTracker {
   private readonly k8s = new Map<number, K8sMetadata>();
   private metrics: ConntrackMetrics | undefined;
   private nowMs = 0;
+  /** Sockets whose connection was touched by a payload record at nowMs. */
+  private readonly touchedAtNow = new Set<number>();
   private nowUs = 0;
   /** Set once the receiver reports ICMP flows itself; icmp events then stop building them. */
   private icmpFlowsFromReceiver = false;
@@ -136,6 +138,7 @@ export class ConnTracker {
 
   /** The table's clock for the events that follow: read once per batch, not per event. */
   setNow(ms: number): void {
+    if (ms !== this.nowMs) this.touchedAtNow.clear();
     this.nowMs = ms;
     this.nowUs = ms * 1000;
   }
@@ -265,6 +268,12 @@ export class ConnTracker {
 
   private onPayload(ev: PayloadEvent): void {
     if (ev.transport !== 'tcp') return;
+    // A busy connection sends many payload records within one millisecond: one touch will do.
+    const cookie = ev.socketCookie;
+    if (cookie !== 0) {
+      if (this.touchedAtNow.has(cookie)) return;
+      this.touchedAtNow.add(cookie);
+    }
     const s = this.lookup(ev, tuplePorts(ev), TRANSPORT_TCP);
     if (s !== NIL && this.table.isLive(s)) this.table.touch(s, this.nowMs);
   }

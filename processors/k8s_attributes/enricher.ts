@@ -15,6 +15,53 @@ export interface EnricherOptions {
   enrichPeer: boolean;
 }
 
+/** What the process of an event resolves to; `resolved` false: no container identity. */
+interface Answer {
+  readonly resolved: boolean;
+  readonly meta: K8sMetadata | undefined;
+  readonly fromPod: boolean;
+}
+
+const NOT_RESOLVED: Answer = Object.freeze({ resolved: false, meta: undefined, fromPod: false });
+
+/** Slots in RecentAnswers: both ends of a few busy connections. */
+const RECENT_SLOTS = 4;
+
+/**
+ * The last few answers within one batch. Events come in runs from a handful of processes, and
+ * the two ends of a connection on this host alternate, so one remembered answer is not enough;
+ * a batch is short-lived, so a pod that appears meanwhile is seen from the next batch on.
+ */
+class RecentAnswers {
+  private readonly pids = new Float64Array(RECENT_SLOTS);
+  private readonly cgroups = new Float64Array(RECENT_SLOTS);
+  private readonly answers: (Answer | undefined)[] = new Array<Answer | undefined>(RECENT_SLOTS).fill(undefined);
+  private used = 0;
+  private nextSlot = 0;
+
+  clear(): void {
+    this.used = 0;
+    this.nextSlot = 0;
+    this.answers.fill(undefined);
+  }
+
+  find(pid: number, cgroupId: number): Answer | undefined {
+    for (let i = 0; i < this.used; i++) {
+      if (this.pids[i] === pid && this.cgroups[i] === cgroupId) return this.answers[i];
+    }
+    return undefined;
+  }
+
+  remember(pid: number, cgroupId: number, answer: Answer): void {
+    const slot = this.nextSlot;
+    this.pids[slot] = pid;
+    this.cgroups[slot] = cgroupId;
+    this.answers[slot] = answer;
+    this.nextSlot = (slot + 1) % RECENT_SLOTS;
+    if (this.used < RECENT_SLOTS) this.used++;
+  }
+}
+
 export class Enricher {
   /** Events given a k8s block. */
   enriched = 0;
@@ -22,6 +69,7 @@ export class Enricher {
   withPod = 0;
   peerEnriched = 0;
   private readonly bare = new WeakMap<CgroupIdentity, K8sMetadata>();
+  private readonly recent = new RecentAnswers();
 
   constructor(
     private readonly resolver: ContainerResolver,
@@ -31,37 +79,22 @@ export class Enricher {
 
   process(batch: NetworkEvent[]): NetworkEvent[] {
     const node = this.options.nodeName;
-    // Events come in runs from one process: remember the last answer within the batch.
-    let lastPid = -1;
-    let lastCgroup = -1;
-    let lastMeta: K8sMetadata | undefined;
-    let lastFromPod = false;
+    const recent = this.recent;
+    recent.clear();
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i];
       const { pid, cgroupId } = event.process;
-      let meta: K8sMetadata | undefined;
-      let fromPod = false;
-      if (pid === lastPid && cgroupId === lastCgroup && pid + cgroupId > 0) {
-        meta = lastMeta;
-        fromPod = lastFromPod;
-      } else {
-        const identity = this.resolver.resolve(pid, cgroupId);
-        if (identity) {
-          meta = this.store.metaFor(identity, node);
-          fromPod = meta !== undefined;
-          meta ??= this.bareMeta(identity, node);
-          lastPid = pid;
-          lastCgroup = cgroupId;
-          lastMeta = meta;
-          lastFromPod = fromPod;
-        } else {
-          lastPid = -1;
-          if (event.localAddress) {
-            // Softirq-context events carry no process; a pod IP still names the pod.
-            meta = this.store.podMetaForIp(unmapped(event.localAddress), node);
-            fromPod = meta !== undefined;
-          }
-        }
+      let answer = pid + cgroupId > 0 ? recent.find(pid, cgroupId) : undefined;
+      if (answer === undefined) {
+        answer = this.lookUp(pid, cgroupId, node);
+        if (pid + cgroupId > 0) recent.remember(pid, cgroupId, answer);
+      }
+      let meta = answer.meta;
+      let fromPod = answer.fromPod;
+      if (!answer.resolved && event.localAddress) {
+        // Softirq-context events carry no process; a pod IP still names the pod.
+        meta = this.store.podMetaForIp(unmapped(event.localAddress), node);
+        fromPod = meta !== undefined;
       }
       if (meta) {
         // Whatever an upstream component already set wins over what is looked up here.
@@ -78,6 +111,13 @@ export class Enricher {
       }
     }
     return batch;
+  }
+
+  private lookUp(pid: number, cgroupId: number, node: string): Answer {
+    const identity = this.resolver.resolve(pid, cgroupId);
+    if (!identity) return NOT_RESOLVED;
+    const meta = this.store.metaFor(identity, node);
+    return { resolved: true, meta: meta ?? this.bareMeta(identity, node), fromPod: meta !== undefined };
   }
 
   private bareMeta(identity: CgroupIdentity, node: string): K8sMetadata {

@@ -256,8 +256,7 @@ export class EventDecoder implements RecordSink {
       netnsId: view.getUint32(off + OFF.netns, true),
       dataDirection: view.getUint8(off + PAYLOAD.data_dir) === DATA_SEND ? 'send' : 'recv',
       fd: view.getInt32(off + PAYLOAD.fd, true),
-      // Copied: the ring memory is reused as soon as the consumer position moves on.
-      data: bytes.slice(start, start + capLen),
+      data: copyOut(bytes, start, capLen),
       originalLength: view.getUint32(off + PAYLOAD.orig_len, true),
       truncated: view.getUint8(off + PAYLOAD.truncated) !== 0,
       decrypted: (view.getUint8(off + PAYLOAD.flags) & PAYLOAD_DECRYPTED) !== 0,
@@ -351,6 +350,17 @@ export class EventDecoder implements RecordSink {
     this.lastComm = entry;
     return comm;
   }
+}
+
+/**
+ * A copy of ring bytes (the ring memory is reused as soon as the consumer position moves on).
+ * From node's pre-allocated Buffer pool: small copies share 8 KiB slabs instead of allocating
+ * one ArrayBuffer each, which costs three to five times more per record at saturation.
+ */
+function copyOut(bytes: Uint8Array, start: number, length: number): Uint8Array {
+  const copy = Buffer.allocUnsafe(length);
+  copy.set(bytes.subarray(start, start + length));
+  return copy;
 }
 
 function networkType(view: DataView, off: number): NetworkType {
