@@ -21,9 +21,9 @@ import type { Consumer } from '../core/component';
 import type { ConnectionClosedEvent, ConnectionOpenedEvent, FlowUpdatedEvent, NetworkEvent, ProcessInfo } from '../core/events';
 import { silentLogger } from '../core/logger';
 import { ComponentTelemetry } from '../core/telemetry';
-import { createTestHost, createTestSettings } from '../core/testing';
+import { CLOCK_TOKEN } from '../core/clock';
+import { ManualClock, createTestHost, createTestSettings } from '../core/testing';
 import { createConntrackProcessor, factory, trackerOptions, type ConntrackConfig } from '../processors/conntrack';
-import { ManualTimeSource } from '../processors/conntrack/time';
 import { ConnTracker } from '../processors/conntrack/tracker';
 
 const LIVE = 65_536;
@@ -160,7 +160,8 @@ async function throughput(): Promise<void> {
   for (const metrics of ONLY === 'table' ? [] : [false, true]) {
     const settings = createTestSettings('processor', 'conntrack', silentLogger);
     const sink: Consumer = { mutatesData: false, consume: () => undefined };
-    const processor = createConntrackProcessor(settings, benchConfig(metrics), sink, new ManualTimeSource(Date.now()));
+    settings.container.register(CLOCK_TOKEN, { useValue: new ManualClock(Date.now()) });
+    const processor = createConntrackProcessor(settings, benchConfig(metrics), sink);
     await processor.start(createTestHost());
     const workload = new Workload();
     const consume = (batch: NetworkEvent[]): void => void processor.consume(batch);

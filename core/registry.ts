@@ -6,6 +6,7 @@
  */
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { clockFrom } from './clock';
 import type { ComponentKind, ComponentSettings, Factory } from './component';
 
 export const SETTINGS_TOKEN = 'component:settings';
@@ -52,9 +53,16 @@ export class ComponentRegistry {
   }
 
   /** A child container for one component instance, holding its settings. */
-  instanceContainer(settings: Omit<ComponentSettings, 'container'>): ComponentSettings {
+  instanceContainer(settings: Omit<ComponentSettings, 'container' | 'clock'>): ComponentSettings {
     const child = this.container.createChildContainer();
-    const full: ComponentSettings = { ...settings, container: child };
+    const full: ComponentSettings = {
+      ...settings,
+      container: child,
+      // Resolved when read, so a clock registered on the container after this still counts.
+      get clock() {
+        return clockFrom(child);
+      },
+    };
     child.register(SETTINGS_TOKEN, { useValue: full });
     return child.resolve<ComponentSettings>(SETTINGS_TOKEN);
   }

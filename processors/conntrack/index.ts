@@ -3,6 +3,7 @@
  * connection and flow events into lifecycle events with cumulative counters, pairs the two
  * endpoints of local connections, and records connection metrics. See README.md.
  */
+import type { Timer } from '../../core/clock';
 import type { ComponentSettings, Consumer, Host, Processor, ProcessorFactory, ValidationIssue } from '../../core/component';
 import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import type { NetworkEvent } from '../../core/events';
@@ -11,7 +12,6 @@ import { formatDuration } from '../../core/units';
 import type { ConntrackProcessorConfig } from './config.generated';
 import schema from './config.schema.json';
 import { ConntrackMetrics, type MetricAttributeChoice } from './metrics';
-import { systemTimeSource, TIME_SOURCE_TOKEN, type IntervalHandle, type TimeSource } from './time';
 import { ConnTracker, type TrackerOptions } from './tracker';
 
 type GeneratedMetrics = NonNullable<ConntrackProcessorConfig['metrics']>;
@@ -76,22 +76,17 @@ export const factory: ProcessorFactory<ConntrackConfig> = {
     return issues;
   },
 
-  createProcessor(settings, config, next) {
-    const time = settings.container.isRegistered(TIME_SOURCE_TOKEN, true)
-      ? settings.container.resolve<TimeSource>(TIME_SOURCE_TOKEN)
-      : systemTimeSource;
-    return createConntrackProcessor(settings, config, next, time);
-  },
+  createProcessor: (settings, config, next) => createConntrackProcessor(settings, config, next),
 };
 
-/** The processor with an explicit clock (the factory resolves it from the container). */
-export function createConntrackProcessor(settings: ComponentSettings, config: ConntrackConfig, next: Consumer, time: TimeSource): Processor {
-  const { telemetry, logger } = settings;
+/** The processor, synchronously (benchmarks drive it without the factory's Promise type). */
+export function createConntrackProcessor(settings: ComponentSettings, config: ConntrackConfig, next: Consumer): Processor {
+  const { telemetry, logger, clock } = settings;
   const tracker = new ConnTracker(trackerOptions(config), telemetry);
   telemetry.registerGauge('active', () => tracker.liveCount);
   telemetry.add('aggregated', 0);
   let metrics: ConntrackMetrics | undefined;
-  let timers: IntervalHandle[] = [];
+  let timers: Timer[] = [];
   let stopped = false;
 
   /** Hands the hot path's plain counters to telemetry once per batch. */
@@ -122,7 +117,7 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
     if (stopped) return;
     const out: NetworkEvent[] = [];
     try {
-      tracker.setNow(time.now());
+      tracker.setNow(clock.now());
       work(out);
     } catch (error) {
       // A bug here must not kill the timer or the process; what was produced still goes out.
@@ -151,15 +146,15 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
         telemetry.add('metric_series_overflow', 0);
       }
       tracker.attachMetrics(metrics);
-      timers.push(time.setInterval(onTimer((out) => tracker.sweep(out), 'cleanup'), config.cleanup_interval));
+      timers.push(clock.setInterval(onTimer((out) => tracker.sweep(out), 'cleanup'), config.cleanup_interval));
       if (config.flush_interval > 0 && config.emit_lifecycle_events) {
-        timers.push(time.setInterval(onTimer((out) => tracker.flush(out), 'flush'), config.flush_interval));
+        timers.push(clock.setInterval(onTimer((out) => tracker.flush(out), 'flush'), config.flush_interval));
       }
     },
 
     process(batch: NetworkEvent[]): NetworkEvent[] {
       const out: NetworkEvent[] = [];
-      tracker.setNow(time.now());
+      tracker.setNow(clock.now());
       for (let i = 0; i < batch.length; i++) {
         const event = batch[i];
         try {
@@ -180,7 +175,7 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
       for (const timer of timers) timer.cancel();
       timers = [];
       const out: NetworkEvent[] = [];
-      tracker.setNow(time.now());
+      tracker.setNow(clock.now());
       tracker.drain(out);
       settleCounts();
       metrics?.shutdown();
