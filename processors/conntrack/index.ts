@@ -3,11 +3,10 @@
  * connection and flow events into lifecycle events with cumulative counters, pairs the two
  * endpoints of local connections, and records connection metrics. See README.md.
  */
-import type { Timer } from '../../core/clock';
 import type { ComponentSettings, Consumer, Host, Processor, ProcessorFactory, ValidationIssue } from '../../core/component';
 import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import type { NetworkEvent } from '../../core/events';
-import { createProcessor } from '../../core/processor-helper';
+import { createProcessor, type PeriodicTask } from '../../core/processor-helper';
 import { formatDuration } from '../../core/units';
 import type { ConntrackProcessorConfig } from './config.generated';
 import schema from './config.schema.json';
@@ -86,8 +85,6 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
   telemetry.registerGauge('active', () => tracker.liveCount);
   telemetry.add('aggregated', 0);
   let metrics: ConntrackMetrics | undefined;
-  let timers: Timer[] = [];
-  let stopped = false;
 
   /** Hands the hot path's plain counters to telemetry once per batch. */
   const settleCounts = (): void => {
@@ -102,30 +99,23 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
     }
   };
 
-  const emitFromTimer = (out: NetworkEvent[]): void => {
-    settleCounts();
-    if (out.length === 0) return;
-    try {
-      const pending = helper.emit(out);
-      if (pending) pending.catch((error: Error) => logger.error(`passing on ${out.length} conntrack events failed: ${error.message}`));
-    } catch (error) {
-      logger.error(`passing on ${out.length} conntrack events failed: ${(error as Error).message}`);
-    }
-  };
-
-  const onTimer = (work: (out: NetworkEvent[]) => void, what: string) => (): void => {
-    if (stopped) return;
-    const out: NetworkEvent[] = [];
-    try {
+  /** Table work on a timer: expiry has to happen when no events arrive too. */
+  const onTimer = (name: string, intervalMs: number, work: (out: NetworkEvent[]) => void): PeriodicTask => ({
+    name,
+    intervalMs,
+    run(out) {
       tracker.setNow(clock.now());
-      work(out);
-    } catch (error) {
-      // A bug here must not kill the timer or the process; what was produced still goes out.
-      telemetry.errors();
-      logger.error(`conntrack ${what} failed: ${(error as Error).message}`);
-    }
-    emitFromTimer(out);
-  };
+      try {
+        work(out);
+      } finally {
+        settleCounts();
+      }
+    },
+  });
+  const periodic = [onTimer('cleanup', config.cleanup_interval, (out) => tracker.sweep(out))];
+  if (config.flush_interval > 0 && config.emit_lifecycle_events) {
+    periodic.push(onTimer('flush', config.flush_interval, (out) => tracker.flush(out)));
+  }
 
   const helper = createProcessor(settings, next, {
     // Input events are never changed: new events are built for what the table adds.
@@ -146,11 +136,8 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
         telemetry.add('metric_series_overflow', 0);
       }
       tracker.attachMetrics(metrics);
-      timers.push(clock.setInterval(onTimer((out) => tracker.sweep(out), 'cleanup'), config.cleanup_interval));
-      if (config.flush_interval > 0 && config.emit_lifecycle_events) {
-        timers.push(clock.setInterval(onTimer((out) => tracker.flush(out), 'flush'), config.flush_interval));
-      }
     },
+    periodic,
 
     process(batch: NetworkEvent[]): NetworkEvent[] {
       const out: NetworkEvent[] = [];
@@ -171,9 +158,6 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
     },
 
     async shutdown() {
-      stopped = true;
-      for (const timer of timers) timer.cancel();
-      timers = [];
       const out: NetworkEvent[] = [];
       tracker.setNow(clock.now());
       tracker.drain(out);

@@ -117,28 +117,26 @@ export const factory: ProcessorFactory<L7Config> = {
     };
     telemetry.registerGauge('sessions', () => engine.sessionCount);
 
-    let timer: NodeJS.Timeout | undefined;
     const processor = createProcessor(settings, next, {
       mutatesData: false,
-      start() {
-        // Timeouts must fire when traffic stops, not only when the next batch arrives.
-        const intervalMs = Math.max(10, Math.min(1000, config.transaction_timeout / 4));
-        timer = setInterval(() => {
-          const out = engine.tick(engine.now());
-          flushCounters();
-          if (out.length === 0) return;
-          Promise.resolve(processor.emit(out)).catch((error: Error) => logger.error(`emitting timed-out L7 transactions failed: ${error.message}`));
-        }, intervalMs);
-        timer.unref();
-      },
       process(batch) {
         const out = engine.process(batch);
         flushCounters();
         return out;
       },
+      periodic: [
+        {
+          // Timeouts must fire when traffic stops, not only when the next batch arrives.
+          name: 'transaction timeout sweep',
+          intervalMs: Math.max(10, Math.min(1000, config.transaction_timeout / 4)),
+          run(out) {
+            const timedOut = engine.tick(engine.now());
+            flushCounters();
+            for (let i = 0; i < timedOut.length; i++) out.push(timedOut[i]);
+          },
+        },
+      ],
       async shutdown() {
-        if (timer !== undefined) clearInterval(timer);
-        timer = undefined;
         const out = engine.flush(engine.now());
         flushCounters();
         await processor.emit(out);
