@@ -40,6 +40,11 @@ export interface Host {
   /** Metrics recorded here reach every exporter that exports metrics. */
   readonly meterProvider: MeterProvider;
   /**
+   * True when some exporter reads metrics (attached a metric reader). When false, nothing
+   * recorded on `meterProvider` goes anywhere: skip building instruments and recording.
+   */
+  readonly metricsEnabled: boolean;
+  /**
    * For a component that hits an unrecoverable error after start: the collector logs it and
    * shuts down with a non-zero exit code.
    */

@@ -3,7 +3,7 @@
  * unit-test a factory, and what our own tests use. Part of the public API.
  */
 import 'reflect-metadata';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Clock, Timer } from './clock';
 import type { ComponentId, ComponentKind, ComponentSettings, Consumer, Host } from './component';
 import type { NetworkEvent } from './events';
@@ -56,12 +56,19 @@ export class CollectingConsumer implements Consumer {
   }
 }
 
+export interface TestHostOptions {
+  /** Readers on the host's MeterProvider; with none, `metricsEnabled` is false as in a collector without metric exporters. */
+  metricReaders?: MetricReader[];
+}
+
 /** A Host for starting a component alone; fatal errors and stop reports are collected instead of acted on. */
-export function createTestHost(): Host & { fatalErrors: Error[]; stopped: string[] } {
+export function createTestHost(options: TestHostOptions = {}): Host & { meterProvider: MeterProvider; fatalErrors: Error[]; stopped: string[] } {
   const fatalErrors: Error[] = [];
   const stopped: string[] = [];
+  const readers = options.metricReaders ?? [];
   return {
-    meterProvider: new MeterProvider(),
+    meterProvider: new MeterProvider({ readers }),
+    metricsEnabled: readers.length > 0,
     reportFatalError: (error) => fatalErrors.push(error),
     reportStopped: (reason) => stopped.push(reason),
     fatalErrors,

@@ -122,7 +122,8 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
     mutatesData: false,
 
     start(host: Host) {
-      if (config.metrics.enabled) {
+      // As l7 records its transactions: on the host's provider, only when some exporter reads metrics.
+      if (config.metrics.enabled && host.metricsEnabled) {
         metrics = new ConntrackMetrics(
           host.meterProvider.getMeter(METER_NAME),
           { attributes: config.metrics.attributes as MetricAttributeChoice[], maxSeries: config.metrics.max_series },
