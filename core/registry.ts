@@ -2,7 +2,9 @@
  * Where factories live. Factories are registered in a tsyringe container per kind (token
  * `factory:<kind>`), and each component instance gets its own child container holding its
  * settings, so shared services registered on the root are visible to every component while
- * per-instance values never leak between them.
+ * per-instance values never leak between them. The services every component can resolve, built
+ * in or plugin alike: the registry (COMPONENT_REGISTRY_TOKEN), the clock (CLOCK_TOKEN, also
+ * `settings.clock`) and its settings (SETTINGS_TOKEN).
  */
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
@@ -10,6 +12,8 @@ import { clockFrom } from './clock';
 import type { ComponentKind, ComponentSettings, Factory } from './component';
 
 export const SETTINGS_TOKEN = 'component:settings';
+/** tsyringe token of the ComponentRegistry itself, for components that look factories up. */
+export const COMPONENT_REGISTRY_TOKEN = 'network-observer:component-registry';
 const factoryToken = (kind: ComponentKind): string => `factory:${kind}`;
 
 export interface RegisteredFactory {
@@ -24,6 +28,7 @@ export class ComponentRegistry {
 
   constructor(parent: DependencyContainer = rootContainer) {
     this.container = parent.createChildContainer();
+    this.container.register(COMPONENT_REGISTRY_TOKEN, { useValue: this });
   }
 
   /** Throws when the kind/type pair is taken: two factories for one type would be ambiguous. */
