@@ -1,7 +1,7 @@
 /**
  * Absorbs the boilerplate every processor repeats: counting what comes in and goes out,
- * forwarding to the next consumer, idempotent start/shutdown. A processor written with it is
- * one function from batch to batch.
+ * forwarding to the next consumer, idempotent start/shutdown, timers tied to the lifecycle. A
+ * processor written with it is one function from batch to batch (plus its periodic tasks).
  */
 import type { Timer } from './clock';
 import type { ComponentSettings, Consumer, Host, Processor } from './component';
