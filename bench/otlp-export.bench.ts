@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { Host } from '../core/component';
 import type { NetworkEvent } from '../core/events';
 import { createLogger } from '../core/logger';
+import { L7MetricsRecorder } from '../core/otel/l7-metrics';
 import { createTestSettings } from '../core/testing';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { factory, OtlpHttpExporter, type OtlpHttpConfig } from '../exporters/otlp_http';
@@ -112,13 +113,19 @@ async function run(name: string, patch: Partial<OtlpHttpConfig>, port: number, b
   const settings = createTestSettings('exporter', 'otlp_http', createLogger('warn', (line) => console.error(`  ${name}: ${line}`)));
   const exporter = new OtlpHttpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
-  const host: Host = { meterProvider: provider, reportFatalError: (e) => { throw e; }, reportStopped: (reason) => { throw new Error(reason); } };
+  const host: Host = { meterProvider: provider, metricsEnabled: config.signals.metrics, reportFatalError: (e) => { throw e; }, reportStopped: (reason) => { throw new Error(reason); } };
   exporter.start(host);
+  // In a pipeline the l7 processor records the duration histograms the exporter's reader sends.
+  const metrics = config.signals.metrics ? new L7MetricsRecorder(provider) : undefined;
+  const feed = (batch: NetworkEvent[]): void => {
+    metrics?.recordBatch(batch);
+    void exporter.consume(batch);
+  };
   const t = settings.telemetry;
   const room = config.sending_queue.queue_size - BATCH;
 
   // Warm-up (JIT, sockets), not timed.
-  for (let i = 0; i < 20; i++) exporter.consume(batches[i % batches.length]);
+  for (let i = 0; i < 20; i++) feed(batches[i % batches.length]);
   while (t.get('sent_spans') < 20 * BATCH) await new Promise((r) => setTimeout(r, 5));
 
   const sentBefore = t.get('sent_spans');
@@ -129,7 +136,7 @@ async function run(name: string, patch: Partial<OtlpHttpConfig>, port: number, b
   let b = 0;
   while (Date.now() < deadline && offered < MAX_SPANS) {
     if (t.get('queue_items') < room) {
-      exporter.consume(batches[b++ % batches.length]);
+      feed(batches[b++ % batches.length]);
       offered += BATCH;
       // Let sockets and the thread pool's gzip completions run between batches.
       await new Promise((r) => setImmediate(r));

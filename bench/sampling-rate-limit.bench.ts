@@ -8,7 +8,7 @@ import type { NetworkEvent } from '../core/events';
 import { silentLogger } from '../core/logger';
 import { ComponentTelemetry } from '../core/telemetry';
 import { Sampler, type BatchCounts } from '../processors/probabilistic_sampler/sampler';
-import { ManualClock } from '../processors/rate_limit/clock';
+import { ManualClock } from '../core/testing';
 import { RateLimiter, type RateLimiterOptions } from '../processors/rate_limit/limiter';
 
 const BATCH = 1000;

@@ -44,6 +44,7 @@ export class Collector {
   private readonly processors: Instance[] = [];
   private readonly receivers = new Map<string, Instance>();
   private meterProvider: MeterProvider | undefined;
+  private metricsEnabled = false;
   private started: Instance[] = [];
   private state: 'new' | 'built' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopPromise: Promise<void> | undefined;
@@ -121,6 +122,7 @@ export class Collector {
     // Exporters contribute their metric readers; components record on one shared provider.
     const readers = [...this.exporters.values()].flatMap((i) => (i.component as Exporter).metricReaders?.() ?? []);
     this.meterProvider = new MeterProvider({ readers });
+    this.metricsEnabled = readers.length > 0;
     registerSelfMetrics(this.meterProvider, this.telemetry);
 
     const pipelineEntry = new Map<string, FanOutTarget>();
@@ -174,6 +176,7 @@ export class Collector {
   private host(instance: Instance): Host {
     return {
       meterProvider: this.meterProvider!,
+      metricsEnabled: this.metricsEnabled,
       reportFatalError: (error) => {
         this.fatalError ??= error;
         this.logger.error(`fatal: ${error.message}`);

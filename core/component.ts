@@ -5,6 +5,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import type { Clock } from './clock';
 import type { NetworkEvent } from './events';
 import type { Logger } from './logger';
 import type { ComponentTelemetry } from './telemetry';
@@ -39,6 +40,11 @@ export interface Host {
   /** Metrics recorded here reach every exporter that exports metrics. */
   readonly meterProvider: MeterProvider;
   /**
+   * True when some exporter reads metrics (attached a metric reader). When false, nothing
+   * recorded on `meterProvider` goes anywhere: skip building instruments and recording.
+   */
+  readonly metricsEnabled: boolean;
+  /**
    * For a component that hits an unrecoverable error after start: the collector logs it and
    * shuts down with a non-zero exit code.
    */
@@ -72,6 +78,11 @@ export interface ComponentSettings {
   readonly telemetry: ComponentTelemetry;
   /** The instance's own child container: shared services are resolved from here. */
   readonly container: DependencyContainer;
+  /**
+   * Time and timers: the clock registered in `container` under CLOCK_TOKEN (core/clock), the
+   * system clock unless a test registered a ManualClock. Read it when creating the component.
+   */
+  readonly clock: Clock;
 }
 
 export interface ValidationIssue {

@@ -1,10 +1,27 @@
 /**
  * Absorbs the boilerplate every processor repeats: counting what comes in and goes out,
- * forwarding to the next consumer, idempotent start/shutdown. A processor written with it is
- * one function from batch to batch.
+ * forwarding to the next consumer, idempotent start/shutdown, timers tied to the lifecycle. A
+ * processor written with it is one function from batch to batch (plus its periodic tasks).
  */
+import type { Timer } from './clock';
 import type { ComponentSettings, Consumer, Host, Processor } from './component';
 import type { NetworkEvent } from './events';
+
+/**
+ * Work a processor does on a timer (timeouts that must fire when traffic stops, cleanup,
+ * periodic flushes). The helper runs it on `settings.clock` from the end of `start` until
+ * `shutdown` begins, and passes on what it produced.
+ */
+export interface PeriodicTask {
+  /** What the task does, for the log when a run fails ('cleanup', 'flush'). */
+  readonly name: string;
+  readonly intervalMs: number;
+  /**
+   * One run: push the events to pass on into `out`. A run that throws is counted in `errors`
+   * and logged; what it pushed before throwing still goes out.
+   */
+  run(out: NetworkEvent[]): void;
+}
 
 export interface ProcessorHooks {
   /**
@@ -15,8 +32,10 @@ export interface ProcessorHooks {
   /** True when `process` changes events in place or returns the same array modified. */
   mutatesData: boolean;
   start?(host: Host): void | Promise<void>;
-  /** Called once; flush anything held back through `emit` before resolving. */
+  /** Called once, after the periodic tasks stopped; flush anything held back through `emit` before resolving. */
   shutdown?(): void | Promise<void>;
+  /** Timer work, started after `start` and stopped before `shutdown`. */
+  periodic?: readonly PeriodicTask[];
 }
 
 export interface ProcessorHelper extends Processor {
@@ -25,14 +44,48 @@ export interface ProcessorHelper extends Processor {
 }
 
 export function createProcessor(settings: ComponentSettings, next: Consumer, hooks: ProcessorHooks): ProcessorHelper {
-  const { telemetry } = settings;
+  const { telemetry, logger } = settings;
   let started = false;
   let stopped: Promise<void> | undefined;
+  let timers: Timer[] = [];
 
   const emit = (batch: NetworkEvent[]): void | Promise<void> => {
     if (batch.length === 0) return;
     telemetry.emitted(batch.length);
     return next.consume(batch);
+  };
+
+  const passOn = (out: NetworkEvent[], task: PeriodicTask): void => {
+    const failed = (error: Error): void => logger.error(`passing on ${out.length} events from ${task.name} failed: ${error.message}`);
+    try {
+      const pending = emit(out);
+      if (pending) pending.catch(failed);
+    } catch (error) {
+      failed(error as Error);
+    }
+  };
+
+  const runPeriodic = (task: PeriodicTask): void => {
+    if (stopped) return;
+    const out: NetworkEvent[] = [];
+    try {
+      task.run(out);
+    } catch (error) {
+      // A bug here must not kill the timer or the process.
+      telemetry.errors();
+      logger.error(`${task.name} failed: ${(error as Error).message}`);
+    }
+    passOn(out, task);
+  };
+
+  const startPeriodic = (): void => {
+    const clock = settings.clock;
+    for (const task of hooks.periodic ?? []) timers.push(clock.setInterval(() => runPeriodic(task), task.intervalMs));
+  };
+
+  const stopPeriodic = (): void => {
+    for (const timer of timers) timer.cancel();
+    timers = [];
   };
 
   return {
@@ -41,6 +94,7 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
       if (started) return;
       started = true;
       await hooks.start?.(host);
+      if (!stopped) startPeriodic();
     },
     consume(batch: NetworkEvent[]): void | Promise<void> {
       telemetry.received(batch.length);
@@ -51,14 +105,17 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
         // A processor bug must not take the pipeline down: count it, log it, drop the batch.
         telemetry.errors();
         telemetry.dropped(batch.length);
-        settings.logger.error(`processing a batch of ${batch.length} failed: ${(error as Error).message}`);
+        logger.error(`processing a batch of ${batch.length} failed: ${(error as Error).message}`);
         return;
       }
       return emit(out);
     },
     emit,
     shutdown(): Promise<void> {
-      stopped ??= Promise.resolve(hooks.shutdown?.());
+      if (!stopped) {
+        stopPeriodic();
+        stopped = Promise.resolve(hooks.shutdown?.());
+      }
       return stopped;
     },
   };

@@ -2,13 +2,18 @@
  * Where factories live. Factories are registered in a tsyringe container per kind (token
  * `factory:<kind>`), and each component instance gets its own child container holding its
  * settings, so shared services registered on the root are visible to every component while
- * per-instance values never leak between them.
+ * per-instance values never leak between them. The services every component can resolve, built
+ * in or plugin alike: the registry (COMPONENT_REGISTRY_TOKEN), the clock (CLOCK_TOKEN, also
+ * `settings.clock`) and its settings (SETTINGS_TOKEN).
  */
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { clockFrom } from './clock';
 import type { ComponentKind, ComponentSettings, Factory } from './component';
 
 export const SETTINGS_TOKEN = 'component:settings';
+/** tsyringe token of the ComponentRegistry itself, for components that look factories up. */
+export const COMPONENT_REGISTRY_TOKEN = 'network-observer:component-registry';
 const factoryToken = (kind: ComponentKind): string => `factory:${kind}`;
 
 export interface RegisteredFactory {
@@ -23,6 +28,7 @@ export class ComponentRegistry {
 
   constructor(parent: DependencyContainer = rootContainer) {
     this.container = parent.createChildContainer();
+    this.container.register(COMPONENT_REGISTRY_TOKEN, { useValue: this });
   }
 
   /** Throws when the kind/type pair is taken: two factories for one type would be ambiguous. */
@@ -52,9 +58,16 @@ export class ComponentRegistry {
   }
 
   /** A child container for one component instance, holding its settings. */
-  instanceContainer(settings: Omit<ComponentSettings, 'container'>): ComponentSettings {
+  instanceContainer(settings: Omit<ComponentSettings, 'container' | 'clock'>): ComponentSettings {
     const child = this.container.createChildContainer();
-    const full: ComponentSettings = { ...settings, container: child };
+    const full: ComponentSettings = {
+      ...settings,
+      container: child,
+      // Resolved when read, so a clock registered on the container after this still counts.
+      get clock() {
+        return clockFrom(child);
+      },
+    };
     child.register(SETTINGS_TOKEN, { useValue: full });
     return child.resolve<ComponentSettings>(SETTINGS_TOKEN);
   }

@@ -215,30 +215,56 @@ function splitHostPortCached(value: string): [string, number] {
   return split;
 }
 
+/** The name the exchange addressed its server by: Host header, :authority or SNI; undefined when none. */
+export function logicalHost(event: L7Event): string | undefined {
+  switch (event.kind) {
+    case 'l7.http':
+      return event.host ?? event.tls?.serverName;
+    case 'l7.grpc':
+      return event.authority ?? event.tls?.serverName;
+    case 'l7.dns':
+      return undefined;
+    case 'l7.tls':
+      return event.serverName;
+  }
+}
+
+/**
+ * server.address per semconv: the local end on the server side, the remote end on the client
+ * side; a logical name (`host`, from logicalHost) wins over the IP address.
+ */
+export function serverAddress(event: L7Event, host: string | undefined): string {
+  if (host) {
+    const name = splitHostPortCached(host)[0];
+    if (name) return name;
+  }
+  return event.side === 'server' ? event.localAddress : event.remoteAddress;
+}
+
+/** server.port, chosen as serverAddress chooses the address; a port in the logical name wins. */
+export function serverPort(event: L7Event, host: string | undefined): number {
+  if (host) {
+    const port = splitHostPortCached(host)[1];
+    if (port) return port;
+  }
+  return event.side === 'server' ? event.localPort : event.remotePort;
+}
+
 /**
  * What every L7 span starts with, in one order for all kinds (so every attribute object shares
  * one hidden-class prefix and the stores below stay monomorphic): the network tuple, server.*
- * per semconv (the local end on a SERVER span, the remote end on a CLIENT span; a logical name
- * from the Host header, :authority or SNI wins over the IP address), client.address on SERVER
- * spans, and the observed process.
+ * (serverAddress, serverPort), client.address on SERVER spans, and the observed process.
  */
-function l7Base(event: L7Event, logicalHost: string | undefined): Attributes {
-  const serverSide = event.side === 'server';
-  let address = serverSide ? event.localAddress : event.remoteAddress;
-  let port = serverSide ? event.localPort : event.remotePort;
-  if (logicalHost) {
-    const split = splitHostPortCached(logicalHost);
-    if (split[0]) address = split[0];
-    if (split[1]) port = split[1];
-  }
+function l7Base(event: L7Event): Attributes {
+  const host = logicalHost(event);
   const out = newAttributes();
   out[ATTR_NETWORK_TRANSPORT] = event.transport;
   out[ATTR_NETWORK_TYPE] = event.networkType;
   out[ATTR_NETWORK_PEER_ADDRESS] = event.remoteAddress;
   out[ATTR_NETWORK_PEER_PORT] = event.remotePort;
-  out[ATTR_SERVER_ADDRESS] = address;
-  out[ATTR_SERVER_PORT] = port;
-  if (serverSide) out[ATTR_CLIENT_ADDRESS] = event.remoteAddress;
+  out[ATTR_SERVER_ADDRESS] = serverAddress(event, host);
+  out[ATTR_SERVER_PORT] = serverPort(event, host);
+  if (event.side === 'server') out[ATTR_CLIENT_ADDRESS] = event.remoteAddress;
   const proc = event.process;
   if (proc.pid > 0) out[sc.ATTR_PROCESS_PID] = proc.pid;
   if (proc.comm) out[sc.ATTR_PROCESS_EXECUTABLE_NAME] = proc.comm;
@@ -305,11 +331,10 @@ export function l7ErrorType(event: L7Event): string | undefined {
 
 function httpAttributes(event: HttpTransactionEvent): Attributes {
   const method = httpMethod(event.method);
-  const out = l7Base(event, event.host ?? event.tls?.serverName);
+  const out = l7Base(event);
   out[ATTR_HTTP_REQUEST_METHOD] = method;
   out[ATTR_URL_PATH] = event.path;
-  // HTTPS when parsed from plaintext taken at the TLS library (see addTlsAttributes).
-  out[ATTR_URL_SCHEME] = event.tls ? 'https' : 'http';
+  out[ATTR_URL_SCHEME] = urlScheme(event);
   if (method === '_OTHER') out[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = event.method;
   if (event.query) out[ATTR_URL_QUERY] = event.query;
   if (event.statusCode > 0) out[ATTR_HTTP_RESPONSE_STATUS_CODE] = event.statusCode;
@@ -331,23 +356,22 @@ function addTlsAttributes(tls: TlsConnectionInfo | undefined, out: Attributes): 
 
 function grpcAttributes(event: GrpcCallEvent): Attributes {
   let out: Attributes;
-  const logicalHost = event.authority ?? event.tls?.serverName;
   if (event.isGrpc) {
-    out = l7Base(event, logicalHost);
+    out = l7Base(event);
     out[ATTR_RPC_SYSTEM_NAME] = RPC_SYSTEM_NAME_VALUE_GRPC;
     out[ATTR_RPC_METHOD] = grpcMethod(event);
     out[ATTR_NETWORK_PROTOCOL_VERSION] = '2';
     out[sc.ATTR_NO_HTTP2_STREAM_ID] = event.streamId;
     if (event.grpcStatusCode >= 0) {
-      out[ATTR_RPC_STATUS_CODE] = event.grpcStatusName ?? String(event.grpcStatusCode);
+      out[ATTR_RPC_STATUS_CODE] = rpcStatusCode(event);
       out[sc.ATTR_NO_GRPC_STATUS_CODE_NUMBER] = event.grpcStatusCode;
     }
   } else {
     const method = httpMethod(event.method);
-    out = l7Base(event, logicalHost);
+    out = l7Base(event);
     out[ATTR_HTTP_REQUEST_METHOD] = method;
     out[ATTR_URL_PATH] = event.path;
-    out[ATTR_URL_SCHEME] = event.tls ? 'https' : 'http';
+    out[ATTR_URL_SCHEME] = urlScheme(event);
     out[ATTR_NETWORK_PROTOCOL_VERSION] = '2';
     out[sc.ATTR_NO_HTTP2_STREAM_ID] = event.streamId;
     if (method === '_OTHER') out[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = event.method;
@@ -358,6 +382,17 @@ function grpcAttributes(event: GrpcCallEvent): Attributes {
   return out;
 }
 
+/** `https` when parsed from plaintext taken at the TLS library (see addTlsAttributes), else `http`. */
+export function urlScheme(event: HttpTransactionEvent | GrpcCallEvent): string {
+  return event.tls ? 'https' : 'http';
+}
+
+/** rpc.status_code: the status name (`OK`, `NOT_FOUND`); undefined before a status arrived. */
+export function rpcStatusCode(event: GrpcCallEvent): string | undefined {
+  if (event.grpcStatusCode < 0) return undefined;
+  return event.grpcStatusName ?? String(event.grpcStatusCode);
+}
+
 /** `pkg.Service/Method`, from the event or from the :path (`/pkg.Service/Method`). */
 export function grpcMethod(event: GrpcCallEvent): string {
   if (event.rpcMethod) return event.rpcMethod;
@@ -365,7 +400,7 @@ export function grpcMethod(event: GrpcCallEvent): string {
 }
 
 function dnsAttributes(event: DnsTransactionEvent): Attributes {
-  const out = l7Base(event, undefined);
+  const out = l7Base(event);
   out[sc.ATTR_DNS_QUESTION_NAME] = event.questionName;
   out[sc.ATTR_NO_DNS_QUESTION_TYPE] = event.questionType;
   out[sc.ATTR_NO_DNS_TRANSACTION_ID] = event.transactionId;
@@ -380,7 +415,7 @@ function dnsAttributes(event: DnsTransactionEvent): Attributes {
 }
 
 function tlsAttributes(event: TlsHandshakeEvent): Attributes {
-  const out = l7Base(event, event.serverName);
+  const out = l7Base(event);
   out[sc.ATTR_TLS_PROTOCOL_NAME] = 'tls';
   out[sc.ATTR_TLS_ESTABLISHED] = event.version !== '' && event.errorType === undefined;
   if (event.version) out[sc.ATTR_TLS_PROTOCOL_VERSION] = event.version;

@@ -4,17 +4,28 @@
  * rpc.server.call.duration, rpc.client.call.duration and dns.lookup.duration (seconds, semconv
  * bucket boundaries through instrument advice).
  *
- * Several exporters (otlp_http, stdout) may see the same events, and all their metric readers
- * sit on ONE MeterProvider, so a transaction must be recorded once, not once per exporter:
- * the recorder is shared per provider and remembers the event objects it has recorded (fan-out
- * hands read-only consumers the same objects).
+ * The component that derives the transactions records them (the l7 processor, as the
+ * Collector's spanmetrics connector derives metrics from spans), before any sampler or rate
+ * limiter: every transaction counts once, whatever later reaches the exporters, and however many
+ * exporters read metrics.
+ *
+ * Cost per transaction: the SDK hashes the attribute set of every record, and that stays. What
+ * this module avoids is mapping the whole span (20-odd attributes) and allocating an attribute
+ * object per transaction: the few metric attributes are read straight from the event, through
+ * the same functions the span mapping uses, joined into a key, and the attribute object of that
+ * key is reused from a bounded cache.
  */
 import type { Attributes, Histogram, MeterProvider } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_K8S_CRONJOB_NAME,
+  ATTR_K8S_DAEMONSET_NAME,
+  ATTR_K8S_DEPLOYMENT_NAME,
+  ATTR_K8S_JOB_NAME,
   ATTR_K8S_NAMESPACE_NAME,
+  ATTR_K8S_STATEFULSET_NAME,
   ATTR_NETWORK_PROTOCOL_VERSION,
   ATTR_RPC_METHOD,
   ATTR_RPC_STATUS_CODE,
@@ -26,45 +37,89 @@ import {
   METRIC_HTTP_SERVER_REQUEST_DURATION,
   METRIC_RPC_CLIENT_CALL_DURATION,
   METRIC_RPC_SERVER_CALL_DURATION,
+  RPC_SYSTEM_NAME_VALUE_GRPC,
 } from '@opentelemetry/semantic-conventions';
-import type { L7Event, NetworkEvent } from '../events';
+import type { DnsTransactionEvent, GrpcCallEvent, HttpTransactionEvent, L7Event, NetworkEvent } from '../events';
+import { LruMap } from '../lru';
 import * as sc from '../semconv';
-import { l7Attributes, newAttributes } from './attributes';
+import {
+  OWNER_ATTRIBUTE,
+  grpcMethod,
+  httpMethod,
+  httpProtocolVersion,
+  l7ErrorType,
+  logicalHost,
+  newAttributes,
+  rpcStatusCode,
+  serverAddress,
+  serverPort,
+  urlScheme,
+} from './attributes';
 import { OBSERVER_VERSION } from './resource';
 
-/** Cap on how many times one sampled event is counted (1/sampleRatio, rounded). */
-const MAX_SAMPLE_WEIGHT = 1000;
+/**
+ * Attribute sets kept per histogram: the SDK's own default cardinality limit per instrument,
+ * beyond which it folds series into one overflow series anyway.
+ */
+const ATTRIBUTE_SETS_PER_HISTOGRAM = 2000;
+
+/** One metric attribute: its name and how to read its value from a transaction. */
+interface Field<E extends L7Event> {
+  readonly name: string;
+  /** `host` is logicalHost(event), read once per transaction. */
+  value(event: E, host: string | undefined): string | number | undefined;
+}
+
+type HttpLike = HttpTransactionEvent | GrpcCallEvent;
+
+const field = <E extends L7Event>(name: string, value: Field<E>['value']): Field<E> => ({ name, value });
+
+/** The workload's name under `name` when its controller's kind maps to that attribute (OWNER_ATTRIBUTE). */
+const ownerField = (name: string): Field<L7Event> =>
+  field(name, (e) => (e.k8s?.ownerKind && e.k8s.ownerName && OWNER_ATTRIBUTE[e.k8s.ownerKind] === name ? e.k8s.ownerName : undefined));
 
 /**
- * Attributes kept on the histograms: the semconv metric attributes plus the observed process /
- * workload identity (one observer watches many services; without it all of them would merge
- * into one series). Everything else on the span (paths, addresses, ids) is high-cardinality.
+ * The observed process / workload identity (one observer watches many services; without it all
+ * of them would merge into one series). Everything else on the span (paths, addresses, ids) is
+ * high-cardinality and stays off the histograms.
  */
-const IDENTITY_KEYS = [
-  sc.ATTR_PROCESS_EXECUTABLE_NAME,
-  ATTR_K8S_NAMESPACE_NAME,
-  'k8s.deployment.name',
-  'k8s.statefulset.name',
-  'k8s.daemonset.name',
-  'k8s.job.name',
-  'k8s.cronjob.name',
-  sc.ATTR_K8S_SERVICE_NAME,
-] as const;
+const IDENTITY: readonly Field<L7Event>[] = [
+  field(sc.ATTR_PROCESS_EXECUTABLE_NAME, (e) => e.process.comm || undefined),
+  field(ATTR_K8S_NAMESPACE_NAME, (e) => e.k8s?.namespace || undefined),
+  ownerField(ATTR_K8S_DEPLOYMENT_NAME),
+  ownerField(ATTR_K8S_STATEFULSET_NAME),
+  ownerField(ATTR_K8S_DAEMONSET_NAME),
+  ownerField(ATTR_K8S_JOB_NAME),
+  ownerField(ATTR_K8S_CRONJOB_NAME),
+  field(sc.ATTR_K8S_SERVICE_NAME, (e) => e.k8s?.serviceName || undefined),
+];
 
-const HTTP_SERVER_KEYS = [ATTR_HTTP_REQUEST_METHOD, ATTR_URL_SCHEME, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_NETWORK_PROTOCOL_VERSION, ATTR_SERVER_PORT, ATTR_ERROR_TYPE, ...IDENTITY_KEYS];
-const HTTP_CLIENT_KEYS = [ATTR_HTTP_REQUEST_METHOD, ATTR_URL_SCHEME, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_NETWORK_PROTOCOL_VERSION, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_ERROR_TYPE, ...IDENTITY_KEYS];
-const RPC_SERVER_KEYS = [ATTR_RPC_SYSTEM_NAME, ATTR_RPC_METHOD, ATTR_RPC_STATUS_CODE, ATTR_SERVER_PORT, ATTR_ERROR_TYPE, ...IDENTITY_KEYS];
-const RPC_CLIENT_KEYS = [ATTR_RPC_SYSTEM_NAME, ATTR_RPC_METHOD, ATTR_RPC_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_ERROR_TYPE, ...IDENTITY_KEYS];
-const DNS_KEYS = [sc.ATTR_DNS_QUESTION_NAME, ATTR_ERROR_TYPE, ...IDENTITY_KEYS];
+const SERVER_ADDRESS = field<L7Event>(ATTR_SERVER_ADDRESS, serverAddress);
+const SERVER_PORT = field<L7Event>(ATTR_SERVER_PORT, serverPort);
+const ERROR_TYPE = field<L7Event>(ATTR_ERROR_TYPE, l7ErrorType);
 
-function pick(from: Attributes, keys: readonly string[]): Attributes {
-  const out = newAttributes();
-  for (const key of keys) {
-    const value = from[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
-}
+/** HTTP/1.x transactions and HTTP/2 exchanges that are not gRPC. */
+const HTTP_METHOD = field<HttpLike>(ATTR_HTTP_REQUEST_METHOD, (e) => httpMethod(e.method));
+const URL_SCHEME = field<HttpLike>(ATTR_URL_SCHEME, urlScheme);
+const HTTP_STATUS = field<HttpLike>(ATTR_HTTP_RESPONSE_STATUS_CODE, (e) => {
+  const status = e.kind === 'l7.http' ? e.statusCode : e.httpStatusCode;
+  return status > 0 ? status : undefined;
+});
+const HTTP_VERSION = field<HttpLike>(ATTR_NETWORK_PROTOCOL_VERSION, (e) => {
+  if (e.kind === 'l7.grpc') return '2';
+  return e.httpVersion ? httpProtocolVersion(e.httpVersion) : undefined;
+});
+
+const RPC_SYSTEM = field<GrpcCallEvent>(ATTR_RPC_SYSTEM_NAME, () => RPC_SYSTEM_NAME_VALUE_GRPC);
+const RPC_METHOD = field<GrpcCallEvent>(ATTR_RPC_METHOD, grpcMethod);
+const RPC_STATUS = field<GrpcCallEvent>(ATTR_RPC_STATUS_CODE, rpcStatusCode);
+
+// In each list the semconv attributes come first, then the identity, the order exporters show.
+const HTTP_SERVER: readonly Field<HttpLike>[] = [HTTP_METHOD, URL_SCHEME, HTTP_STATUS, HTTP_VERSION, SERVER_PORT, ERROR_TYPE, ...IDENTITY];
+const HTTP_CLIENT: readonly Field<HttpLike>[] = [HTTP_METHOD, URL_SCHEME, HTTP_STATUS, HTTP_VERSION, SERVER_ADDRESS, SERVER_PORT, ERROR_TYPE, ...IDENTITY];
+const RPC_SERVER: readonly Field<GrpcCallEvent>[] = [RPC_SYSTEM, RPC_METHOD, RPC_STATUS, SERVER_PORT, ERROR_TYPE, ...IDENTITY];
+const RPC_CLIENT: readonly Field<GrpcCallEvent>[] = [RPC_SYSTEM, RPC_METHOD, RPC_STATUS, SERVER_ADDRESS, SERVER_PORT, ERROR_TYPE, ...IDENTITY];
+const DNS: readonly Field<DnsTransactionEvent>[] = [field(sc.ATTR_DNS_QUESTION_NAME, (e) => e.questionName), ERROR_TYPE, ...IDENTITY];
 
 export interface DurationInstrument {
   name: string;
@@ -80,27 +135,51 @@ export const L7_DURATION_METRICS: readonly DurationInstrument[] = Object.freeze(
   { name: sc.METRIC_DNS_LOOKUP_DURATION, description: 'Duration of DNS lookups observed on the wire.' },
 ]);
 
-export class L7MetricsRecorder {
-  private static readonly byProvider = new WeakMap<MeterProvider, L7MetricsRecorder>();
+/** One histogram with the attributes it carries and the attribute sets seen recently. */
+class DurationHistogram<E extends L7Event> {
+  private readonly sets = new LruMap<string, Attributes>(ATTRIBUTE_SETS_PER_HISTOGRAM);
 
-  /** The one recorder of a provider. */
-  static for(provider: MeterProvider): L7MetricsRecorder {
-    let recorder = L7MetricsRecorder.byProvider.get(provider);
-    if (!recorder) {
-      recorder = new L7MetricsRecorder(provider);
-      L7MetricsRecorder.byProvider.set(provider, recorder);
+  constructor(
+    private readonly histogram: Histogram,
+    private readonly fields: readonly Field<E>[],
+  ) {}
+
+  record(event: E): void {
+    const host = logicalHost(event);
+    // Length-prefixed, so no two different attribute sets share a key whatever the values hold.
+    let key = '';
+    for (let i = 0; i < this.fields.length; i++) {
+      const value = this.fields[i].value(event, host);
+      if (value === undefined) key += 'u';
+      else if (typeof value === 'number') key += `n${value};`;
+      else key += `s${value.length}:${value}`;
     }
-    return recorder;
+    let attributes = this.sets.get(key);
+    if (attributes === undefined) {
+      attributes = this.attributesOf(event, host);
+      this.sets.set(key, attributes);
+    }
+    this.histogram.record(Math.max(0, event.endUs - event.startUs) / 1e6, attributes);
   }
 
-  private readonly seen = new WeakSet<NetworkEvent>();
-  private readonly httpServer: Histogram;
-  private readonly httpClient: Histogram;
-  private readonly rpcServer: Histogram;
-  private readonly rpcClient: Histogram;
-  private readonly dnsLookup: Histogram;
+  private attributesOf(event: E, host: string | undefined): Attributes {
+    const out = newAttributes();
+    for (const f of this.fields) {
+      const value = f.value(event, host);
+      if (value !== undefined) out[f.name] = value;
+    }
+    return Object.freeze(out);
+  }
+}
 
-  private constructor(provider: MeterProvider) {
+export class L7MetricsRecorder {
+  private readonly httpServer: DurationHistogram<HttpLike>;
+  private readonly httpClient: DurationHistogram<HttpLike>;
+  private readonly rpcServer: DurationHistogram<GrpcCallEvent>;
+  private readonly rpcClient: DurationHistogram<GrpcCallEvent>;
+  private readonly dnsLookup: DurationHistogram<DnsTransactionEvent>;
+
+  constructor(provider: MeterProvider) {
     const meter = provider.getMeter(sc.INSTRUMENTATION_SCOPE_NAME, OBSERVER_VERSION);
     const make = (index: number): Histogram =>
       meter.createHistogram(L7_DURATION_METRICS[index].name, {
@@ -108,59 +187,43 @@ export class L7MetricsRecorder {
         description: L7_DURATION_METRICS[index].description,
         advice: { explicitBucketBoundaries: [...sc.SEMCONV_DURATION_BUCKETS_SECONDS] },
       });
-    this.httpServer = make(0);
-    this.httpClient = make(1);
-    this.rpcServer = make(2);
-    this.rpcClient = make(3);
-    this.dnsLookup = make(4);
+    this.httpServer = new DurationHistogram(make(0), HTTP_SERVER);
+    this.httpClient = new DurationHistogram(make(1), HTTP_CLIENT);
+    this.rpcServer = new DurationHistogram(make(2), RPC_SERVER);
+    this.rpcClient = new DurationHistogram(make(3), RPC_CLIENT);
+    this.dnsLookup = new DurationHistogram(make(4), DNS);
   }
 
-  /** Records every L7 event of the batch not recorded before; other kinds are ignored. */
+  /** Records every L7 transaction of the batch; other kinds are skipped. */
   recordBatch(batch: readonly NetworkEvent[]): void {
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i];
-      if (event.kind.startsWith('l7.')) this.record(event as L7Event);
+      switch (event.kind) {
+        case 'l7.http':
+        case 'l7.grpc':
+        case 'l7.dns':
+          this.record(event);
+      }
     }
   }
 
-  /**
-   * Records one transaction unless it was recorded before. `attributes` are its span
-   * attributes when the caller already computed them (saves mapping twice).
-   */
-  record(event: L7Event, attributes?: Attributes): void {
-    if (this.seen.has(event)) return;
-    this.seen.add(event);
-    let histogram: Histogram;
-    let keys: readonly string[];
+  /** Records one transaction; TLS handshakes have no duration histogram. */
+  record(event: L7Event): void {
     const server = event.side === 'server';
     switch (event.kind) {
       case 'l7.http':
-        histogram = server ? this.httpServer : this.httpClient;
-        keys = server ? HTTP_SERVER_KEYS : HTTP_CLIENT_KEYS;
-        break;
+        (server ? this.httpServer : this.httpClient).record(event);
+        return;
       case 'l7.grpc':
-        if (event.isGrpc) {
-          histogram = server ? this.rpcServer : this.rpcClient;
-          keys = server ? RPC_SERVER_KEYS : RPC_CLIENT_KEYS;
-        } else {
-          histogram = server ? this.httpServer : this.httpClient;
-          keys = server ? HTTP_SERVER_KEYS : HTTP_CLIENT_KEYS;
-        }
-        break;
+        if (event.isGrpc) (server ? this.rpcServer : this.rpcClient).record(event);
+        else (server ? this.httpServer : this.httpClient).record(event);
+        return;
       case 'l7.dns':
         // dns.lookup.duration is the resolver client's view; a DNS server's answers are spans only.
-        if (server) return;
-        histogram = this.dnsLookup;
-        keys = DNS_KEYS;
-        break;
+        if (!server) this.dnsLookup.record(event);
+        return;
       case 'l7.tls':
         return;
     }
-    const seconds = Math.max(0, event.endUs - event.startUs) / 1e6;
-    const picked = pick(attributes ?? l7Attributes(event), keys);
-    const ratio = event.sampleRatio;
-    // A sampler kept 1 in 1/ratio events: count this one that many times so rates stay true.
-    const weight = ratio !== undefined && ratio > 0 && ratio < 1 ? Math.min(MAX_SAMPLE_WEIGHT, Math.round(1 / ratio)) : 1;
-    for (let n = 0; n < weight; n++) histogram.record(seconds, picked);
   }
 }

@@ -2,13 +2,13 @@
  * otlp_http: network events -> OTLP/HTTP.
  *
  * consume() maps events through the shared mapping (spans for L7 transactions, log records for
- * lifecycle events through @opentelemetry/sdk-logs, duration histograms on the shared
- * MeterProvider) and hands fixed-size requests to the sending queue; it never waits for the
+ * lifecycle events through @opentelemetry/sdk-logs) and hands fixed-size requests to the sending
+ * queue; metrics come from its reader on the shared MeterProvider. It never waits for the
  * network unless sending_queue.enabled is false. Serialization (OpenTelemetry serializers),
  * compression and HTTP happen in the queue's workers, with retries and bounded memory.
  */
 import { readFileSync } from 'node:fs';
-import type { Attributes, Context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { CumulativeTemporalitySelector, DeltaTemporalitySelector } from '@opentelemetry/exporter-metrics-otlp-http';
 import type { Resource } from '@opentelemetry/resources';
@@ -31,7 +31,6 @@ import { OBSERVER_USER_AGENT } from '../../core/identity';
 import { formatDuration } from '../../core/units';
 import { Batcher } from '../shared/batcher';
 import { DropReporter } from '../shared/drop-reporter';
-import { L7MetricsRecorder } from '../../core/otel/l7-metrics';
 import { toLogData } from '../../core/otel/logs';
 import { observerResource, OBSERVER_VERSION } from '../../core/otel/resource';
 import type { SendOutcome } from '../shared/retry';
@@ -90,12 +89,10 @@ export class OtlpHttpExporter implements Exporter {
   private readonly otelLogger: OtelLogger | undefined;
   private readonly drops: DropReporter;
   private reader: PeriodicExportingMetricReader | undefined;
-  private recorder: L7MetricsRecorder | undefined;
   /** Sends started by the current consume() when the queue is disabled. */
   private syncSends: Promise<boolean>[] = [];
   private lastError: Error | undefined;
   private failedAttempts = 0;
-  private started = false;
   private stopping: Promise<void> | undefined;
   /** Set once shutdown has taken the last metrics collection and closed the queue. */
   private closed = false;
@@ -184,11 +181,8 @@ export class OtlpHttpExporter implements Exporter {
     return [this.reader];
   }
 
-  start(host: Host): void {
-    if (this.started) return;
-    this.started = true;
-    if (this.config.signals.metrics) this.recorder = L7MetricsRecorder.for(host.meterProvider);
-  }
+  /** Nothing to start: the queue runs from construction and the collector attaches the reader. */
+  start(_host: Host): void {}
 
   consume(batch: NetworkEvent[]): void | Promise<void> {
     const { telemetry } = this.settings;
@@ -203,14 +197,7 @@ export class OtlpHttpExporter implements Exporter {
       const event = batch[i];
       try {
         if (event.kind.startsWith('l7.')) {
-          const l7 = event as L7Event;
-          let attributes: Attributes | undefined;
-          if (spans) {
-            const span = spans.map(l7);
-            attributes = span.attributes;
-            this.spanBatcher.add(span);
-          }
-          this.recorder?.record(l7, attributes);
+          if (spans) this.spanBatcher.add(spans.map(event as L7Event));
         } else if (this.otelLogger && this.logKinds.has(event.kind)) {
           const log = toLogData(event)!;
           this.otelLogger.emit({

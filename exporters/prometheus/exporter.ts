@@ -3,7 +3,7 @@
  *
  * The exporter is a metric reader on the collector's one MeterProvider, like otlp_http's
  * periodic reader, so it serves exactly what otlp_http sends: the L7 duration histograms
- * (recorded from the events this exporter consumes, through the shared recorder), the
+ * (recorded by the l7 processor from every transaction it derives), the
  * connection and flow metrics conntrack records, and the `network_observer.component.*`
  * self-telemetry. A scrape collects (cumulative temporality, the reader of
  * @opentelemetry/exporter-prometheus) and renders with that package's serializer, with this
@@ -18,7 +18,6 @@ import type { MetricReader, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { ComponentSettings, Exporter, Host } from '../../core/component';
 import type { NetworkEvent } from '../../core/events';
 import { closeServer, formatEndpoint, listen, parseEndpoint, requestPath } from '../../core/http-endpoint';
-import { L7MetricsRecorder } from '../../core/otel/l7-metrics';
 import { observerResource } from '../../core/otel/resource';
 import type { PrometheusExporterConfig } from './config.generated';
 import { UnitSuffixer } from './names';
@@ -41,7 +40,6 @@ export class PrometheusExporter implements Exporter {
   private readonly suffixer: UnitSuffixer | undefined;
   private readonly resource: Resource;
   private readonly server: Server;
-  private recorder: L7MetricsRecorder | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private boundUrl = '';
@@ -68,13 +66,12 @@ export class PrometheusExporter implements Exporter {
     return [this.reader];
   }
 
-  start(host: Host): Promise<void> {
-    this.starting ??= this.doStart(host);
+  start(_host: Host): Promise<void> {
+    this.starting ??= this.doStart();
     return this.starting;
   }
 
-  private async doStart(host: Host): Promise<void> {
-    this.recorder = L7MetricsRecorder.for(host.meterProvider);
+  private async doStart(): Promise<void> {
     const endpoint = parseEndpoint(this.config.endpoint);
     // The schema's format check guarantees this; kept for a config built in code.
     if (!endpoint) throw new Error(`endpoint ${JSON.stringify(this.config.endpoint)} is not host:port`);
@@ -90,7 +87,6 @@ export class PrometheusExporter implements Exporter {
       telemetry.dropped(batch.length);
       return;
     }
-    this.recorder?.recordBatch(batch);
     telemetry.emitted(batch.length);
   }
 

@@ -10,7 +10,6 @@ import { PeriodicExportingMetricReader, type MetricReader, type PushMetricExport
 import type { ComponentSettings, Exporter, Host } from '../../core/component';
 import type { L7Event, NetworkEvent, PayloadEvent } from '../../core/events';
 import { INSTRUMENTATION_SCOPE_NAME } from '../../core/semconv';
-import { L7MetricsRecorder } from '../../core/otel/l7-metrics';
 import { toLogData } from '../../core/otel/logs';
 import { observerResource, OBSERVER_VERSION } from '../../core/otel/resource';
 import { SpanMapper } from '../../core/otel/spans';
@@ -32,7 +31,6 @@ export class StdoutExporter implements Exporter {
   private readonly detailed: boolean;
   private readonly json: boolean;
   private reader: PeriodicExportingMetricReader | undefined;
-  private recorder: L7MetricsRecorder | undefined;
   private started = false;
   private host: Host | undefined;
   private stopping: Promise<void> | undefined;
@@ -73,7 +71,6 @@ export class StdoutExporter implements Exporter {
     if (this.started) return;
     this.started = true;
     this.host = host;
-    if (this.config.metrics) this.recorder = L7MetricsRecorder.for(host.meterProvider);
   }
 
   /**
@@ -92,7 +89,6 @@ export class StdoutExporter implements Exporter {
       telemetry.dropped(batch.length);
       return;
     }
-    this.recorder?.recordBatch(batch);
     let out = '';
     let rendered = 0;
     for (let i = 0; i < batch.length; i++) {

@@ -6,12 +6,11 @@
 import type { ComponentSettings, Consumer, Host, Processor, ProcessorFactory, ValidationIssue } from '../../core/component';
 import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import type { NetworkEvent } from '../../core/events';
-import { createProcessor } from '../../core/processor-helper';
+import { createProcessor, type PeriodicTask } from '../../core/processor-helper';
 import { formatDuration } from '../../core/units';
 import type { ConntrackProcessorConfig } from './config.generated';
 import schema from './config.schema.json';
 import { ConntrackMetrics, type MetricAttributeChoice } from './metrics';
-import { systemTimeSource, TIME_SOURCE_TOKEN, type IntervalHandle, type TimeSource } from './time';
 import { ConnTracker, type TrackerOptions } from './tracker';
 
 type GeneratedMetrics = NonNullable<ConntrackProcessorConfig['metrics']>;
@@ -76,23 +75,16 @@ export const factory: ProcessorFactory<ConntrackConfig> = {
     return issues;
   },
 
-  createProcessor(settings, config, next) {
-    const time = settings.container.isRegistered(TIME_SOURCE_TOKEN, true)
-      ? settings.container.resolve<TimeSource>(TIME_SOURCE_TOKEN)
-      : systemTimeSource;
-    return createConntrackProcessor(settings, config, next, time);
-  },
+  createProcessor: (settings, config, next) => createConntrackProcessor(settings, config, next),
 };
 
-/** The processor with an explicit clock (the factory resolves it from the container). */
-export function createConntrackProcessor(settings: ComponentSettings, config: ConntrackConfig, next: Consumer, time: TimeSource): Processor {
-  const { telemetry, logger } = settings;
+/** The processor, synchronously (benchmarks drive it without the factory's Promise type). */
+export function createConntrackProcessor(settings: ComponentSettings, config: ConntrackConfig, next: Consumer): Processor {
+  const { telemetry, logger, clock } = settings;
   const tracker = new ConnTracker(trackerOptions(config), telemetry);
   telemetry.registerGauge('active', () => tracker.liveCount);
   telemetry.add('aggregated', 0);
   let metrics: ConntrackMetrics | undefined;
-  let timers: IntervalHandle[] = [];
-  let stopped = false;
 
   /** Hands the hot path's plain counters to telemetry once per batch. */
   const settleCounts = (): void => {
@@ -107,37 +99,31 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
     }
   };
 
-  const emitFromTimer = (out: NetworkEvent[]): void => {
-    settleCounts();
-    if (out.length === 0) return;
-    try {
-      const pending = helper.emit(out);
-      if (pending) pending.catch((error: Error) => logger.error(`passing on ${out.length} conntrack events failed: ${error.message}`));
-    } catch (error) {
-      logger.error(`passing on ${out.length} conntrack events failed: ${(error as Error).message}`);
-    }
-  };
-
-  const onTimer = (work: (out: NetworkEvent[]) => void, what: string) => (): void => {
-    if (stopped) return;
-    const out: NetworkEvent[] = [];
-    try {
-      tracker.setNow(time.now());
-      work(out);
-    } catch (error) {
-      // A bug here must not kill the timer or the process; what was produced still goes out.
-      telemetry.errors();
-      logger.error(`conntrack ${what} failed: ${(error as Error).message}`);
-    }
-    emitFromTimer(out);
-  };
+  /** Table work on a timer: expiry has to happen when no events arrive too. */
+  const onTimer = (name: string, intervalMs: number, work: (out: NetworkEvent[]) => void): PeriodicTask => ({
+    name,
+    intervalMs,
+    run(out) {
+      tracker.setNow(clock.now());
+      try {
+        work(out);
+      } finally {
+        settleCounts();
+      }
+    },
+  });
+  const periodic = [onTimer('cleanup', config.cleanup_interval, (out) => tracker.sweep(out))];
+  if (config.flush_interval > 0 && config.emit_lifecycle_events) {
+    periodic.push(onTimer('flush', config.flush_interval, (out) => tracker.flush(out)));
+  }
 
   const helper = createProcessor(settings, next, {
     // Input events are never changed: new events are built for what the table adds.
     mutatesData: false,
 
     start(host: Host) {
-      if (config.metrics.enabled) {
+      // As l7 records its transactions: on the host's provider, only when some exporter reads metrics.
+      if (config.metrics.enabled && host.metricsEnabled) {
         metrics = new ConntrackMetrics(
           host.meterProvider.getMeter(METER_NAME),
           { attributes: config.metrics.attributes as MetricAttributeChoice[], maxSeries: config.metrics.max_series },
@@ -151,15 +137,12 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
         telemetry.add('metric_series_overflow', 0);
       }
       tracker.attachMetrics(metrics);
-      timers.push(time.setInterval(onTimer((out) => tracker.sweep(out), 'cleanup'), config.cleanup_interval));
-      if (config.flush_interval > 0 && config.emit_lifecycle_events) {
-        timers.push(time.setInterval(onTimer((out) => tracker.flush(out), 'flush'), config.flush_interval));
-      }
     },
+    periodic,
 
     process(batch: NetworkEvent[]): NetworkEvent[] {
       const out: NetworkEvent[] = [];
-      tracker.setNow(time.now());
+      tracker.setNow(clock.now());
       for (let i = 0; i < batch.length; i++) {
         const event = batch[i];
         try {
@@ -176,11 +159,8 @@ export function createConntrackProcessor(settings: ComponentSettings, config: Co
     },
 
     async shutdown() {
-      stopped = true;
-      for (const timer of timers) timer.cancel();
-      timers = [];
       const out: NetworkEvent[] = [];
-      tracker.setNow(time.now());
+      tracker.setNow(clock.now());
       tracker.drain(out);
       settleCounts();
       metrics?.shutdown();

@@ -6,9 +6,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { LruMap } from '../../core/lru';
 import { parseProcCgroup, unifiedPath, type CgroupIdentity } from './cgroup-path';
 import { CgroupWalker } from './cgroup-walker';
-import { LruCache } from './lru';
 
 export interface ContainerResolverOptions {
   procPath: string;
@@ -22,6 +22,7 @@ export interface ContainerResolverOptions {
   pidTtlMs?: number;
   /** Least time between two walks of the cgroup tree. */
   walkIntervalMs?: number;
+  /** Milliseconds for TTLs and walk intervals: the component's clock (Date.now when absent). */
   now?: () => number;
 }
 
@@ -39,9 +40,9 @@ const DEFAULT_PID_TTL_MS = 30_000;
 const DEFAULT_WALK_INTERVAL_MS = 10_000;
 
 export class ContainerResolver {
-  readonly byPid: LruCache<number, PidEntry>;
+  readonly byPid: LruMap<number, PidEntry>;
   /** null: a cgroup known not to be a container's. cgroup ids are never reused, so no expiry. */
-  readonly byCgroup: LruCache<number, CgroupIdentity | null>;
+  readonly byCgroup: LruMap<number, CgroupIdentity | null>;
   readonly walker: CgroupWalker | undefined;
   /** /proc/<pid>/cgroup files read. */
   procReads = 0;
@@ -49,8 +50,8 @@ export class ContainerResolver {
   private readonly now: () => number;
 
   constructor(private readonly options: ContainerResolverOptions) {
-    this.byPid = new LruCache(options.cacheSize);
-    this.byCgroup = new LruCache(options.cacheSize);
+    this.byPid = new LruMap(options.cacheSize);
+    this.byCgroup = new LruMap(options.cacheSize);
     this.pidTtlMs = options.pidTtlMs ?? DEFAULT_PID_TTL_MS;
     this.now = options.now ?? Date.now;
     this.walker = options.cgroupRoot

@@ -55,7 +55,7 @@ export const factory: ProcessorFactory<K8sAttributesConfig> = {
   },
 
   createProcessor(settings, config, next) {
-    const { telemetry, logger } = settings;
+    const { telemetry, logger, clock } = settings;
     if (!config.enabled) {
       return createProcessor(settings, next, { mutatesData: false, process: (batch) => batch });
     }
@@ -98,7 +98,7 @@ export const factory: ProcessorFactory<K8sAttributesConfig> = {
         if (!cgroupRoot) {
           logger.info(`no cgroup2 mount in ${procPath}/mounts: events of exited processes cannot be mapped by cgroup id; set cgroup_path to the host's cgroup2 mount`);
         }
-        resolver = new ContainerResolver({ procPath, cgroupRoot, cacheSize: config.cache_size });
+        resolver = new ContainerResolver({ procPath, cgroupRoot, cacheSize: config.cache_size, now: () => clock.now() });
         resolver.start();
         enricher = new Enricher(resolver, store, { nodeName, enrichPeer: config.enrich_peer });
 

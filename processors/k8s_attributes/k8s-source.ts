@@ -5,11 +5,11 @@
  * ever holds up an event.
  */
 import type { Logger } from '../../core/logger';
+import { LruMap } from '../../core/lru';
 import type { ComponentTelemetry } from '../../core/telemetry';
 import { ApiErrorReporter, describeApiError, httpStatusOf } from './api-errors';
 import type { AuthPlan } from './auth';
 import { loadKubeClient, type KubeClient } from './kube-client';
-import { LruCache } from './lru';
 import { toPodRecord, type OwnerRef, type PodObject, type PodRecord, type PodRecordOptions } from './pod';
 import type { PodStore } from './pod-store';
 import { Reflector } from './reflector';
@@ -52,7 +52,7 @@ export class K8sSource {
   private readonly abort = new AbortController();
   private stopped = false;
   private init: Promise<void> | undefined;
-  private readonly rsOwners: LruCache<string, OwnerRef | null>;
+  private readonly rsOwners: LruMap<string, OwnerRef | null>;
   private readonly rsPending = new Set<string>();
   private rsDenied = false;
 
@@ -62,7 +62,7 @@ export class K8sSource {
     this.synced = new Promise((resolve) => {
       this.markSynced = resolve;
     });
-    this.rsOwners = new LruCache(options.cacheSize);
+    this.rsOwners = new LruMap(options.cacheSize);
   }
 
   start(): void {

@@ -1,10 +1,11 @@
 /**
  * l7: turns captured `payload` chunks into L7 transactions (l7.http, l7.dns, l7.grpc, l7.tls)
- * joined to their connection. See README.md.
+ * joined to their connection, and records their duration histograms. See README.md.
  */
 import type { ProcessorFactory, ValidationIssue } from '../../core/component';
 import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import type { NetworkEvent } from '../../core/events';
+import { L7MetricsRecorder } from '../../core/otel/l7-metrics';
 import { createProcessor } from '../../core/processor-helper';
 import type { L7ProcessorConfig } from './config.generated';
 import schema from './config.schema.json';
@@ -117,31 +118,34 @@ export const factory: ProcessorFactory<L7Config> = {
     };
     telemetry.registerGauge('sessions', () => engine.sessionCount);
 
-    let timer: NodeJS.Timeout | undefined;
+    // Recorded here, where transactions are derived, so samplers and rate limits further down
+    // the pipeline do not thin the metrics; only when some exporter reads metrics.
+    let metrics: L7MetricsRecorder | undefined;
+    const passOn = (out: NetworkEvent[]): NetworkEvent[] => {
+      flushCounters();
+      if (metrics !== undefined) metrics.recordBatch(out);
+      return out;
+    };
+
     const processor = createProcessor(settings, next, {
       mutatesData: false,
-      start() {
-        // Timeouts must fire when traffic stops, not only when the next batch arrives.
-        const intervalMs = Math.max(10, Math.min(1000, config.transaction_timeout / 4));
-        timer = setInterval(() => {
-          const out = engine.tick(engine.now());
-          flushCounters();
-          if (out.length === 0) return;
-          Promise.resolve(processor.emit(out)).catch((error: Error) => logger.error(`emitting timed-out L7 transactions failed: ${error.message}`));
-        }, intervalMs);
-        timer.unref();
+      start(host) {
+        if (host.metricsEnabled) metrics = new L7MetricsRecorder(host.meterProvider);
       },
-      process(batch) {
-        const out = engine.process(batch);
-        flushCounters();
-        return out;
-      },
+      process: (batch) => passOn(engine.process(batch)),
+      periodic: [
+        {
+          // Timeouts must fire when traffic stops, not only when the next batch arrives.
+          name: 'transaction timeout sweep',
+          intervalMs: Math.max(10, Math.min(1000, config.transaction_timeout / 4)),
+          run(out) {
+            const timedOut = passOn(engine.tick(engine.now()));
+            for (let i = 0; i < timedOut.length; i++) out.push(timedOut[i]);
+          },
+        },
+      ],
       async shutdown() {
-        if (timer !== undefined) clearInterval(timer);
-        timer = undefined;
-        const out = engine.flush(engine.now());
-        flushCounters();
-        await processor.emit(out);
+        await processor.emit(passOn(engine.flush(engine.now())));
       },
     });
     return processor;

@@ -6,6 +6,7 @@
  * crypto/tls, rustls, Java, BoringSSL without symbols) or capture is off.
  */
 import type { TlsConnectionInfo, TlsHandshakeEvent } from '../../core/events';
+import { LruMap } from '../../core/lru';
 import type { ConnectionKey } from './connections';
 
 interface Entry {
@@ -16,10 +17,13 @@ interface Entry {
 const NOTHING_KNOWN: TlsConnectionInfo = Object.freeze({});
 
 export class TlsHandshakes {
-  private readonly byKey = new Map<ConnectionKey, Entry>();
+  /** Only peeked, never refreshed: the oldest handshake is forgotten first. */
+  private readonly byKey: LruMap<ConnectionKey, Entry>;
 
   /** `limit` bounds the connections remembered (the oldest is forgotten first). */
-  constructor(private readonly limit: number) {}
+  constructor(limit: number) {
+    this.byKey = new LruMap(limit);
+  }
 
   get size(): number {
     return this.byKey.size;
@@ -32,32 +36,28 @@ export class TlsHandshakes {
     if (event.version) info.version = event.version;
     if (event.alpn) info.alpn = event.alpn;
     if (event.cipher) info.cipher = event.cipher;
-    const previous = this.byKey.get(key);
+    const previous = this.byKey.peek(key);
     if (previous) {
       previous.info = info;
       return;
-    }
-    if (this.byKey.size >= this.limit) {
-      const oldest = this.byKey.keys().next();
-      if (!oldest.done) this.byKey.delete(oldest.value);
     }
     this.byKey.set(key, { info, plaintext: false });
   }
 
   /** Decrypted payload of socket `key` arrived: its TLS is covered. */
   notePlaintext(key: ConnectionKey): void {
-    const entry = this.byKey.get(key);
+    const entry = this.byKey.peek(key);
     if (entry) entry.plaintext = true;
   }
 
   /** What the handshake of socket `key` said; an empty object when it was not seen. */
   infoOf(key: ConnectionKey): TlsConnectionInfo {
-    return this.byKey.get(key)?.info ?? NOTHING_KNOWN;
+    return this.byKey.peek(key)?.info ?? NOTHING_KNOWN;
   }
 
   /** The socket closed: forgets it; true when it had a handshake and no plaintext was seen. */
   closed(key: ConnectionKey): boolean {
-    const entry = this.byKey.get(key);
+    const entry = this.byKey.peek(key);
     if (!entry) return false;
     this.byKey.delete(key);
     return !entry.plaintext;

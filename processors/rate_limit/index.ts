@@ -6,7 +6,6 @@ import type { ProcessorFactory, ValidationIssue } from '../../core/component';
 import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import type { NetworkEvent } from '../../core/events';
 import { createProcessor, type ProcessorHelper } from '../../core/processor-helper';
-import { clockFrom } from './clock';
 import type { RateLimitProcessorConfig } from './config.generated';
 import schema from './config.schema.json';
 import { RateLimiter, effectiveBurst } from './limiter';
@@ -46,7 +45,7 @@ export const factory: ProcessorFactory<RateLimitConfig> = {
         maxDelayMs: config.max_delay,
         maxQueuedEvents: config.max_queued_events,
       },
-      clockFrom(settings.container),
+      settings.clock,
       telemetry,
       settings.logger,
       (batch: NetworkEvent[]) => helper!.emit(batch),

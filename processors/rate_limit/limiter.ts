@@ -7,7 +7,7 @@ import * as events from '../../core/events';
 import type { NetworkEvent } from '../../core/events';
 import type { Logger } from '../../core/logger';
 import type { ComponentTelemetry } from '../../core/telemetry';
-import type { Clock, TimerHandle } from './clock';
+import type { Clock, Timer } from '../../core/clock';
 import { DelayQueue } from './delay-queue';
 import { KeyTable, type KeyPart } from './key-table';
 import { Bucket, BucketPolicy } from './token-bucket';
@@ -45,7 +45,7 @@ export class RateLimiter {
   private readonly single: Bucket | undefined;
   private readonly table: KeyTable | undefined;
   private readonly queue: DelayQueue | undefined;
-  private timer: TimerHandle | undefined;
+  private timer: Timer | undefined;
   private timerDue = Infinity;
   private stopping = false;
   private drained: (() => void) | undefined;
@@ -162,9 +162,9 @@ export class RateLimiter {
   private armTimer(now: number): void {
     const due = this.queue!.nextDue();
     if (due === Infinity || due >= this.timerDue) return;
-    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer?.cancel();
     this.timerDue = due;
-    this.timer = this.clock.setTimer(() => this.onTimer(), Math.max(0, Math.ceil(due - now)));
+    this.timer = this.clock.setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(due - now)));
   }
 
   private onTimer(): void {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { eventAttributes, l7Attributes, l7ErrorType, splitHostPort } from '../../../core/otel/attributes';
 import { RandomIds } from '../../../core/otel/ids';
@@ -8,7 +8,16 @@ import { toLogData } from '../../../core/otel/logs';
 import { observerResource, observerResourceAttributes } from '../../../core/otel/resource';
 import { SpanMapper, spanName } from '../../../core/otel/spans';
 import { isoFromUs, usToHrTime } from '../../../core/otel/time';
+import type { L7Event, NetworkEvent } from '../../../core/events';
 import { connectionClosed, connectionFailed, dnsEvent, grpcEvent, httpEvent, payloadEvent, tlsEvent } from '../../exporters/fixtures';
+
+// The attributes each histogram keeps (README of l7), in the order exporters show them.
+const IDENTITY = ['process.executable.name', 'k8s.namespace.name', 'k8s.deployment.name', 'k8s.statefulset.name', 'k8s.daemonset.name', 'k8s.job.name', 'k8s.cronjob.name', 'k8s.service.name'];
+const HTTP_SERVER = ['http.request.method', 'url.scheme', 'http.response.status_code', 'network.protocol.version', 'server.port', 'error.type', ...IDENTITY];
+const HTTP_CLIENT = ['http.request.method', 'url.scheme', 'http.response.status_code', 'network.protocol.version', 'server.address', 'server.port', 'error.type', ...IDENTITY];
+const RPC_SERVER = ['rpc.system.name', 'rpc.method', 'rpc.status_code', 'server.port', 'error.type', ...IDENTITY];
+const RPC_CLIENT = ['rpc.system.name', 'rpc.method', 'rpc.status_code', 'server.address', 'server.port', 'error.type', ...IDENTITY];
+const DNS = ['dns.question.name', 'error.type', ...IDENTITY];
 
 const mapper = new SpanMapper({ resource: observerResource(), scope: { name: 'network-observer' } });
 
@@ -227,18 +236,58 @@ describe('core/otel mapping', () => {
   });
 
   describe('L7 duration histograms', () => {
-    it('weights sampled events by 1/sampleRatio so counts stay true', async () => {
+    async function pointsOf(events: NetworkEvent[]): Promise<Map<string, Array<{ attributes: Attributes; value: { count: number; sum: number } }>>> {
       const reader = new ManualReader();
       const provider = new MeterProvider({ readers: [reader] });
-      const recorder = L7MetricsRecorder.for(provider);
-      assert.equal(L7MetricsRecorder.for(provider), recorder, 'one recorder per provider');
-      recorder.recordBatch([httpEvent({ sampleRatio: 0.1 }), httpEvent(), tlsEvent(), dnsEvent({ side: 'server' })]);
+      new L7MetricsRecorder(provider).recordBatch(events);
       const rm: ResourceMetrics = (await reader.collect()).resourceMetrics;
-      const metrics = rm.scopeMetrics.flatMap((s) => s.metrics);
-      assert.deepEqual(metrics.map((m) => m.descriptor.name), ['http.client.request.duration'], 'no TLS metric, no DNS server metric');
-      const points = metrics[0].dataPoints as Array<{ value: { count: number } }>;
-      assert.equal(points.reduce((n, p) => n + p.value.count, 0), 11);
       await provider.shutdown();
+      const out = new Map<string, Array<{ attributes: Attributes; value: { count: number; sum: number } }>>();
+      for (const m of rm.scopeMetrics.flatMap((sm) => sm.metrics)) out.set(m.descriptor.name, m.dataPoints as never);
+      return out;
+    }
+
+    it('counts each transaction once, whatever its sample ratio; no TLS metric, no DNS server metric', async () => {
+      const points = await pointsOf([httpEvent({ sampleRatio: 0.1 }), httpEvent(), tlsEvent(), dnsEvent({ side: 'server' }), connectionClosed()]);
+      assert.deepEqual([...points.keys()], ['http.client.request.duration']);
+      const client = points.get('http.client.request.duration')!;
+      assert.equal(client.reduce((n, p) => n + p.value.count, 0), 2);
+      assert.equal(client.length, 1, 'both share one attribute set');
+    });
+
+    it('carries exactly the metric attributes of the span mapping, for every histogram', async () => {
+      const k8s = (ownerKind: string) => ({ namespace: 'shop', podName: 'web-1', ownerKind, ownerName: `web-${ownerKind}`, serviceName: 'web' });
+      const cases: Array<[L7Event, string, readonly string[]]> = [
+        [httpEvent(), 'http.client.request.duration', HTTP_CLIENT],
+        [httpEvent({ side: 'server', statusCode: 503, method: 'purge', httpVersion: 'HTTP/2.0', k8s: k8s('Deployment') }), 'http.server.request.duration', HTTP_SERVER],
+        [httpEvent({ host: undefined, statusCode: 0, errorType: 'timeout', httpVersion: '', tls: { serverName: 'tls.example:8443' }, k8s: k8s('ReplicaSet') }), 'http.client.request.duration', HTTP_CLIENT],
+        [httpEvent({ process: { pid: 0, tid: 0, comm: '', cgroupId: 0 }, k8s: k8s('CronJob') }), 'http.client.request.duration', HTTP_CLIENT],
+        [grpcEvent({ k8s: k8s('StatefulSet') }), 'rpc.server.call.duration', RPC_SERVER],
+        [grpcEvent({ side: 'client', grpcStatusCode: -1, grpcStatusName: undefined, rpcMethod: undefined, authority: undefined }), 'rpc.client.call.duration', RPC_CLIENT],
+        [grpcEvent({ isGrpc: false, method: 'GET', path: '/h2', httpStatusCode: 404, side: 'client', tls: { version: '1.3' } }), 'http.client.request.duration', HTTP_CLIENT],
+        [dnsEvent({ responseCode: 'NXDOMAIN', k8s: k8s('Job') }), 'dns.lookup.duration', DNS],
+        [dnsEvent({ questionName: '', k8s: k8s('DaemonSet') }), 'dns.lookup.duration', DNS],
+      ];
+      for (const [event, metric, keys] of cases) {
+        const points = (await pointsOf([event])).get(metric);
+        assert.equal(points?.length, 1, `${metric} for ${JSON.stringify(event)}`);
+        const span = l7Attributes(event);
+        const expected: Attributes = {};
+        for (const key of keys) if (span[key] !== undefined) expected[key] = span[key];
+        assert.deepEqual({ ...points[0].attributes }, expected, metric);
+        // The same attribute values in the order the span mapping names them per histogram.
+        assert.deepEqual(Object.keys(points[0].attributes), Object.keys(expected));
+      }
+    });
+
+    it('keeps distinct attribute sets apart and reuses one per set', async () => {
+      const events = [httpEvent(), httpEvent({ statusCode: 404 }), httpEvent(), httpEvent({ process: { pid: 1, tid: 1, comm: 'wget', cgroupId: 0 } })];
+      const client = (await pointsOf(events)).get('http.client.request.duration')!;
+      assert.deepEqual(client.map((p) => [p.attributes['http.response.status_code'], p.attributes['process.executable.name'], p.value.count]), [
+        [200, 'curl', 2],
+        [404, 'curl', 1],
+        [200, 'wget', 1],
+      ]);
     });
   });
 });

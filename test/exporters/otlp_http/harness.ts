@@ -18,7 +18,7 @@ export function startExporter(config: OtlpHttpConfig): Started {
   const settings = createTestSettings('exporter', 'otlp_http');
   const exporter = new OtlpHttpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
-  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
+  const host: Host = { meterProvider: provider, metricsEnabled: true, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   exporter.start(host);
   return {
     exporter,

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { OBSERVER_USER_AGENT } from '../../../core/identity';
+import { L7MetricsRecorder } from '../../../core/otel/l7-metrics';
 import { factory, type OtlpHttpConfig } from '../../../exporters/otlp_http';
 import { connectionClosed, dnsEvent, httpEvent } from '../fixtures';
 import { OtlpGrpcReceiver } from '../otlp-grpc-receiver';
@@ -65,6 +66,7 @@ describe('exporters/otlp_http with protocol: grpc', function () {
   it('sends metrics and log records to their own services', async () => {
     const config = grpcConfig(receiver.endpoint, { signals: { traces: true, metrics: true, logs: true } });
     const { exporter, provider } = start(config);
+    new L7MetricsRecorder(provider).recordBatch([httpEvent()]);
     exporter.consume([httpEvent(), connectionClosed()]);
     await provider.forceFlush();
     await until(() => receiver.calls.some((c) => c.path.endsWith('MetricsService/Export')) && receiver.calls.some((c) => c.path.endsWith('LogsService/Export')), 'metrics and logs calls');

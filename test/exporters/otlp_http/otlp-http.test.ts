@@ -3,6 +3,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Host } from '../../../core/component';
 import type { L7Event, NetworkEvent } from '../../../core/events';
 import { createLogger } from '../../../core/logger';
+import { L7MetricsRecorder } from '../../../core/otel/l7-metrics';
 import { createTestSettings } from '../../../core/testing';
 import { SEMCONV_DURATION_BUCKETS_SECONDS } from '../../../core/semconv';
 import { factory, OtlpHttpExporter, type OtlpHttpConfig } from '../../../exporters/otlp_http';
@@ -64,7 +65,7 @@ function makeExporter(config: OtlpHttpConfig): Harness {
   const settings = createTestSettings('exporter', 'otlp_http', createLogger('debug', (line) => logLines.push(line)));
   const exporter = new OtlpHttpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
-  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
+  const host: Host = { meterProvider: provider, metricsEnabled: true, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   exporter.start(host);
   const h = { exporter, settings, provider, logLines };
   harnesses.push(h);
@@ -263,7 +264,10 @@ describe('exporters/otlp_http', function () {
   describe('metrics', () => {
     it('exports the semconv duration histograms with unit s and semconv buckets', async () => {
       const { exporter, provider } = makeExporter(testConfig(receiver.url, { signals: { traces: false, metrics: true, logs: false } }));
-      exporter.consume([httpEvent({ side: 'server' }), httpEvent(), httpEvent({ endUs: httpEvent().startUs + 300_000 }), grpcEvent(), grpcEvent({ side: 'client' }), dnsEvent(), tlsEvent()]);
+      const batch = [httpEvent({ side: 'server' }), httpEvent(), httpEvent({ endUs: httpEvent().startUs + 300_000 }), grpcEvent(), grpcEvent({ side: 'client' }), dnsEvent(), tlsEvent()];
+      // The l7 processor records the histograms; the exporter only exports what its reader collects.
+      new L7MetricsRecorder(provider).recordBatch(batch);
+      exporter.consume(batch);
       await provider.forceFlush();
       await receiver.waitFor(() => receiver.metrics().length > 0);
       const byName = new Map(receiver.metrics().map((m) => [m.name, m]));
@@ -291,9 +295,9 @@ describe('exporters/otlp_http', function () {
     });
 
     it('honours delta temporality and carries metrics other components record on the shared provider', async () => {
-      const { exporter, provider } = makeExporter(testConfig(receiver.url, { metrics: { temporality: 'delta', export_interval: 60_000 } }));
+      const { provider } = makeExporter(testConfig(receiver.url, { metrics: { temporality: 'delta', export_interval: 60_000 } }));
       provider.getMeter('conntrack').createCounter('network_observer.connections.opened', { unit: '{connection}' }).add(3);
-      exporter.consume([httpEvent()]);
+      new L7MetricsRecorder(provider).recordBatch([httpEvent()]);
       await provider.forceFlush();
       await receiver.waitFor(() => receiver.metrics().some((m) => m.name === 'network_observer.connections.opened'));
       const counter = receiver.metrics().find((m) => m.name === 'network_observer.connections.opened')!;
@@ -429,7 +433,8 @@ describe('exporters/otlp_http', function () {
     it('a backend answering an error status rejected the data (not "could not reach"), credentials redacted', async () => {
       receiver.responder = () => ({ status: 401, body: 'bad credentials' });
       const url = receiver.url.replace('http://', 'http://user:SECRETPASS@');
-      const { exporter, settings, logLines } = makeExporter(testConfig(url, { signals: { traces: true, metrics: true, logs: false } }));
+      const { exporter, settings, provider, logLines } = makeExporter(testConfig(url, { signals: { traces: true, metrics: true, logs: false } }));
+      new L7MetricsRecorder(provider).recordBatch(manyHttp(3));
       exporter.consume(manyHttp(3));
       await receiver.waitFor(() => settings.telemetry.get('dropped') === 3, 5000, 'the drop');
       await exporter.shutdown();
@@ -462,6 +467,7 @@ describe('exporters/otlp_http', function () {
   describe('shutdown', () => {
     it('flushes batched and queued data (and the last metrics) before resolving', async () => {
       const { exporter, settings, provider, logLines } = makeExporter(testConfig(receiver.url, { sending_queue: { batch: { max_size: 2048, flush_timeout: 60_000 } } }));
+      new L7MetricsRecorder(provider).recordBatch(manyHttp(10));
       exporter.consume(manyHttp(10));
       await exporter.shutdown();
       assert.equal(receiver.spans().length, 10);

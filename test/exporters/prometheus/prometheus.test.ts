@@ -6,6 +6,7 @@ import type { Host } from '../../../core/component';
 import { deepMerge } from '../../../core/config/merge';
 import { normalizeUnits, validateAgainstSchema } from '../../../core/config/schema-validator';
 import { createLogger } from '../../../core/logger';
+import { L7MetricsRecorder } from '../../../core/otel/l7-metrics';
 import { createTestSettings } from '../../../core/testing';
 import { factory, PrometheusExporter, type PrometheusConfig } from '../../../exporters/prometheus';
 import { unitSuffix } from '../../../exporters/prometheus/names';
@@ -31,7 +32,7 @@ async function running(overrides: Record<string, unknown> = {}): Promise<Running
   const settings = createTestSettings('exporter', 'prometheus', createLogger('debug', (line) => logs.push(line)));
   const exporter = new PrometheusExporter(settings, configOf(overrides));
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
-  const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
+  const host: Host = { meterProvider: provider, metricsEnabled: true, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   await exporter.start(host);
   const base = new URL(exporter.url);
   return {
@@ -91,9 +92,9 @@ describe('exporters/prometheus', () => {
       r = undefined;
     });
 
-    it('serves the L7 histogram of consumed events with semconv labels and target_info; units become suffixes', async () => {
+    it('serves the L7 histograms recorded on its provider with semconv labels and target_info; units become suffixes', async () => {
       r = await running();
-      r.exporter.consume([httpEvent(), httpEvent({ statusCode: 500, endUs: httpEvent().startUs + 300_000 }), dnsEvent()]);
+      new L7MetricsRecorder(r.provider).recordBatch([httpEvent(), httpEvent({ statusCode: 500, endUs: httpEvent().startUs + 300_000 }), dnsEvent()]);
       r.provider.getMeter('test').createCounter('test.io', { unit: 'By' }).add(3);
       const res = await r.get();
       assert.match(res.text, /^test_io_bytes_total\{otel_scope_name="test"\} 3$/m);
@@ -137,7 +138,7 @@ describe('exporters/prometheus', () => {
 
     it('add_metric_suffixes: false keeps the OpenTelemetry names; counters still end in _total', async () => {
       r = await running({ add_metric_suffixes: false });
-      r.exporter.consume([httpEvent()]);
+      new L7MetricsRecorder(r.provider).recordBatch([httpEvent()]);
       r.provider.getMeter('test').createCounter('test.io', { unit: 'By' }).add(3, { component: 'x' });
       const { text } = await r.get();
       assert.match(text, /^http_client_request_duration_bucket\{/m);
@@ -147,7 +148,7 @@ describe('exporters/prometheus', () => {
 
     it('resource_to_telemetry_conversion puts resource attributes on every series', async () => {
       r = await running({ resource_to_telemetry_conversion: { enabled: true }, service_name: 'edge-observer' });
-      r.exporter.consume([httpEvent()]);
+      new L7MetricsRecorder(r.provider).recordBatch([httpEvent()]);
       const { text } = await r.get();
       assert.match(text, /^http_client_request_duration_seconds_bucket\{[^}]*service_name="edge-observer"[^}]*\}/m);
       assert.match(text, /^target_info\{service_name="edge-observer"/m);
@@ -166,7 +167,7 @@ describe('exporters/prometheus', () => {
   it('answers 503 and counts it when collecting fails (here: its reader was never given a MeterProvider)', async () => {
     const settings = createTestSettings('exporter', 'prometheus');
     const exporter = new PrometheusExporter(settings, configOf());
-    await exporter.start({ meterProvider: new MeterProvider(), reportFatalError: () => undefined, reportStopped: () => undefined });
+    await exporter.start({ meterProvider: new MeterProvider(), metricsEnabled: false, reportFatalError: () => undefined, reportStopped: () => undefined });
     try {
       const res = await fetch(exporter.url);
       assert.equal(res.status, 503);
@@ -184,7 +185,7 @@ describe('exporters/prometheus', () => {
     const port = (blocker.address() as AddressInfo).port;
     try {
       const exporter = new PrometheusExporter(createTestSettings('exporter', 'prometheus/edge'), configOf({ endpoint: `127.0.0.1:${port}` }));
-      await assert.rejects(exporter.start({ meterProvider: new MeterProvider(), reportFatalError: () => undefined, reportStopped: () => undefined }), {
+      await assert.rejects(exporter.start({ meterProvider: new MeterProvider(), metricsEnabled: false, reportFatalError: () => undefined, reportStopped: () => undefined }), {
         message: `exporters::prometheus/edge::endpoint 127.0.0.1:${port}: the port is already in use; stop the process listening there or choose another port`,
       });
       await exporter.shutdown();

@@ -103,11 +103,12 @@ receivers:
   ebpf_network: { mock_mode: true, mock_events_per_second: 400 }
 processors:
   conntrack:
+  l7:
 exporters:
   prometheus: { endpoint: "127.0.0.1:${exporterPort}" }
 service:
   pipelines:
-    network: { receivers: [ebpf_network], processors: [conntrack], exporters: [prometheus] }
+    network: { receivers: [ebpf_network], processors: [conntrack, l7], exporters: [prometheus] }
 `, 'real-prometheus.yaml', __dirname, { builtins: builtinFactories });
     collector = new Collector(config, registry, silentLogger);
     await collector.start();

@@ -6,6 +6,7 @@ import type { Host } from '../../../core/component';
 import type { L7Event, NetworkEvent } from '../../../core/events';
 import { factory, StdoutExporter, type StdoutConfig } from '../../../exporters/stdout';
 import { l7Attributes } from '../../../core/otel/attributes';
+import { L7MetricsRecorder } from '../../../core/otel/l7-metrics';
 import { SEMCONV_DURATION_BUCKETS_SECONDS } from '../../../core/semconv';
 import { dnsEvent, everyKind, grpcEvent, httpEvent, payloadEvent, tlsEvent } from '../fixtures';
 
@@ -49,7 +50,7 @@ function makeExporter(overrides: Partial<StdoutConfig> = {}, stream = new Captur
 }
 
 function hostWith(provider: MeterProvider): Host {
-  return { meterProvider: provider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
+  return { meterProvider: provider, metricsEnabled: true, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
 }
 
 interface JsonLine {
@@ -247,7 +248,7 @@ describe('exporters/stdout', () => {
       const { exporter, stream } = makeExporter({ format: 'json', metrics: true, metrics_interval: 60_000 });
       const provider = new MeterProvider({ readers: exporter.metricReaders() });
       exporter.start(hostWith(provider));
-      exporter.consume([httpEvent(), httpEvent({ side: 'server' }), grpcEvent(), dnsEvent(), tlsEvent()]);
+      new L7MetricsRecorder(provider).recordBatch([httpEvent(), httpEvent({ side: 'server' }), grpcEvent(), dnsEvent(), tlsEvent()]);
       await provider.forceFlush();
       const metrics = stream.lines().map((l) => JSON.parse(l) as JsonLine).filter((l) => l.signal === 'metric');
       const byName = new Map(metrics.map((m) => [m.name, m]));
@@ -268,18 +269,21 @@ describe('exporters/stdout', () => {
       await provider.shutdown();
     });
 
-    it('records a transaction once even when two exporters see the same batch', async () => {
+    it('records nothing itself: two exporters seeing a recorded transaction both print it counted once', async () => {
       const a = makeExporter({ format: 'json', metrics: true, metrics_interval: 60_000 });
       const b = makeExporter({ format: 'json', metrics: true, metrics_interval: 60_000 });
       const provider = new MeterProvider({ readers: [...a.exporter.metricReaders(), ...b.exporter.metricReaders()] });
       a.exporter.start(hostWith(provider));
       b.exporter.start(hostWith(provider));
       const batch = [httpEvent()];
+      new L7MetricsRecorder(provider).recordBatch(batch);
       a.exporter.consume(batch);
       b.exporter.consume(batch);
       await provider.forceFlush();
-      const metric = a.stream.lines().map((l) => JSON.parse(l) as JsonLine).find((l) => l.name === 'http.client.request.duration')!;
-      assert.equal((metric.data_points as Array<{ count: number }>)[0].count, 1);
+      for (const { stream } of [a, b]) {
+        const metric = stream.lines().map((l) => JSON.parse(l) as JsonLine).find((l) => l.name === 'http.client.request.duration')!;
+        assert.equal((metric.data_points as Array<{ count: number }>)[0].count, 1);
+      }
       await provider.shutdown();
     });
 
@@ -287,7 +291,7 @@ describe('exporters/stdout', () => {
       const { exporter, stream } = makeExporter({ metrics: true, metrics_interval: 60_000, verbosity: 'normal' });
       const provider = new MeterProvider({ readers: exporter.metricReaders() });
       exporter.start(hostWith(provider));
-      exporter.consume([dnsEvent()]);
+      new L7MetricsRecorder(provider).recordBatch([dnsEvent()]);
       await provider.forceFlush();
       assert.match(stream.text, / metric dns\.lookup\.duration\{dns\.question\.name=example\.com process\.executable\.name=curl\} histogram count=1 sum=0\.0018 s/);
       assert.match(stream.text, /buckets: <=0\.005:1 /);

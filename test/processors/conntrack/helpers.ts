@@ -1,4 +1,5 @@
 /** Event builders and a harness running the conntrack processor on a manual clock. */
+import { CLOCK_TOKEN } from '../../../core/clock';
 import type { Host, Processor } from '../../../core/component';
 import type {
   ConnectionClosedEvent,
@@ -12,9 +13,8 @@ import type {
   ProcessInfo,
 } from '../../../core/events';
 import type { ComponentTelemetry } from '../../../core/telemetry';
-import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
+import { CollectingConsumer, ManualClock, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory, type ConntrackConfig } from '../../../processors/conntrack';
-import { ManualTimeSource, TIME_SOURCE_TOKEN } from '../../../processors/conntrack/time';
 
 export const T0_MS = 1_700_000_000_000;
 
@@ -109,7 +109,7 @@ export function icmp(e: Endpoint, type: number, echoId: number, bytes = 64): Icm
 }
 
 export interface Harness {
-  time: ManualTimeSource;
+  time: ManualClock;
   next: CollectingConsumer;
   processor: Processor;
   telemetry: ComponentTelemetry;
@@ -129,9 +129,9 @@ export function config(overrides: ConfigOverrides = {}): ConntrackConfig {
 }
 
 export async function harness(overrides: ConfigOverrides = {}, host: Host = createTestHost()): Promise<Harness> {
-  const time = new ManualTimeSource(T0_MS);
+  const time = new ManualClock(T0_MS);
   const settings = createTestSettings('processor', 'conntrack');
-  settings.container.registerInstance(TIME_SOURCE_TOKEN, time);
+  settings.container.registerInstance(CLOCK_TOKEN, time);
   const next = new CollectingConsumer();
   const processor = await factory.createProcessor(settings, config(overrides), next);
   await processor.start(host);

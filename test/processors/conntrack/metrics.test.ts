@@ -20,7 +20,7 @@ async function rig(overrides: ConfigOverrides = {}): Promise<MetricsRig> {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   const meterProvider = new MeterProvider({ readers: [reader] });
-  const host: Host = { meterProvider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
+  const host: Host = { meterProvider, metricsEnabled: true, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   const h = await harness({ ...overrides, metrics: { enabled: true, ...overrides.metrics } }, host);
   return {
     h,

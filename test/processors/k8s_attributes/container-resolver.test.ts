@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerResolver } from '../../../processors/k8s_attributes/container-resolver';
-import { LruCache } from '../../../processors/k8s_attributes/lru';
 import { findCgroup2Mount } from '../../../processors/k8s_attributes/mounts';
 import { HostTree, containerId, systemdContainerdPath } from './host-tree';
 
@@ -11,34 +10,6 @@ const UID_A = 'aaaaaaaa-1111-2222-3333-444444444444';
 const UID_B = 'bbbbbbbb-1111-2222-3333-444444444444';
 const CID_A = containerId('container-a');
 const CID_B = containerId('container-b');
-
-describe('k8s_attributes LRU cache', () => {
-  it('holds at most its capacity and evicts the least recently used', () => {
-    const lru = new LruCache<number, string>(3);
-    lru.set(1, 'a');
-    lru.set(2, 'b');
-    lru.set(3, 'c');
-    assert.equal(lru.get(1), 'a'); // 1 is now the most recent
-    lru.set(4, 'd'); // evicts 2
-    assert.equal(lru.size, 3);
-    assert.equal(lru.peek(2), undefined);
-    assert.equal(lru.evictions, 1);
-    lru.peek(3); // peeking does not refresh
-    lru.set(5, 'e'); // evicts 3
-    assert.deepEqual([lru.peek(1), lru.peek(3), lru.peek(4), lru.peek(5)], ['a', undefined, 'd', 'e']);
-    lru.set(5, 'E'); // replacing is not an eviction
-    assert.equal(lru.evictions, 2);
-    assert.throws(() => new LruCache(0), /positive integer/);
-  });
-
-  it('stays bounded under a million distinct keys', () => {
-    const lru = new LruCache<number, number>(1000);
-    for (let i = 0; i < 1_000_000; i++) lru.set(i, i);
-    assert.equal(lru.size, 1000);
-    assert.equal(lru.evictions, 999_000);
-    assert.equal(lru.peek(999_999), 999_999);
-  });
-});
 
 describe('k8s_attributes container resolver on a host tree', () => {
   let host: HostTree;

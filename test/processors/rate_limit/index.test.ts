@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
+import { CLOCK_TOKEN } from '../../../core/clock';
 import type { NetworkEvent } from '../../../core/events';
-import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
+import { CollectingConsumer, ManualClock, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory, type RateLimitConfig } from '../../../processors/rate_limit';
-import { CLOCK_TOKEN, ManualClock } from '../../../processors/rate_limit/clock';
 import { opened, nthConnection } from '../probabilistic_sampler/fixtures';
 
 function config(overrides: Partial<RateLimitConfig>): RateLimitConfig {

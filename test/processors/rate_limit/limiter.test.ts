@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { systemClock } from '../../../core/clock';
 import type { NetworkEvent } from '../../../core/events';
 import { silentLogger } from '../../../core/logger';
 import { ComponentTelemetry } from '../../../core/telemetry';
-import { ManualClock, systemClock } from '../../../processors/rate_limit/clock';
+import { ManualClock } from '../../../core/testing';
 import { RateLimiter, effectiveBurst, type RateLimiterOptions } from '../../../processors/rate_limit/limiter';
 import { http, opened, nthConnection } from '../probabilistic_sampler/fixtures';
 

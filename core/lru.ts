@@ -1,8 +1,15 @@
 /**
- * A bounded least-recently-used map. A Map keeps insertion order, so re-inserting on access
- * makes its first key the least recently used; eviction is O(1) and nothing else is allocated.
+ * The bounded least-recently-used map components share (caches of pids, cgroups, owners, TLS
+ * handshakes, metric attribute sets). A Map keeps insertion order, so re-inserting on access
+ * makes its first key the least recently used; every operation is O(1) and nothing else is
+ * allocated. `peek` reads without refreshing, so a user that only peeks gets a bounded map
+ * that forgets the oldest insertion first.
+ *
+ * Tables on a per-event hot path with their own eviction rules (conntrack's second-chance
+ * table, l7's connection table, rate_limit's idle-only key table) keep intrusive lists instead:
+ * a touch there is a few pointer writes rather than a Map delete and insert.
  */
-export class LruCache<K, V> {
+export class LruMap<K, V> {
   private readonly map = new Map<K, V>();
   /** Entries pushed out because the cache was full. */
   evictions = 0;
