@@ -90,6 +90,12 @@ export interface DoctorCheck {
 
 interface FactoryBase<C> {
   readonly type: string;
+  /**
+   * Types this component was registered under before it was renamed: a config that still
+   * uses one (`old` or `old/name`) gets this factory, with a warning naming the new type.
+   * A factory registered under the old type itself takes precedence.
+   */
+  readonly formerTypes?: readonly string[];
   readonly stability: Stability;
   /** One line for `network-observer components`. */
   readonly description: string;

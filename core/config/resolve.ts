@@ -110,6 +110,10 @@ function resolveComponent(
     issues.push({ path: base, message: `unknown ${kind} type "${id.type}" (valid ${kind} types: ${valid.length ? valid.join(', ') : 'none registered'})` });
     return undefined;
   }
+  if (factory.type !== id.type) {
+    const current = id.name ? `${factory.type}/${id.name}` : factory.type;
+    warnings.push(`${formatPath(base)}: the ${id.type} ${kind} is now called ${factory.type}: write ${current}, here and in service::pipelines; the old name still works but will go away`);
+  }
   if (body !== null && body !== undefined && (typeof body !== 'object' || Array.isArray(body))) {
     issues.push({ path: base, message: 'must be a mapping of options (or empty for the defaults)' });
     return undefined;
