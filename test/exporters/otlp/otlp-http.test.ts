@@ -5,7 +5,7 @@ import type { L7Event, NetworkEvent } from '../../../core/events';
 import { createLogger } from '../../../core/logger';
 import { createTestSettings } from '../../../core/testing';
 import { SEMCONV_DURATION_BUCKETS_SECONDS } from '../../../core/semconv';
-import { factory, OtlpHttpExporter, type OtlpHttpConfig } from '../../../exporters/otlp_http';
+import { factory, OtlpExporter, type OtlpConfig } from '../../../exporters/otlp';
 import {
   connectionClosed,
   connectionFailed,
@@ -20,13 +20,13 @@ import {
 import { OtlpReceiver } from '../otlp-receiver';
 
 type ConfigPatch = {
-  [K in keyof OtlpHttpConfig]?: OtlpHttpConfig[K] extends object ? Partial<OtlpHttpConfig[K]> : OtlpHttpConfig[K];
+  [K in keyof OtlpConfig]?: OtlpConfig[K] extends object ? Partial<OtlpConfig[K]> : OtlpConfig[K];
 };
 
-function configFor(endpoint: string, patch: ConfigPatch = {}): OtlpHttpConfig {
+function configFor(endpoint: string, patch: ConfigPatch = {}): OtlpConfig {
   const base = factory.createDefaultConfig();
-  const merged = { ...base, endpoint } as OtlpHttpConfig;
-  for (const [key, value] of Object.entries(patch) as Array<[keyof OtlpHttpConfig, unknown]>) {
+  const merged = { ...base, endpoint } as OtlpConfig;
+  for (const [key, value] of Object.entries(patch) as Array<[keyof OtlpConfig, unknown]>) {
     const current = merged[key];
     (merged as Record<string, unknown>)[key] =
       current && typeof current === 'object' && !Array.isArray(current) && value && typeof value === 'object' && !Array.isArray(value)
@@ -37,7 +37,7 @@ function configFor(endpoint: string, patch: ConfigPatch = {}): OtlpHttpConfig {
 }
 
 /** Fast retries, JSON so the receiver can read it, small batches flushed quickly. */
-function testConfig(endpoint: string, patch: ConfigPatch = {}): OtlpHttpConfig {
+function testConfig(endpoint: string, patch: ConfigPatch = {}): OtlpConfig {
   return configFor(endpoint, {
     encoding: 'json',
     retry_on_failure: { ...factory.createDefaultConfig().retry_on_failure, initial_interval: 20, max_interval: 100, randomization_factor: 0 },
@@ -50,7 +50,7 @@ function testConfig(endpoint: string, patch: ConfigPatch = {}): OtlpHttpConfig {
 }
 
 interface Harness {
-  exporter: OtlpHttpExporter;
+  exporter: OtlpExporter;
   settings: ReturnType<typeof createTestSettings>;
   provider: MeterProvider;
   logLines: string[];
@@ -58,11 +58,11 @@ interface Harness {
 
 const harnesses: Harness[] = [];
 
-function makeExporter(config: OtlpHttpConfig): Harness {
+function makeExporter(config: OtlpConfig): Harness {
   assert.deepEqual(factory.validate!(config), [], 'test config is valid');
   const logLines: string[] = [];
-  const settings = createTestSettings('exporter', 'otlp_http', createLogger('debug', (line) => logLines.push(line)));
-  const exporter = new OtlpHttpExporter(settings, config);
+  const settings = createTestSettings('exporter', 'otlp', createLogger('debug', (line) => logLines.push(line)));
+  const exporter = new OtlpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
   const host: Host = { meterProvider: provider, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   exporter.start(host);
@@ -75,7 +75,7 @@ function manyHttp(n: number, first = 0): NetworkEvent[] {
   return Array.from({ length: n }, (_, i) => httpEvent({ path: `/item/${first + i}` }));
 }
 
-describe('exporters/otlp_http', function () {
+describe('exporters/otlp', function () {
   this.timeout(15_000);
   let receiver: OtlpReceiver;
 

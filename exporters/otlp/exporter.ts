@@ -1,5 +1,5 @@
 /**
- * otlp_http: network events -> OTLP/HTTP.
+ * otlp: network events -> OTLP (over HTTP, or gRPC).
  *
  * consume() maps events through the shared mapping (spans for L7 transactions, log records for
  * lifecycle events through @opentelemetry/sdk-logs, duration histograms on the shared
@@ -38,7 +38,7 @@ import type { SendOutcome } from '../shared/retry';
 import { SendingQueue, type DropReason } from '../shared/sending-queue';
 import { SpanMapper } from '../../core/otel/spans';
 import { usToHrTime } from '../../core/otel/time';
-import type { OtlpHttpExporterConfig } from './config.generated';
+import type { OtlpExporterConfig } from './config.generated';
 import { CONTENT_TYPES, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Signal } from './signals';
 import { OtlpGrpcTransport } from './grpc-transport';
 import { OtlpHttpTransport, UnreachableError, type TlsClientOptions, type Transport } from './transport';
@@ -47,7 +47,7 @@ import { SerializerClient, WorkerUnavailableError } from './serializer-client';
 type DeepRequired<T> = { [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[] ? NonNullable<T[K]> : NonNullable<T[K]> extends object ? DeepRequired<NonNullable<T[K]>> : NonNullable<T[K]> };
 
 /** The normalized config the runtime hands over (defaults merged, durations in ms). */
-export type OtlpHttpConfig = DeepRequired<OtlpHttpExporterConfig>;
+export type OtlpConfig = DeepRequired<OtlpExporterConfig>;
 
 /** One request on its way to the backend. */
 interface ExportRequest {
@@ -74,7 +74,7 @@ const UNIT: Readonly<Record<Signal, string>> = { traces: 'spans', logs: 'log rec
 /** How often dropped data is logged at most. */
 const DROP_LOG_PERIOD_MS = 10_000;
 
-export class OtlpHttpExporter implements Exporter {
+export class OtlpExporter implements Exporter {
   readonly mutatesData = false;
   private readonly resource: Resource;
   private readonly transport: Transport;
@@ -102,7 +102,7 @@ export class OtlpHttpExporter implements Exporter {
 
   constructor(
     private readonly settings: ComponentSettings,
-    private readonly config: OtlpHttpConfig,
+    private readonly config: OtlpConfig,
   ) {
     const { telemetry, logger } = settings;
     this.resource = observerResource(config.service_name);
@@ -412,7 +412,7 @@ class QueueingMetricExporter implements PushMetricExporter {
   private readonly selector: (instrumentType: InstrumentType) => AggregationTemporality;
 
   constructor(
-    private readonly owner: OtlpHttpExporter,
+    private readonly owner: OtlpExporter,
     temporality: 'cumulative' | 'delta',
   ) {
     this.selector = temporality === 'delta' ? DeltaTemporalitySelector : CumulativeTemporalitySelector;
@@ -436,13 +436,13 @@ class QueueingMetricExporter implements PushMetricExporter {
 }
 
 /** The tls: settings as node takes them; a file that cannot be read says which and why. */
-function readTls(tls: OtlpHttpConfig['tls']): TlsClientOptions {
+function readTls(tls: OtlpConfig['tls']): TlsClientOptions {
   const read = (key: 'ca_file' | 'cert_file' | 'key_file'): Buffer | undefined => {
     if (!tls[key]) return undefined;
     try {
       return readFileSync(tls[key]);
     } catch (error) {
-      throw new UserFacingError(`otlp_http tls.${key}: cannot read ${tls[key]}: ${(error as Error).message}`);
+      throw new UserFacingError(`otlp tls.${key}: cannot read ${tls[key]}: ${(error as Error).message}`);
     }
   };
   return {

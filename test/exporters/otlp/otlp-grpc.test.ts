@@ -4,14 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { OBSERVER_USER_AGENT } from '../../../core/identity';
-import { factory, type OtlpHttpConfig } from '../../../exporters/otlp_http';
+import { factory, type OtlpConfig } from '../../../exporters/otlp';
 import { connectionClosed, dnsEvent, httpEvent } from '../fixtures';
 import { OtlpGrpcReceiver } from '../otlp-grpc-receiver';
 import { startExporter, until, type Started } from './harness';
 
 const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
-function grpcConfig(endpoint: string, patch: Partial<OtlpHttpConfig> = {}): OtlpHttpConfig {
+function grpcConfig(endpoint: string, patch: Partial<OtlpConfig> = {}): OtlpConfig {
   const base = factory.createDefaultConfig();
   return {
     ...base,
@@ -25,12 +25,12 @@ function grpcConfig(endpoint: string, patch: Partial<OtlpHttpConfig> = {}): Otlp
   };
 }
 
-describe('exporters/otlp_http with protocol: grpc', function () {
+describe('exporters/otlp with protocol: grpc', function () {
   this.timeout(15_000);
   let receiver: OtlpGrpcReceiver;
   const started: Started[] = [];
 
-  function start(config: OtlpHttpConfig): Started {
+  function start(config: OtlpConfig): Started {
     const s = startExporter(config);
     started.push(s);
     return s;

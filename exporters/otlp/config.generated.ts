@@ -1,9 +1,9 @@
 /* Generated from config.schema.json by `npm run gen:types`. Do not edit. */
 
 /**
- * Exports spans (L7 transactions), metrics (L7 duration histograms, connection metrics, self-telemetry) and log records (connection lifecycle) over OTLP/HTTP to any OpenTelemetry backend. Options follow the OpenTelemetry Collector's otlphttp exporter.
+ * Exports spans (L7 transactions), metrics (L7 duration histograms, connection metrics, self-telemetry) and log records (connection lifecycle) over OTLP (HTTP or gRPC) to any OpenTelemetry backend. Options follow the OpenTelemetry Collector's otlphttp and otlp exporters.
  */
-export interface OtlpHttpExporterConfig {
+export interface OtlpExporterConfig {
   /**
    * Base URL of the OTLP receiver; /v1/traces, /v1/metrics and /v1/logs are appended for each signal, or with protocol grpc the Export method path of each collector service (usually port 4317).
    */
