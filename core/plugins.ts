@@ -56,6 +56,7 @@ export function checkFactoryShape(value: unknown): string[] {
     problems.push(`${CREATE_METHOD[f.kind as ComponentKind]} must be a function`);
   }
   if (f.validate !== undefined && typeof f.validate !== 'function') problems.push('validate must be a function when present');
+  if (f.upgradeConfig !== undefined && typeof f.upgradeConfig !== 'function') problems.push('upgradeConfig must be a function when present');
   if (f.configSchema === null || typeof f.configSchema !== 'object') {
     problems.push('configSchema must be a JSON Schema object');
   } else {
