@@ -163,14 +163,14 @@ async function main(): Promise<void> {
   const batches = makeBatches();
   console.log(`otlp export to a loopback receiver (child process; OTLP/HTTP, and OTLP/gRPC for grpc-*); ${cpus().length} CPUs (shared machine), batches of ${BATCH} events, ${SECONDS}s per configuration`);
   const configs: Array<[string, Partial<OtlpConfig>]> = [
-    ['proto-gzip', { encoding: 'proto', compression: 'gzip' }],
-    ['json-gzip', { encoding: 'json', compression: 'gzip' }],
-    ['proto-none', { encoding: 'proto', compression: 'none' }],
-    ['json-none', { encoding: 'json', compression: 'none' }],
+    ['proto-gzip', { protocol: 'http/protobuf', compression: 'gzip' }],
+    ['json-gzip', { protocol: 'http/json', compression: 'gzip' }],
+    ['proto-none', { protocol: 'http/protobuf', compression: 'none' }],
+    ['json-none', { protocol: 'http/json', compression: 'none' }],
     // The default signals: spans plus the semconv duration histograms recorded per span.
-    ['proto-gzip+metrics', { encoding: 'proto', compression: 'gzip', signals: { traces: true, metrics: true, logs: false }, metrics: { temporality: 'cumulative', export_interval: 1000 } }],
-    ['grpc-gzip', { protocol: 'grpc', encoding: 'proto', compression: 'gzip' }],
-    ['grpc-none', { protocol: 'grpc', encoding: 'proto', compression: 'none' }],
+    ['proto-gzip+metrics', { protocol: 'http/protobuf', compression: 'gzip', signals: { traces: true, metrics: true, logs: false }, metrics: { temporality: 'cumulative', export_interval: 1000 } }],
+    ['grpc-gzip', { protocol: 'grpc', compression: 'gzip' }],
+    ['grpc-none', { protocol: 'grpc', compression: 'none' }],
   ];
   try {
     for (const [name, patch] of configs) {

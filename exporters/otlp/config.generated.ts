@@ -5,13 +5,13 @@
  */
 export interface OtlpExporterConfig {
   /**
-   * Base URL of the OTLP receiver; /v1/traces, /v1/metrics and /v1/logs are appended for each signal, or with protocol grpc the Export method path of each collector service (usually port 4317).
+   * Base URL of the OTLP receiver; /v1/traces, /v1/metrics and /v1/logs are appended for each signal, or with protocol: grpc the Export method path of each collector service (usually port 4317).
    */
   endpoint?: string;
   /**
-   * OTLP transport: http (OTLP/HTTP, POST to /v1/<signal>) or grpc (OTLP/gRPC: the Export method of each collector service over HTTP/2; cleartext h2c for http:// endpoints, TLS for https://; usually port 4317; protobuf only).
+   * OTLP transport and encoding, as the OpenTelemetry SDKs' OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf (OTLP/HTTP, binary protobuf POSTed to /v1/<signal>, application/x-protobuf), http/json (OTLP/HTTP with JSON bodies, application/json) or grpc (OTLP/gRPC: the Export method of each collector service over HTTP/2; cleartext h2c for http:// endpoints, TLS for https://; usually port 4317; protobuf).
    */
-  protocol?: 'http' | 'grpc';
+  protocol?: 'http/protobuf' | 'http/json' | 'grpc';
   /**
    * Full URL for spans, used as is (no path appended). Empty: endpoint + /v1/traces.
    */
@@ -43,10 +43,6 @@ export interface OtlpExporterConfig {
      */
     level?: number;
   };
-  /**
-   * OTLP payload encoding: proto (binary protobuf, application/x-protobuf) or json (application/json).
-   */
-  encoding?: 'proto' | 'json';
   /**
    * Time limit of one HTTP request (one attempt); a timeout is retried. 10s is the OTLP exporter specification's default.
    */

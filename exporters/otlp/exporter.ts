@@ -39,7 +39,7 @@ import { SendingQueue, type DropReason } from '../shared/sending-queue';
 import { SpanMapper } from '../../core/otel/spans';
 import { usToHrTime } from '../../core/otel/time';
 import type { OtlpExporterConfig } from './config.generated';
-import { CONTENT_TYPES, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Signal } from './signals';
+import { CONTENT_TYPES, encodingOf, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Encoding, type Signal } from './signals';
 import { OtlpGrpcTransport } from './grpc-transport';
 import { OtlpHttpTransport, UnreachableError, type TlsClientOptions, type Transport } from './transport';
 import { SerializerClient, WorkerUnavailableError } from './serializer-client';
@@ -80,6 +80,7 @@ export class OtlpExporter implements Exporter {
   private readonly transport: Transport;
   private readonly queue: SendingQueue<ExportRequest>;
   private readonly urls: Readonly<Record<Signal, URL>>;
+  private readonly encoding: Encoding;
   private readonly contentType: string;
   private readonly spans: SpanMapper | undefined;
   private readonly serializer: SerializerClient | undefined;
@@ -111,7 +112,8 @@ export class OtlpExporter implements Exporter {
       metrics: signalUrl(config.endpoint, config.metrics_endpoint, 'metrics', config.protocol),
       logs: signalUrl(config.endpoint, config.logs_endpoint, 'logs', config.protocol),
     };
-    this.contentType = CONTENT_TYPES[config.encoding];
+    this.encoding = encodingOf(config.protocol);
+    this.contentType = CONTENT_TYPES[this.encoding];
     const transportOptions = {
       headers: config.headers,
       tls: readTls(config.tls),
@@ -264,7 +266,7 @@ export class OtlpExporter implements Exporter {
     let raw: Uint8Array | undefined;
     try {
       // Our Resource, so spans, logs and metrics describe the observer identically.
-      raw = serializeMetrics(this.config.encoding, { resource: this.resource, scopeMetrics: metrics.scopeMetrics });
+      raw = serializeMetrics(this.encoding, { resource: this.resource, scopeMetrics: metrics.scopeMetrics });
     } catch (error) {
       this.dropped({ signal: 'metrics', items: points }, 'send_failed', new Error(`serializing metrics failed: ${(error as Error).message}`));
       return false;
@@ -277,7 +279,7 @@ export class OtlpExporter implements Exporter {
     if (!req.body) {
       let raw: Uint8Array | undefined;
       try {
-        raw = req.raw ?? (req.spans ? await this.serializeSpans(req.spans) : serializeLogs(this.config.encoding, req.logs ?? []));
+        raw = req.raw ?? (req.spans ? await this.serializeSpans(req.spans) : serializeLogs(this.encoding, req.logs ?? []));
       } catch (error) {
         return { ok: false, retryable: false, error: new Error(`serializing ${UNIT[req.signal]} failed: ${(error as Error).message}`) };
       }
@@ -304,19 +306,19 @@ export class OtlpExporter implements Exporter {
     const worker = this.serializer;
     if (worker && spans.length >= OFFLOAD_MIN_SPANS && worker.canTake()) {
       try {
-        return await worker.serialize(this.config.encoding, spans);
+        return await worker.serialize(this.encoding, spans);
       } catch (error) {
         if (!(error instanceof WorkerUnavailableError)) throw error;
       }
     }
-    return serializeSpans(this.config.encoding, spans);
+    return serializeSpans(this.encoding, spans);
   }
 
   private partialSuccess(req: ExportRequest, body: Buffer): void {
     let rejected = 0;
     let message = '';
     try {
-      ({ rejected, message } = rejectedItems(this.config.encoding, req.signal, body));
+      ({ rejected, message } = rejectedItems(this.encoding, req.signal, body));
     } catch {
       return; // A response we cannot parse still means the request was accepted.
     }
@@ -366,7 +368,7 @@ export class OtlpExporter implements Exporter {
       case 'send_failed':
         return backend instanceof UnreachableError
           ? `not retried (retry_on_failure is off)${because}`
-          : `the backend rejected the data; check endpoint, headers and encoding${because}`;
+          : `the backend rejected the data; check endpoint, headers and protocol${because}`;
       case 'shutdown':
         return `not delivered within shutdown_timeout ${formatDuration(this.config.shutdown_timeout)}${because}`;
     }

@@ -8,6 +8,7 @@ import schema from './config.schema.json';
 import { OtlpExporter, type OtlpConfig } from './exporter';
 import { existsSync } from 'node:fs';
 import { checkUrl } from './signals';
+import { upgradeProtocol } from './upgrade';
 
 export type { OtlpConfig };
 export { OtlpExporter };
@@ -22,6 +23,7 @@ export const factory: ExporterFactory<OtlpConfig> = {
   configSchema: schema,
 
   createDefaultConfig: () => defaultsFromSchema<OtlpConfig>(schema),
+  upgradeConfig: upgradeProtocol,
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
@@ -35,9 +37,6 @@ export const factory: ExporterFactory<OtlpConfig> = {
     for (const [name, value] of Object.entries(config.headers)) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) issues.push({ path: ['headers', name], message: 'is not a valid HTTP header name' });
       else if (/[\r\n]/.test(value)) issues.push({ path: ['headers', name], message: 'must not contain line breaks' });
-    }
-    if (config.protocol === 'grpc' && config.encoding !== 'proto') {
-      issues.push({ path: ['encoding'], message: 'must be proto with protocol: grpc (OTLP/gRPC carries protobuf only)' });
     }
     const tls = config.tls;
     if ((tls.cert_file === '') !== (tls.key_file === '')) {

@@ -241,7 +241,7 @@ receivers:
 exporters:
   otlp:
     endpoint: ${receiver.url}
-    encoding: json
+    protocol: http/json
     timeout: 300ms
     retry_on_failure: { initial_interval: 20s, max_interval: 20s }
     signals: { traces: true, metrics: false, logs: true }

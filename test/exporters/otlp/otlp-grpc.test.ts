@@ -118,10 +118,4 @@ describe('exporters/otlp with protocol: grpc', function () {
     await until(() => receiver.calls.length === 1, 'delivery after the backend came up');
     assert.equal(settings.telemetry.get('dropped'), 0);
   });
-
-  it('rejects protocol: grpc with encoding: json', () => {
-    const issues = factory.validate!(grpcConfig('http://localhost:4317', { encoding: 'json' }));
-    assert.deepEqual(issues.map((i) => i.path.join('.')), ['encoding']);
-    assert.match(issues[0].message, /protobuf only/);
-  });
 });

@@ -39,7 +39,7 @@ function configFor(endpoint: string, patch: ConfigPatch = {}): OtlpConfig {
 /** Fast retries, JSON so the receiver can read it, small batches flushed quickly. */
 function testConfig(endpoint: string, patch: ConfigPatch = {}): OtlpConfig {
   return configFor(endpoint, {
-    encoding: 'json',
+    protocol: 'http/json',
     retry_on_failure: { ...factory.createDefaultConfig().retry_on_failure, initial_interval: 20, max_interval: 100, randomization_factor: 0 },
     sending_queue: { ...factory.createDefaultConfig().sending_queue, batch: { max_size: 512, flush_timeout: 20 } },
     metrics: { temporality: 'cumulative', export_interval: 60_000 },
@@ -211,8 +211,8 @@ describe('exporters/otlp', function () {
       assert.ok(!fresh.parentSpanId, 'no parent without a traceparent');
     });
 
-    it('sends protobuf (the default encoding) that decodes to the same spans', async () => {
-      const { exporter } = makeExporter(testConfig(receiver.url, { encoding: 'proto' }));
+    it('sends protobuf (the default protocol, http/protobuf) that decodes to the same spans', async () => {
+      const { exporter } = makeExporter(testConfig(receiver.url, { protocol: 'http/protobuf' }));
       exporter.consume([httpEvent({ statusCode: 404 }), grpcEvent()]);
       await receiver.waitFor(() => receiver.spans().length === 2);
       const [request] = receiver.ofPath('/v1/traces');
@@ -235,13 +235,13 @@ describe('exporters/otlp', function () {
     });
 
     it('delivers large requests serialized in the worker thread intact, in protobuf and JSON', async () => {
-      for (const encoding of ['proto', 'json'] as const) {
+      for (const protocol of ['http/protobuf', 'http/json'] as const) {
         receiver.requests.length = 0;
-        const { exporter, settings, logLines } = makeExporter(testConfig(receiver.url, { encoding, sending_queue: { batch: { max_size: 1000, flush_timeout: 20 } } }));
+        const { exporter, settings, logLines } = makeExporter(testConfig(receiver.url, { protocol, sending_queue: { batch: { max_size: 1000, flush_timeout: 20 } } }));
         exporter.consume(manyHttp(3000));
         await receiver.waitFor(() => settings.telemetry.get('sent_spans') === 3000);
         const paths = new Set(receiver.spans().map((s) => s.attrs['url.path']));
-        assert.equal(paths.size, 3000, `${encoding}: every span arrived once`);
+        assert.equal(paths.size, 3000, `${protocol}: every span arrived once`);
         for (const request of receiver.ofPath('/v1/traces')) assert.equal(request.json.resourceSpans!.length, 1, 'one resource per request');
         assert.equal(receiver.spans()[0].resource['service.name'], 'network-observer');
         await exporter.shutdown();
@@ -435,7 +435,7 @@ describe('exporters/otlp', function () {
       await exporter.shutdown();
       const log = logLines.join('\n');
       assert.doesNotMatch(log, /SECRET/);
-      assert.match(log, /dropped 3 spans: the backend rejected the data; check endpoint, headers and encoding \(last error: POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/v1\/traces: HTTP 401 Unauthorized: bad credentials\)/);
+      assert.match(log, /dropped 3 spans: the backend rejected the data; check endpoint, headers and protocol \(last error: POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/v1\/traces: HTTP 401 Unauthorized: bad credentials\)/);
       assert.doesNotMatch(log, /could not reach/);
       // Metric points have their own total and are not added to the events' reasons.
       assert.ok(settings.telemetry.get('dropped_metric_points') > 0);

@@ -85,7 +85,7 @@ describe('exporters/otlp tls', function () {
 
   it('OTLP/HTTP over HTTPS: trusts the backend through ca_file, checking the name from server_name_override', async () => {
     const r = await httpsReceiver();
-    const { exporter } = start(config(r.url, { ca_file: pki.ca, server_name_override: 'otlp.test' }, { encoding: 'json' }));
+    const { exporter } = start(config(r.url, { ca_file: pki.ca, server_name_override: 'otlp.test' }, { protocol: 'http/json' }));
     exporter.consume([httpEvent()]);
     await until(() => r.requests.length === 1, 'delivery over HTTPS');
   });
@@ -97,7 +97,7 @@ describe('exporters/otlp tls', function () {
   for (const [name, tls, reason] of unverifiable) {
     it(`refuses a certificate it cannot verify (${name}), and drops without retrying`, async () => {
       const r = await httpsReceiver();
-      const { exporter, settings } = start(config(r.url, tls(), { encoding: 'json' }));
+      const { exporter, settings } = start(config(r.url, tls(), { protocol: 'http/json' }));
       exporter.consume([httpEvent()]);
       await until(() => settings.telemetry.get('dropped') === 1, 'the drop');
       assert.equal(settings.telemetry.get('dropped_send_failed'), 1, 'a bad certificate is not retried');
@@ -109,14 +109,14 @@ describe('exporters/otlp tls', function () {
 
   it('insecure_skip_verify accepts any certificate', async () => {
     const r = await httpsReceiver();
-    const { exporter } = start(config(r.url, { insecure_skip_verify: true }, { encoding: 'json' }));
+    const { exporter } = start(config(r.url, { insecure_skip_verify: true }, { protocol: 'http/json' }));
     exporter.consume([httpEvent()]);
     await until(() => r.requests.length === 1, 'delivery without verification');
   });
 
   it('mutual TLS: presents cert_file and key_file to a backend that requires a client certificate', async () => {
     const r = await httpsReceiver(true);
-    const { exporter } = start(config(r.url, { ca_file: pki.ca, server_name_override: 'otlp.test', cert_file: pki.clientCert, key_file: pki.clientKey }, { encoding: 'json' }));
+    const { exporter } = start(config(r.url, { ca_file: pki.ca, server_name_override: 'otlp.test', cert_file: pki.clientCert, key_file: pki.clientKey }, { protocol: 'http/json' }));
     exporter.consume([httpEvent()]);
     await until(() => r.requests.length === 1, 'delivery with a client certificate');
   });

@@ -44,7 +44,7 @@ processors:
 exporters:
   otlp:
     endpoint: ${endpoint}
-    encoding: json
+    protocol: http/json
     compression: none
     signals: { traces: true, metrics: true, logs: true }
     metrics: { export_interval: 300ms }
