@@ -64,7 +64,7 @@ export interface OtlpExporterConfig {
      */
     max_interval?: number;
     /**
-     * Give a request up (drop it, counted) once this much time has passed since its first attempt; 0 retries forever (the queue still bounds memory).
+     * Give a request up (drop it, counted) once this much time has passed since its first attempt; 0s retries forever (the queue still bounds memory).
      */
     max_elapsed_time?: number;
     /**
