@@ -1,5 +1,5 @@
 /**
- * otlp_http export throughput: L7 events in, spans acknowledged by a loopback OTLP/HTTP
+ * otlp export throughput: L7 events in, spans acknowledged by a loopback OTLP/HTTP
  * receiver out.
  *
  *   npx tsx bench/otlp-export.bench.ts [--seconds 3] [--only proto-gzip|json-gzip|proto-none|json-none|proto-gzip+metrics|grpc-gzip|grpc-none]
@@ -25,7 +25,7 @@ import { createLogger } from '../core/logger';
 import { L7MetricsRecorder } from '../core/otel/l7-metrics';
 import { createTestSettings } from '../core/testing';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { factory, OtlpHttpExporter, type OtlpHttpConfig } from '../exporters/otlp_http';
+import { factory, OtlpExporter, type OtlpConfig } from '../exporters/otlp';
 import { dnsEvent, grpcEvent, httpEvent, tlsEvent } from '../test/exporters/fixtures';
 
 const args = process.argv.slice(2);
@@ -102,16 +102,16 @@ function makeBatches(): NetworkEvent[][] {
   return batches;
 }
 
-async function run(name: string, patch: Partial<OtlpHttpConfig>, port: number, batches: NetworkEvent[][]): Promise<void> {
+async function run(name: string, patch: Partial<OtlpConfig>, port: number, batches: NetworkEvent[][]): Promise<void> {
   const defaults = factory.createDefaultConfig();
-  const config: OtlpHttpConfig = {
+  const config: OtlpConfig = {
     ...defaults,
     endpoint: `http://127.0.0.1:${port}`,
     signals: { traces: true, metrics: false, logs: false },
     ...patch,
   };
-  const settings = createTestSettings('exporter', 'otlp_http', createLogger('warn', (line) => console.error(`  ${name}: ${line}`)));
-  const exporter = new OtlpHttpExporter(settings, config);
+  const settings = createTestSettings('exporter', 'otlp', createLogger('warn', (line) => console.error(`  ${name}: ${line}`)));
+  const exporter = new OtlpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
   const host: Host = { meterProvider: provider, metricsEnabled: config.signals.metrics, reportFatalError: (e) => { throw e; }, reportStopped: (reason) => { throw new Error(reason); } };
   exporter.start(host);
@@ -168,16 +168,16 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'otlp-bench-'));
   const receiver = await startReceiver(dir);
   const batches = makeBatches();
-  console.log(`otlp_http export to a loopback receiver (child process; OTLP/HTTP, and OTLP/gRPC for grpc-*); ${cpus().length} CPUs (shared machine), batches of ${BATCH} events, ${SECONDS}s per configuration`);
-  const configs: Array<[string, Partial<OtlpHttpConfig>]> = [
-    ['proto-gzip', { encoding: 'proto', compression: 'gzip' }],
-    ['json-gzip', { encoding: 'json', compression: 'gzip' }],
-    ['proto-none', { encoding: 'proto', compression: 'none' }],
-    ['json-none', { encoding: 'json', compression: 'none' }],
+  console.log(`otlp export to a loopback receiver (child process; OTLP/HTTP, and OTLP/gRPC for grpc-*); ${cpus().length} CPUs (shared machine), batches of ${BATCH} events, ${SECONDS}s per configuration`);
+  const configs: Array<[string, Partial<OtlpConfig>]> = [
+    ['proto-gzip', { protocol: 'http/protobuf', compression: 'gzip' }],
+    ['json-gzip', { protocol: 'http/json', compression: 'gzip' }],
+    ['proto-none', { protocol: 'http/protobuf', compression: 'none' }],
+    ['json-none', { protocol: 'http/json', compression: 'none' }],
     // The default signals: spans plus the semconv duration histograms recorded per span.
-    ['proto-gzip+metrics', { encoding: 'proto', compression: 'gzip', signals: { traces: true, metrics: true, logs: false }, metrics: { temporality: 'cumulative', export_interval: 1000 } }],
-    ['grpc-gzip', { protocol: 'grpc', encoding: 'proto', compression: 'gzip' }],
-    ['grpc-none', { protocol: 'grpc', encoding: 'proto', compression: 'none' }],
+    ['proto-gzip+metrics', { protocol: 'http/protobuf', compression: 'gzip', signals: { traces: true, metrics: true, logs: false }, metrics: { temporality: 'cumulative', export_interval: 1000 } }],
+    ['grpc-gzip', { protocol: 'grpc', compression: 'gzip' }],
+    ['grpc-none', { protocol: 'grpc', compression: 'none' }],
   ];
   try {
     for (const [name, patch] of configs) {

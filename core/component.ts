@@ -91,6 +91,19 @@ export interface ValidationIssue {
   message: string;
 }
 
+/** What a factory's `upgradeConfig` made of a config written in an older spelling. */
+export interface ConfigUpgrade {
+  /** The config as this version spells it. */
+  readonly config: Record<string, unknown>;
+  /** One per old spelling read, saying what to write instead; shown as warnings. */
+  readonly warnings: readonly ValidationIssue[];
+  /**
+   * Old spellings that cannot be read, e.g. one that contradicts a new option also given;
+   * leave them out of `config` (the rest of it is still checked).
+   */
+  readonly issues: readonly ValidationIssue[];
+}
+
 /** One verdict of `network-observer doctor`: what this machine lacks, and how to fix it. */
 export interface DoctorCheck {
   name: string;
@@ -101,6 +114,12 @@ export interface DoctorCheck {
 
 interface FactoryBase<C> {
   readonly type: string;
+  /**
+   * Types this component was registered under before it was renamed: a config that still
+   * uses one (`old` or `old/name`) gets this factory, with a warning naming the new type.
+   * A factory registered under the old type itself takes precedence.
+   */
+  readonly formerTypes?: readonly string[];
   readonly stability: Stability;
   /** One line for `network-observer components`. */
   readonly description: string;
@@ -113,6 +132,12 @@ interface FactoryBase<C> {
    * read as the new one, with a warning.
    */
   readonly renamedOptions?: Readonly<Record<string, string>>;
+  /**
+   * Reads option values written in an older spelling as today's, for changes a rename cannot
+   * express (a value renamed, two options folded into one). Gets the user's config (after
+   * renamedOptions, before defaults and the schema) and must not change it.
+   */
+  upgradeConfig?(given: Readonly<Record<string, unknown>>): ConfigUpgrade;
   /** Cross-field rules the schema cannot express. Return every problem, not just the first. */
   validate?(config: C): ValidationIssue[];
   /**

@@ -13,6 +13,8 @@ import type { ComponentRegistry } from './registry';
 import { registerTypeScriptLoader } from './typescript-loader';
 
 const KINDS: readonly ComponentKind[] = ['receiver', 'processor', 'exporter'];
+/** A component type: snake_case, as the Collector's. */
+const TYPE_PATTERN = /^[a-z][a-z0-9_]*$/;
 const CREATE_METHOD: Record<ComponentKind, string> = {
   receiver: 'createReceiver',
   processor: 'createProcessor',
@@ -43,7 +45,10 @@ export function checkFactoryShape(value: unknown): string[] {
   const f = value as Record<string, unknown>;
   const problems: string[] = [];
   if (!KINDS.includes(f.kind as ComponentKind)) problems.push(`kind must be one of ${KINDS.join(', ')} (got ${JSON.stringify(f.kind)})`);
-  if (typeof f.type !== 'string' || !/^[a-z][a-z0-9_]*$/.test(f.type)) problems.push(`type must be a snake_case string (got ${JSON.stringify(f.type)})`);
+  if (typeof f.type !== 'string' || !TYPE_PATTERN.test(f.type)) problems.push(`type must be a snake_case string (got ${JSON.stringify(f.type)})`);
+  if (f.formerTypes !== undefined && !(Array.isArray(f.formerTypes) && f.formerTypes.every((t) => typeof t === 'string' && TYPE_PATTERN.test(t)))) {
+    problems.push('formerTypes must be a list of snake_case strings when present');
+  }
   if (typeof f.description !== 'string') problems.push('description must be a string');
   if (!['development', 'alpha', 'beta', 'stable'].includes(f.stability as string)) problems.push('stability must be development, alpha, beta or stable');
   if (typeof f.createDefaultConfig !== 'function') problems.push('createDefaultConfig must be a function');
@@ -51,6 +56,7 @@ export function checkFactoryShape(value: unknown): string[] {
     problems.push(`${CREATE_METHOD[f.kind as ComponentKind]} must be a function`);
   }
   if (f.validate !== undefined && typeof f.validate !== 'function') problems.push('validate must be a function when present');
+  if (f.upgradeConfig !== undefined && typeof f.upgradeConfig !== 'function') problems.push('upgradeConfig must be a function when present');
   if (f.configSchema === null || typeof f.configSchema !== 'object') {
     problems.push('configSchema must be a JSON Schema object');
   } else {

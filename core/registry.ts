@@ -33,7 +33,7 @@ export class ComponentRegistry {
 
   /** Throws when the kind/type pair is taken: two factories for one type would be ambiguous. */
   register(factory: Factory, origin: string): void {
-    const existing = this.lookup(factory.kind, factory.type);
+    const existing = this.list(factory.kind).find((r) => r.factory.type === factory.type)?.factory;
     if (existing) {
       throw new Error(`${factory.kind} type "${factory.type}" is already registered by ${this.origins.get(existing)}`);
     }
@@ -49,8 +49,10 @@ export class ComponentRegistry {
       .sort((a, b) => a.factory.type.localeCompare(b.factory.type));
   }
 
+  /** The factory of `type`; else the one renamed from it (its `formerTypes`). */
   lookup(kind: ComponentKind, type: string): Factory | undefined {
-    return this.list(kind).find((r) => r.factory.type === type)?.factory;
+    const entries = this.list(kind);
+    return (entries.find((r) => r.factory.type === type) ?? entries.find((r) => r.factory.formerTypes?.includes(type)))?.factory;
   }
 
   types(kind: ComponentKind): string[] {

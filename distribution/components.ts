@@ -13,7 +13,7 @@ import { factory as k8sAttributes } from '../processors/k8s_attributes';
 import { factory as probabilisticSampler } from '../processors/probabilistic_sampler';
 import { factory as rateLimit } from '../processors/rate_limit';
 import { factory as stdoutExporter } from '../exporters/stdout';
-import { factory as otlpHttpExporter } from '../exporters/otlp_http';
+import { factory as otlpExporter } from '../exporters/otlp';
 import { factory as prometheusExporter } from '../exporters/prometheus';
 
 export function builtinFactories(): Factory[] {
@@ -25,7 +25,7 @@ export function builtinFactories(): Factory[] {
     probabilisticSampler,
     rateLimit,
     stdoutExporter,
-    otlpHttpExporter,
+    otlpExporter,
     prometheusExporter,
   ];
 }

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { compile } from 'json-schema-to-typescript';
+import { builtinFactories } from '../distribution/components';
 
 export const ROOT = join(__dirname, '..');
 const KIND_FOLDERS = { receivers: 'receiver', processors: 'processor', exporters: 'exporter' } as const;
@@ -44,6 +45,11 @@ function withoutTopMeta(schema: Record<string, unknown>): Record<string, unknown
   return copy;
 }
 
+/** Types a built-in component was renamed from, still accepted (see Factory.formerTypes). */
+function formerTypes(kind: string, type: string): readonly string[] {
+  return builtinFactories().find((f) => f.kind === kind && f.type === type)?.formerTypes ?? [];
+}
+
 export function composeRootSchema(fragments: Fragment[]): Record<string, unknown> {
   const collector = JSON.parse(readFileSync(COLLECTOR_SCHEMA, 'utf8')) as Record<string, unknown>;
   const defs: Record<string, unknown> = {};
@@ -56,6 +62,13 @@ export function composeRootSchema(fragments: Fragment[]): Record<string, unknown
       defs[defName] = withoutTopMeta(f.schema);
       // A component may be configured as `type:` with no body, which YAML reads as null.
       patternProperties[`^${f.type}(/[^/\\s]+)?$`] = { anyOf: [{ $ref: `#/$defs/${defName}` }, { type: 'null' }] };
+      for (const old of formerTypes(KIND_FOLDERS[folder], f.type)) {
+        patternProperties[`^${old}(/[^/\\s]+)?$`] = {
+          description: `The former name of ${f.type}; still accepted, with a warning. Write ${f.type}.`,
+          deprecated: true,
+          anyOf: [{ $ref: `#/$defs/${defName}` }, { type: 'null' }],
+        };
+      }
     }
     sections[folder] = {
       type: 'object',

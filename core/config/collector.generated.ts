@@ -25,7 +25,7 @@ export interface CollectorConfigFile {
     telemetry?: {
       log_level?: 'debug' | 'info' | 'warn' | 'error';
       /**
-       * Print a status line with every component's counters on stderr this often; 0 turns it off.
+       * Print a status line with every component's counters on stderr this often; 0s turns it off.
        */
       status_interval?: string | number;
       /**

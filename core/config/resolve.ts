@@ -8,7 +8,7 @@ import { parseEndpoint, type HostPort } from '../http-endpoint';
 import type { ComponentRegistry } from '../registry';
 import collectorSchema from './collector.schema.json';
 import type { CollectorConfigFile } from './collector.generated';
-import { ConfigError, formatPath, type ConfigIssue } from './errors';
+import { ConfigError, formatIssue, formatPath, type ConfigIssue } from './errors';
 import { normalizeUnits, validateAgainstSchema } from './schema-validator';
 import { deepMerge } from './merge';
 
@@ -95,6 +95,22 @@ function applyRenames(factory: Factory, body: Record<string, unknown>, base: Arr
   return out;
 }
 
+/** Old option values the factory still reads (Factory.upgradeConfig), each with a warning. */
+function applyUpgrade(factory: Factory, body: Record<string, unknown>, base: Array<string | number>, issues: IssueList, warnings: string[]): Record<string, unknown> | undefined {
+  if (!factory.upgradeConfig) return body;
+  let upgrade: ReturnType<NonNullable<Factory['upgradeConfig']>>;
+  try {
+    upgrade = factory.upgradeConfig(body);
+  } catch (error) {
+    issues.push({ path: base, message: `reading older option spellings failed inside the component: ${(error as Error).message}` });
+    return undefined;
+  }
+  for (const w of upgrade.warnings) warnings.push(formatIssue({ path: [...base, ...w.path], message: w.message }));
+  for (const p of upgrade.issues) issues.push({ path: [...base, ...p.path], message: p.message });
+  // The rest of the config is still checked, so every problem is reported at once.
+  return upgrade.config;
+}
+
 function resolveComponent(
   kind: ComponentKind, key: string, body: unknown, registry: ComponentRegistry, issues: IssueList, warnings: string[],
 ): ResolvedComponent | undefined {
@@ -110,11 +126,16 @@ function resolveComponent(
     issues.push({ path: base, message: `unknown ${kind} type "${id.type}" (valid ${kind} types: ${valid.length ? valid.join(', ') : 'none registered'})` });
     return undefined;
   }
+  if (factory.type !== id.type) {
+    const current = id.name ? `${factory.type}/${id.name}` : factory.type;
+    warnings.push(`${formatPath(base)}: the ${id.type} ${kind} is now called ${factory.type}: write ${current}, here and in service::pipelines; the old name still works but will go away`);
+  }
   if (body !== null && body !== undefined && (typeof body !== 'object' || Array.isArray(body))) {
     issues.push({ path: base, message: 'must be a mapping of options (or empty for the defaults)' });
     return undefined;
   }
-  const given = applyRenames(factory, (body ?? {}) as Record<string, unknown>, base, issues, warnings);
+  const given = applyUpgrade(factory, applyRenames(factory, (body ?? {}) as Record<string, unknown>, base, issues, warnings), base, issues, warnings);
+  if (!given) return undefined;
   const merged = deepMerge(factory.createDefaultConfig(), given);
   const problems = validateAgainstSchema(factory.configSchema, merged);
   for (const p of problems) issues.push({ path: [...base, ...p.path], message: p.message });

@@ -14,7 +14,8 @@ export function listComponents(configPath?: string): string {
     const width = Math.max(0, ...entries.map((e) => e.factory.type.length));
     for (const { factory, origin } of entries) {
       const from = origin === 'builtin' ? '' : `  [${origin}]`;
-      lines.push(`  ${factory.type.padEnd(width)}  ${factory.stability.padEnd(11)}  ${factory.description}${from}`);
+      const former = factory.formerTypes?.length ? `  (formerly ${factory.formerTypes.join(', ')}, still accepted)` : '';
+      lines.push(`  ${factory.type.padEnd(width)}  ${factory.stability.padEnd(11)}  ${factory.description}${former}${from}`);
     }
   }
   return lines.join('\n');

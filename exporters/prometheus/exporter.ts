@@ -1,8 +1,8 @@
 /**
  * prometheus: the collector's metrics served for Prometheus to scrape.
  *
- * The exporter is a metric reader on the collector's one MeterProvider, like otlp_http's
- * periodic reader, so it serves exactly what otlp_http sends: the L7 duration histograms
+ * The exporter is a metric reader on the collector's one MeterProvider, like otlp's
+ * periodic reader, so it serves exactly what otlp sends: the L7 duration histograms
  * (recorded by the l7 processor from every transaction it derives), the
  * connection and flow metrics conntrack records, and the `network_observer.component.*`
  * self-telemetry. A scrape collects (cumulative temporality, the reader of

@@ -17,7 +17,7 @@ export interface ConntrackProcessorConfig {
    */
   cleanup_interval?: number;
   /**
-   * Every interval, each live entry at least this old gets a connection.updated or flow.updated with its cumulative counters (NetFlow-style active timeout); 0 turns periodic updates off. Original option: FlushInterval.
+   * Every interval, each live entry at least this old gets a connection.updated or flow.updated with its cumulative counters (NetFlow-style active timeout); 0s turns periodic updates off. Original option: FlushInterval.
    */
   flush_interval?: number;
   /**

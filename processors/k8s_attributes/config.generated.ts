@@ -78,7 +78,7 @@ export interface K8SAttributesProcessorConfig {
    */
   sync_timeout?: number;
   /**
-   * How often the full pod (and service) list is fetched again to heal anything a watch missed; 0 disables. Watches reconnect on their own in between.
+   * How often the full pod (and service) list is fetched again to heal anything a watch missed; 0s disables. Watches reconnect on their own in between.
    */
   resync_interval?: number;
 }

@@ -37,7 +37,7 @@ export interface EbpfNetworkReceiverConfig {
    */
   tls_libraries?: string[];
   /**
-   * How often processes started since the last pass are searched for OpenSSL copies (all processes every sixth pass, for libraries loaded late). A copy already attached covers new processes at once; this finds copies at new paths (containers). 0: only at start.
+   * How often processes started since the last pass are searched for OpenSSL copies (all processes every sixth pass, for libraries loaded late). A copy already attached covers new processes at once; this finds copies at new paths (containers). 0s: only at start.
    */
   tls_rescan_interval?: number;
   /**
@@ -126,7 +126,7 @@ export interface EbpfNetworkReceiverConfig {
    */
   max_tracked_sockets?: number;
   /**
-   * How often every open TCP connection whose open was reported gets a connection.updated with its counters so far, read from the kernel by a BPF socket iterator (in every network namespace). Keeps long-idle connections alive in conntrack (keep it below its connection_timeout) and shows long transfers before they end. 0 turns it off; otherwise at least 1s (each pass walks every open connection).
+   * How often every open TCP connection whose open was reported gets a connection.updated with its counters so far, read from the kernel by a BPF socket iterator (in every network namespace). Keeps long-idle connections alive in conntrack (keep it below its connection_timeout) and shows long transfers before they end. 0s turns it off; otherwise at least 1s (each pass walks every open connection).
    */
   tcp_update_interval?: number;
   /**

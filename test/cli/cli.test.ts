@@ -116,6 +116,17 @@ describe('network-observer CLI', function () {
     assert.equal(r.status, 0, r.stderr);
   });
 
+  it('validate accepts the otlp exporter\'s former name otlp_http, warning with the new spelling', () => {
+    writeFileSync(join(dir, 'otlp-http.yaml'), `
+receivers: { ebpf_network: { mock_mode: true } }
+exporters: { otlp_http/backend: { endpoint: "http://127.0.0.1:4318" } }
+service: { pipelines: { p: { receivers: [ebpf_network], exporters: [otlp_http/backend] } } }
+`);
+    const r = cli(['validate', '--config', join(dir, 'otlp-http.yaml')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^warning: exporters::otlp_http\/backend: the otlp_http exporter is now called otlp: write otlp\/backend, here and in service::pipelines; the old name still works but will go away$/m);
+  });
+
   it('validate names an unknown key, a wrongly typed value and an undefined processor, exit 1, no stack', () => {
     const r = cli(['validate', '--config', join(dir, 'bad.yaml')]);
     assert.equal(r.status, 1);
@@ -138,6 +149,7 @@ describe('network-observer CLI', function () {
     assert.match(r.stdout, /receivers:\n\s+ebpf_network\s+\w+/);
     assert.match(r.stdout, /drop_pid\s+alpha\s+drops every event of one process id\s+\[plugin "\.\/drop-pid\.js"\]/);
     assert.match(r.stdout, /exporters:[\s\S]*stdout/);
+    assert.match(r.stdout, /^  otlp\s+beta\s+.*\(formerly otlp_http, still accepted\)$/m);
   });
 
   it('doctor reports every check with a verdict, and its exit code says whether all passed', () => {
@@ -227,9 +239,9 @@ describe('network-observer CLI', function () {
 receivers:
   ebpf_network: { mock_events_per_second: 200, flush_interval: 100ms }
 exporters:
-  otlp_http:
+  otlp:
     endpoint: ${receiver.url}
-    encoding: json
+    protocol: http/json
     timeout: 300ms
     retry_on_failure: { initial_interval: 20s, max_interval: 20s }
     signals: { traces: true, metrics: false, logs: true }
@@ -237,7 +249,7 @@ exporters:
 service:
   telemetry: { shutdown_timeout: 5s }
   pipelines:
-    events: { receivers: [ebpf_network], exporters: [otlp_http] }
+    events: { receivers: [ebpf_network], exporters: [otlp] }
 `);
     const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'otlp.yaml')], {
       cwd: ROOT, env: { ...process.env, TAPIO_MOCK_MODE: 'true' }, stdio: ['ignore', 'ignore', 'pipe'],
@@ -255,7 +267,7 @@ service:
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       assert.equal(code, 0, stderr);
       assert.ok(Date.now() - signalledAt < 4000, `stopped ${Date.now() - signalledAt} ms after SIGTERM, not after a backoff`);
-      const counters = /exporter\/otlp_http: (.*)/.exec(stderr)?.[1] ?? '';
+      const counters = /exporter\/otlp: (.*)/.exec(stderr)?.[1] ?? '';
       assert.match(counters, /received=[1-9]\d* emitted=[1-9]\d* dropped=0 /, stderr);
       assert.match(counters, / retries=[1-9]/, 'the hung requests were retried');
       const [, received, emitted] = /received=(\d+) emitted=(\d+)/.exec(counters)!;

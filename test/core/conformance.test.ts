@@ -19,7 +19,7 @@ const OVERRIDES: Record<string, Record<string, unknown>> = {
   // Lifecycle only: the real kernel path has its own tests under test/receivers/ebpf_network.
   'receiver/ebpf_network': { mock_mode: true, mock_events_per_second: 1000 },
   // No backend runs here; the exporter must still start, accept data and stop within its deadline.
-  'exporter/otlp_http': { endpoint: 'http://127.0.0.1:9', timeout: '200ms', retry_on_failure: { enabled: false } },
+  'exporter/otlp': { endpoint: 'http://127.0.0.1:9', timeout: '200ms', retry_on_failure: { enabled: false } },
   // Any free loopback port: the default 0.0.0.0:9464 may be taken on a test machine.
   'exporter/prometheus': { endpoint: '127.0.0.1:0' },
 };

@@ -58,6 +58,7 @@ describe('plugins', () => {
   writeFileSync(join(dir, 'typed.ts'), UPPERCASE_PLUGIN.replace("type: 'uppercase_comm'", "type: 'uppercase_ts'").replace('createProcessor(settings, config, next)', 'createProcessor(settings: any, config: any, next: any)').replace('consume(batch)', 'consume(batch: any[])').replace('for (const e of batch)', 'for (const e of batch as any[])'));
   writeFileSync(join(dir, 'throws.js'), "throw new Error('plugin exploded at import');");
   writeFileSync(join(dir, 'empty.js'), 'module.exports = { helper: 1 };');
+  writeFileSync(join(dir, 'bad-former.js'), UPPERCASE_PLUGIN.replace("type: 'uppercase_comm',", "type: 'uppercase_comm',\n  formerTypes: 'UpperCase',"));
   writeFileSync(join(dir, 'bad-schema.js'), UPPERCASE_PLUGIN.replace("{ type: 'object', additionalProperties: false", "{ type: 'objekt', additionalProperties: false"));
   beforeEach(resetJournal);
 
@@ -87,6 +88,7 @@ describe('plugins', () => {
       ['./throws.js', /^plugins::0: plugin "\.\/throws\.js" failed to load: plugin exploded at import$/],
       ['./empty.js', /^plugins::0: plugin "\.\/empty\.js" exports no factory/],
       ['./missing.js', /^plugins::0: plugin "\.\/missing\.js" cannot be found/],
+      ['./bad-former.js', /^plugins::0: plugin "\.\/bad-former\.js" factory #0 \(uppercase_comm\): formerTypes must be a list of snake_case strings when present$/],
       ['./bad-schema.js', /^plugins::0: plugin "\.\/bad-schema\.js" factory #0 \(uppercase_comm\): configSchema is not a valid JSON Schema/],
     ];
     for (const [plugin, expected] of cases) {

@@ -217,13 +217,13 @@ describe('deploy/kubernetes', function () {
     const load = () =>
       loadConfigText(configText, 'configmap.yaml#collector.yaml', DIR, { env: { OTLP_ENDPOINT: env.get('OTLP_ENDPOINT')?.value }, builtins: builtinFactories });
 
-    it("collector.yaml passes validate with the DaemonSet's OTLP_ENDPOINT, exporting with otlp_http to it", () => {
+    it("collector.yaml passes validate with the DaemonSet's OTLP_ENDPOINT, exporting with otlp to it", () => {
       const { config } = load();
       assert.deepEqual(config.warnings, []);
-      assert.deepEqual(config.pipelines.map((p) => p.exporters), [['otlp_http']]);
-      assert.equal((config.components.exporter.get('otlp_http')!.config as { endpoint: string }).endpoint, env.get('OTLP_ENDPOINT')?.value);
+      assert.deepEqual(config.pipelines.map((p) => p.exporters), [['otlp']]);
+      assert.equal((config.components.exporter.get('otlp')!.config as { endpoint: string }).endpoint, env.get('OTLP_ENDPOINT')?.value);
       assert.match(configText, /endpoint: \$\{env:OTLP_ENDPOINT\}/);
-      assert.throws(() => loadConfigText(configText, 'configmap.yaml', DIR, { env: {}, builtins: builtinFactories }), /exporters::otlp_http::endpoint/, 'without OTLP_ENDPOINT validate fails');
+      assert.throws(() => loadConfigText(configText, 'configmap.yaml', DIR, { env: {}, builtins: builtinFactories }), /exporters::otlp::endpoint/, 'without OTLP_ENDPOINT validate fails');
     });
 
     it('runs the config the ConfigMap mounts, with the node name from the downward API', () => {

@@ -48,11 +48,11 @@ processors:
   conntrack: { cleanup_interval: 1us }
 exporters:
   stdout:
-  otlp_http: { timeout: 99999999999h }
-${pipeline('[conntrack]', '[stdout, otlp_http]')}
+  otlp: { timeout: 99999999999h }
+${pipeline('[conntrack]', '[stdout, otlp]')}
 `);
     assert.deepEqual(issues.sort(), [
-      'exporters::otlp_http::timeout: must be at most 2147483647ms (about 24.8 days), the longest delay a Node.js timer takes',
+      'exporters::otlp::timeout: must be at most 2147483647ms (about 24.8 days), the longest delay a Node.js timer takes',
       'processors::conntrack::cleanup_interval: must be at least 100ms (got 0.001ms)',
       'receivers::ebpf_network::buffer_size: must be at most 9007199254740991 (larger integers are not exact)',
       'receivers::ebpf_network::max_tracked_sockets: must be at most 9007199254740991 (larger integers are not exact)',
@@ -83,14 +83,14 @@ service:
     const issues = problems(`
 receivers: { ebpf_network: }
 exporters:
-  otlp_http:
+  otlp:
     endpoint: \${env:OTLP_ENDPOINT}
     headers: { authorization: "Bearer \${env:OTLP_TOKEN}" }
-${pipeline('[]', '[otlp_http]')}
+${pipeline('[]', '[otlp]')}
 `);
     assert.deepEqual(issues, [
-      'exporters::otlp_http::endpoint: environment variable OTLP_ENDPOINT is not set and ${env:OTLP_ENDPOINT} has no default; set it, or write ${env:OTLP_ENDPOINT:-default}',
-      'exporters::otlp_http::headers::authorization: environment variable OTLP_TOKEN is not set and ${env:OTLP_TOKEN} has no default; set it, or write ${env:OTLP_TOKEN:-default}',
+      'exporters::otlp::endpoint: environment variable OTLP_ENDPOINT is not set and ${env:OTLP_ENDPOINT} has no default; set it, or write ${env:OTLP_ENDPOINT:-default}',
+      'exporters::otlp::headers::authorization: environment variable OTLP_TOKEN is not set and ${env:OTLP_TOKEN} has no default; set it, or write ${env:OTLP_TOKEN:-default}',
     ]);
   });
 
@@ -98,12 +98,12 @@ ${pipeline('[]', '[otlp_http]')}
     const issues = problems(`
 receivers: { ebpf_network: }
 exporters:
-  otlp_http:
+  otlp:
     endpoint: \${env:OTLP_ENDPOINT}
-${pipeline('[]', '[otlp_http]')}
+${pipeline('[]', '[otlp]')}
 `, { OTLP_ENDPOINT: 'http//user:SECRETPASS@collector:4318' });
     assert.equal(issues.length, 1, issues.join('\n'));
-    assert.match(issues[0], /^exporters::otlp_http::endpoint: is not a URL/);
+    assert.match(issues[0], /^exporters::otlp::endpoint: is not a URL/);
     assert.doesNotMatch(issues[0], /SECRET/);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, formatIssue } from '../../../core/config/errors';
 import { loadConfigText } from '../../../core/config/load';
 import { builtinFactories } from '../../../distribution/components';
-import { testFactories } from '../../helpers/test-factories';
+import { recordExporter, replayReceiver, tagProcessor, testFactories } from '../../helpers/test-factories';
 
 function load(yaml: string) {
   return loadConfigText(yaml, 'test.yaml', __dirname, { builtins: testFactories, env: { REPLAY_COUNT: '7' } });
@@ -165,5 +165,74 @@ service:
       assert.deepEqual(error.issues.map(formatIssue), ['processors::l7::enable: is the old name of enabled, which is set too: keep only enabled']);
       return true;
     });
+  });
+});
+
+describe('renamed component types', () => {
+  // test_record, renamed test_sink: the factory lists its former type.
+  const renamed = { ...recordExporter, type: 'test_sink', formerTypes: ['test_record'] };
+  const yaml = `
+receivers: { test_replay: }
+exporters: { test_record: , test_record/b: , test_sink/c: }
+service: { pipelines: { p: { receivers: [test_replay], exporters: [test_record, test_record/b, test_sink/c] } } }
+`;
+
+  it('reads the former type (with or without a name) as the new one, warning with the new spelling', () => {
+    const { config } = loadConfigText(yaml, 'renamed.yaml', __dirname, { builtins: () => [replayReceiver, renamed] });
+    assert.deepEqual([...config.components.exporter.values()].map((c) => [c.id.key, c.factory.type]), [
+      ['test_record', 'test_sink'], ['test_record/b', 'test_sink'], ['test_sink/c', 'test_sink'],
+    ]);
+    assert.deepEqual(config.warnings, [
+      'exporters::test_record: the test_record exporter is now called test_sink: write test_sink, here and in service::pipelines; the old name still works but will go away',
+      'exporters::test_record/b: the test_record exporter is now called test_sink: write test_sink/b, here and in service::pipelines; the old name still works but will go away',
+    ]);
+  });
+
+  it('leaves a type to the factory registered under it, and does not list former types as valid', () => {
+    const { config } = loadConfigText(yaml.replace(', test_sink/c: ', '').replace(', test_sink/c', ''), 'renamed.yaml', __dirname, {
+      builtins: () => [replayReceiver, renamed, recordExporter],
+    });
+    assert.equal(config.components.exporter.get('test_record')!.factory, recordExporter);
+    assert.deepEqual(config.warnings, []);
+    assert.throws(() => loadConfigText(yaml.replace('test_record: ,', 'kafka: ,'), 'renamed.yaml', __dirname, { builtins: () => [replayReceiver, renamed] }),
+      /unknown exporter type "kafka" \(valid exporter types: test_sink\)/);
+  });
+});
+
+describe('older option values (upgradeConfig)', () => {
+  // test_tag once took `tag: upper` for what is now `tag: UPPER`.
+  const upgrading = {
+    ...tagProcessor,
+    upgradeConfig(given: Readonly<Record<string, unknown>>) {
+      if (given.tag !== 'upper' && given.tag !== 'lower') return { config: { ...given }, warnings: [], issues: [] };
+      if (given.tag === 'lower') {
+        const { tag: _, ...rest } = given;
+        return { config: rest, warnings: [], issues: [{ path: ['tag'], message: 'lower is no longer offered' }] };
+      }
+      return { config: { ...given, tag: 'UPPER' }, warnings: [{ path: ['tag'], message: 'upper is now written UPPER' }], issues: [] };
+    },
+  };
+  const withTag = (tag: string, factory = upgrading) => loadConfigText(`
+receivers: { test_replay: }
+processors: { test_tag/a: { tag: ${tag} } }
+exporters: { test_record: }
+service: { pipelines: { p: { receivers: [test_replay], processors: [test_tag/a], exporters: [test_record] } } }
+`, 'upgrade.yaml', __dirname, { builtins: () => [replayReceiver, factory, recordExporter] });
+
+  it('reads an old value as today\'s, warning at its path', () => {
+    const { config } = withTag('upper');
+    assert.deepEqual(config.components.processor.get('test_tag/a')!.config, { tag: 'UPPER' });
+    assert.deepEqual(config.warnings, ['processors::test_tag/a::tag: upper is now written UPPER']);
+    assert.deepEqual(withTag('UPPER').config.warnings, []);
+  });
+
+  it('reports what it cannot read, and a factory that throws, as problems of the component', () => {
+    assert.throws(() => withTag('lower, colour: blue'), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.issues.map(formatIssue), ['processors::test_tag/a::tag: lower is no longer offered', 'processors::test_tag/a::colour: unknown key']);
+      return true;
+    });
+    const throwing = { ...tagProcessor, upgradeConfig: (): never => { throw new Error('boom'); } };
+    assert.throws(() => withTag('upper', throwing as typeof upgrading), /processors::test_tag\/a: reading older option spellings failed inside the component: boom/);
   });
 });

@@ -3,20 +3,20 @@ import assert from 'node:assert/strict';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Host } from '../../../core/component';
 import { createTestSettings } from '../../../core/testing';
-import { factory, OtlpHttpExporter, type OtlpHttpConfig } from '../../../exporters/otlp_http';
+import { factory, OtlpExporter, type OtlpConfig } from '../../../exporters/otlp';
 
 export interface Started {
-  exporter: OtlpHttpExporter;
+  exporter: OtlpExporter;
   settings: ReturnType<typeof createTestSettings>;
   provider: MeterProvider;
   stop(): Promise<void>;
 }
 
 /** A valid config's exporter, started with its own MeterProvider; the caller stops it. */
-export function startExporter(config: OtlpHttpConfig): Started {
+export function startExporter(config: OtlpConfig): Started {
   assert.deepEqual(factory.validate!(config), [], 'test config is valid');
-  const settings = createTestSettings('exporter', 'otlp_http');
-  const exporter = new OtlpHttpExporter(settings, config);
+  const settings = createTestSettings('exporter', 'otlp');
+  const exporter = new OtlpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
   const host: Host = { meterProvider: provider, metricsEnabled: true, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   exporter.start(host);

@@ -1,5 +1,5 @@
 /**
- * otlp_http: network events -> OTLP/HTTP.
+ * otlp: network events -> OTLP (over HTTP, or gRPC).
  *
  * consume() maps events through the shared mapping (spans for L7 transactions, log records for
  * lifecycle events through @opentelemetry/sdk-logs) and hands fixed-size requests to the sending
@@ -37,8 +37,8 @@ import type { SendOutcome } from '../shared/retry';
 import { SendingQueue, type DropReason } from '../shared/sending-queue';
 import { SpanMapper } from '../../core/otel/spans';
 import { usToHrTime } from '../../core/otel/time';
-import type { OtlpHttpExporterConfig } from './config.generated';
-import { CONTENT_TYPES, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Signal } from './signals';
+import type { OtlpExporterConfig } from './config.generated';
+import { CONTENT_TYPES, encodingOf, rejectedItems, serializeLogs, serializeMetrics, serializeSpans, signalUrl, type Encoding, type Signal } from './signals';
 import { OtlpGrpcTransport } from './grpc-transport';
 import { OtlpHttpTransport, UnreachableError, type TlsClientOptions, type Transport } from './transport';
 import { SerializerClient, WorkerUnavailableError } from './serializer-client';
@@ -46,7 +46,7 @@ import { SerializerClient, WorkerUnavailableError } from './serializer-client';
 type DeepRequired<T> = { [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[] ? NonNullable<T[K]> : NonNullable<T[K]> extends object ? DeepRequired<NonNullable<T[K]>> : NonNullable<T[K]> };
 
 /** The normalized config the runtime hands over (defaults merged, durations in ms). */
-export type OtlpHttpConfig = DeepRequired<OtlpHttpExporterConfig>;
+export type OtlpConfig = DeepRequired<OtlpExporterConfig>;
 
 /** One request on its way to the backend. */
 interface ExportRequest {
@@ -73,12 +73,13 @@ const UNIT: Readonly<Record<Signal, string>> = { traces: 'spans', logs: 'log rec
 /** How often dropped data is logged at most. */
 const DROP_LOG_PERIOD_MS = 10_000;
 
-export class OtlpHttpExporter implements Exporter {
+export class OtlpExporter implements Exporter {
   readonly mutatesData = false;
   private readonly resource: Resource;
   private readonly transport: Transport;
   private readonly queue: SendingQueue<ExportRequest>;
   private readonly urls: Readonly<Record<Signal, URL>>;
+  private readonly encoding: Encoding;
   private readonly contentType: string;
   private readonly spans: SpanMapper | undefined;
   private readonly serializer: SerializerClient | undefined;
@@ -99,7 +100,7 @@ export class OtlpHttpExporter implements Exporter {
 
   constructor(
     private readonly settings: ComponentSettings,
-    private readonly config: OtlpHttpConfig,
+    private readonly config: OtlpConfig,
   ) {
     const { telemetry, logger } = settings;
     this.resource = observerResource(config.service_name);
@@ -108,7 +109,8 @@ export class OtlpHttpExporter implements Exporter {
       metrics: signalUrl(config.endpoint, config.metrics_endpoint, 'metrics', config.protocol),
       logs: signalUrl(config.endpoint, config.logs_endpoint, 'logs', config.protocol),
     };
-    this.contentType = CONTENT_TYPES[config.encoding];
+    this.encoding = encodingOf(config.protocol);
+    this.contentType = CONTENT_TYPES[this.encoding];
     const transportOptions = {
       headers: config.headers,
       tls: readTls(config.tls),
@@ -251,7 +253,7 @@ export class OtlpHttpExporter implements Exporter {
     let raw: Uint8Array | undefined;
     try {
       // Our Resource, so spans, logs and metrics describe the observer identically.
-      raw = serializeMetrics(this.config.encoding, { resource: this.resource, scopeMetrics: metrics.scopeMetrics });
+      raw = serializeMetrics(this.encoding, { resource: this.resource, scopeMetrics: metrics.scopeMetrics });
     } catch (error) {
       this.dropped({ signal: 'metrics', items: points }, 'send_failed', new Error(`serializing metrics failed: ${(error as Error).message}`));
       return false;
@@ -264,7 +266,7 @@ export class OtlpHttpExporter implements Exporter {
     if (!req.body) {
       let raw: Uint8Array | undefined;
       try {
-        raw = req.raw ?? (req.spans ? await this.serializeSpans(req.spans) : serializeLogs(this.config.encoding, req.logs ?? []));
+        raw = req.raw ?? (req.spans ? await this.serializeSpans(req.spans) : serializeLogs(this.encoding, req.logs ?? []));
       } catch (error) {
         return { ok: false, retryable: false, error: new Error(`serializing ${UNIT[req.signal]} failed: ${(error as Error).message}`) };
       }
@@ -291,19 +293,19 @@ export class OtlpHttpExporter implements Exporter {
     const worker = this.serializer;
     if (worker && spans.length >= OFFLOAD_MIN_SPANS && worker.canTake()) {
       try {
-        return await worker.serialize(this.config.encoding, spans);
+        return await worker.serialize(this.encoding, spans);
       } catch (error) {
         if (!(error instanceof WorkerUnavailableError)) throw error;
       }
     }
-    return serializeSpans(this.config.encoding, spans);
+    return serializeSpans(this.encoding, spans);
   }
 
   private partialSuccess(req: ExportRequest, body: Buffer): void {
     let rejected = 0;
     let message = '';
     try {
-      ({ rejected, message } = rejectedItems(this.config.encoding, req.signal, body));
+      ({ rejected, message } = rejectedItems(this.encoding, req.signal, body));
     } catch {
       return; // A response we cannot parse still means the request was accepted.
     }
@@ -353,7 +355,7 @@ export class OtlpHttpExporter implements Exporter {
       case 'send_failed':
         return backend instanceof UnreachableError
           ? `not retried (retry_on_failure is off)${because}`
-          : `the backend rejected the data; check endpoint, headers and encoding${because}`;
+          : `the backend rejected the data; check endpoint, headers and protocol${because}`;
       case 'shutdown':
         return `not delivered within shutdown_timeout ${formatDuration(this.config.shutdown_timeout)}${because}`;
     }
@@ -399,7 +401,7 @@ class QueueingMetricExporter implements PushMetricExporter {
   private readonly selector: (instrumentType: InstrumentType) => AggregationTemporality;
 
   constructor(
-    private readonly owner: OtlpHttpExporter,
+    private readonly owner: OtlpExporter,
     temporality: 'cumulative' | 'delta',
   ) {
     this.selector = temporality === 'delta' ? DeltaTemporalitySelector : CumulativeTemporalitySelector;
@@ -423,13 +425,13 @@ class QueueingMetricExporter implements PushMetricExporter {
 }
 
 /** The tls: settings as node takes them; a file that cannot be read says which and why. */
-function readTls(tls: OtlpHttpConfig['tls']): TlsClientOptions {
+function readTls(tls: OtlpConfig['tls']): TlsClientOptions {
   const read = (key: 'ca_file' | 'cert_file' | 'key_file'): Buffer | undefined => {
     if (!tls[key]) return undefined;
     try {
       return readFileSync(tls[key]);
     } catch (error) {
-      throw new UserFacingError(`otlp_http tls.${key}: cannot read ${tls[key]}: ${(error as Error).message}`);
+      throw new UserFacingError(`otlp tls.${key}: cannot read ${tls[key]}: ${(error as Error).message}`);
     }
   };
   return {

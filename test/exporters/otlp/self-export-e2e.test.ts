@@ -1,6 +1,6 @@
 /**
  * The observer's export describes what it observed and nothing of itself (issue 12): the whole
- * pipeline (ebpf_network -> conntrack -> l7 -> otlp_http) runs in this process, which the
+ * pipeline (ebpf_network -> conntrack -> l7 -> otlp) runs in this process, which the
  * receiver excludes as its own, and exports to a real OTLP/HTTP receiver running as another
  * process, (a) on loopback and (b) in a network namespace of its own behind a veth pair. curl
  * against a local server makes the traffic to report. The receiver must get that traffic's spans,
@@ -42,20 +42,20 @@ processors:
     metrics: { attributes: [network.transport, network.peer.address, network.peer.port, network.local.address, network.local.port, process.pid] }
   l7:
 exporters:
-  otlp_http:
+  otlp:
     endpoint: ${endpoint}
-    encoding: json
+    protocol: http/json
     compression: none
     signals: { traces: true, metrics: true, logs: true }
     metrics: { export_interval: 300ms }
     sending_queue: { batch: { flush_timeout: 50ms } }
 service:
   pipelines:
-    network: { receivers: [ebpf_network], processors: [conntrack, l7], exporters: [otlp_http] }
+    network: { receivers: [ebpf_network], processors: [conntrack, l7], exporters: [otlp] }
 `;
 }
 
-describe('otlp_http export to a real OTLP receiver reports nothing of itself, on the real kernel', function () {
+describe('otlp export to a real OTLP receiver reports nothing of itself, on the real kernel', function () {
   this.timeout(60_000);
 
   for (const where of ['loopback', 'a network namespace behind a veth pair'] as const) {

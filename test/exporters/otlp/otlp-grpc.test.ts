@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { OBSERVER_USER_AGENT } from '../../../core/identity';
 import { L7MetricsRecorder } from '../../../core/otel/l7-metrics';
-import { factory, type OtlpHttpConfig } from '../../../exporters/otlp_http';
+import { factory, type OtlpConfig } from '../../../exporters/otlp';
 import { connectionClosed, dnsEvent, httpEvent } from '../fixtures';
 import { OtlpGrpcReceiver } from '../otlp-grpc-receiver';
 import { startExporter, until, type Started } from './harness';
 
 const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
-function grpcConfig(endpoint: string, patch: Partial<OtlpHttpConfig> = {}): OtlpHttpConfig {
+function grpcConfig(endpoint: string, patch: Partial<OtlpConfig> = {}): OtlpConfig {
   const base = factory.createDefaultConfig();
   return {
     ...base,
@@ -26,12 +26,12 @@ function grpcConfig(endpoint: string, patch: Partial<OtlpHttpConfig> = {}): Otlp
   };
 }
 
-describe('exporters/otlp_http with protocol: grpc', function () {
+describe('exporters/otlp with protocol: grpc', function () {
   this.timeout(15_000);
   let receiver: OtlpGrpcReceiver;
   const started: Started[] = [];
 
-  function start(config: OtlpHttpConfig): Started {
+  function start(config: OtlpConfig): Started {
     const s = startExporter(config);
     started.push(s);
     return s;
@@ -119,11 +119,5 @@ describe('exporters/otlp_http with protocol: grpc', function () {
     await receiver.startOn(port);
     await until(() => receiver.calls.length === 1, 'delivery after the backend came up');
     assert.equal(settings.telemetry.get('dropped'), 0);
-  });
-
-  it('rejects protocol: grpc with encoding: json', () => {
-    const issues = factory.validate!(grpcConfig('http://localhost:4317', { encoding: 'json' }));
-    assert.deepEqual(issues.map((i) => i.path.join('.')), ['encoding']);
-    assert.match(issues[0].message, /protobuf only/);
   });
 });

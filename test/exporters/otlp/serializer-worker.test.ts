@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createLogger, silentLogger } from '../../../core/logger';
-import { SerializerClient, WorkerUnavailableError } from '../../../exporters/otlp_http/serializer-client';
-import { serializeSpans } from '../../../exporters/otlp_http/signals';
+import { SerializerClient, WorkerUnavailableError } from '../../../exporters/otlp/serializer-client';
+import { serializeSpans } from '../../../exporters/otlp/signals';
 import { observerResource } from '../../../core/otel/resource';
 import { SpanMapper } from '../../../core/otel/spans';
 import { dnsEvent, grpcEvent, httpEvent, tlsEvent } from '../fixtures';
@@ -28,7 +28,7 @@ function sampleSpans(): ReadableSpan[] {
   return Array.from({ length: 300 }, (_, i) => mapper.map(events[i % events.length]));
 }
 
-describe('exporters/otlp_http serializer worker', function () {
+describe('exporters/otlp serializer worker', function () {
   this.timeout(20_000);
   const clients: SerializerClient[] = [];
   const client = (entry?: string, logger = silentLogger): SerializerClient => {
@@ -92,7 +92,7 @@ describe('exporters/otlp_http serializer worker', function () {
     // The fixtures are TypeScript: the compiled plugin loader transpiles them in memory.
     const script = `
       require('./dist/core/typescript-loader.js').registerTypeScriptLoader();
-      const { SerializerClient } = require('./dist/exporters/otlp_http/serializer-client.js');
+      const { SerializerClient } = require('./dist/exporters/otlp/serializer-client.js');
       const { SpanMapper } = require('./dist/core/otel/spans.js');
       const { observerResource } = require('./dist/core/otel/resource.js');
       const { httpEvent } = require('./test/exporters/fixtures.ts');

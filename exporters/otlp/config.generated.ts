@@ -1,17 +1,17 @@
 /* Generated from config.schema.json by `npm run gen:types`. Do not edit. */
 
 /**
- * Exports spans (L7 transactions), metrics (L7 duration histograms, connection metrics, self-telemetry) and log records (connection lifecycle) over OTLP/HTTP to any OpenTelemetry backend. Options follow the OpenTelemetry Collector's otlphttp exporter.
+ * Exports spans (L7 transactions), metrics (L7 duration histograms, connection metrics, self-telemetry) and log records (connection lifecycle) over OTLP (HTTP or gRPC) to any OpenTelemetry backend. Options follow the OpenTelemetry Collector's otlphttp and otlp exporters.
  */
-export interface OtlpHttpExporterConfig {
+export interface OtlpExporterConfig {
   /**
-   * Base URL of the OTLP receiver; /v1/traces, /v1/metrics and /v1/logs are appended for each signal, or with protocol grpc the Export method path of each collector service (usually port 4317).
+   * Base URL of the OTLP receiver; /v1/traces, /v1/metrics and /v1/logs are appended for each signal, or with protocol: grpc the Export method path of each collector service (usually port 4317).
    */
   endpoint?: string;
   /**
-   * OTLP transport: http (OTLP/HTTP, POST to /v1/<signal>) or grpc (OTLP/gRPC: the Export method of each collector service over HTTP/2; cleartext h2c for http:// endpoints, TLS for https://; usually port 4317; protobuf only).
+   * OTLP transport and encoding, as the OpenTelemetry SDKs' OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf (OTLP/HTTP, binary protobuf POSTed to /v1/<signal>, application/x-protobuf), http/json (OTLP/HTTP with JSON bodies, application/json) or grpc (OTLP/gRPC: the Export method of each collector service over HTTP/2; cleartext h2c for http:// endpoints, TLS for https://; usually port 4317; protobuf).
    */
-  protocol?: 'http' | 'grpc';
+  protocol?: 'http/protobuf' | 'http/json' | 'grpc';
   /**
    * Full URL for spans, used as is (no path appended). Empty: endpoint + /v1/traces.
    */
@@ -44,10 +44,6 @@ export interface OtlpHttpExporterConfig {
     level?: number;
   };
   /**
-   * OTLP payload encoding: proto (binary protobuf, application/x-protobuf) or json (application/json).
-   */
-  encoding?: 'proto' | 'json';
-  /**
    * Time limit of one HTTP request (one attempt); a timeout is retried. 10s is the OTLP exporter specification's default.
    */
   timeout?: number;
@@ -68,7 +64,7 @@ export interface OtlpHttpExporterConfig {
      */
     max_interval?: number;
     /**
-     * Give a request up (drop it, counted) once this much time has passed since its first attempt; 0 retries forever (the queue still bounds memory).
+     * Give a request up (drop it, counted) once this much time has passed since its first attempt; 0s retries forever (the queue still bounds memory).
      */
     max_elapsed_time?: number;
     /**

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { factory, type OtlpHttpConfig } from '../../../exporters/otlp_http';
+import { factory, type OtlpConfig } from '../../../exporters/otlp';
 import { httpEvent } from '../fixtures';
 import { OtlpGrpcReceiver } from '../otlp-grpc-receiver';
 import { OtlpReceiver } from '../otlp-receiver';
@@ -38,7 +38,7 @@ function makePki(): Pki {
   return { dir, ca: at('ca.pem'), serverCert: at('server.pem'), serverKey: at('server.key'), clientCert: at('client.pem'), clientKey: at('client.key') };
 }
 
-describe('exporters/otlp_http tls', function () {
+describe('exporters/otlp tls', function () {
   this.timeout(20_000);
   let pki: Pki;
   const cleanups: Array<() => Promise<void>> = [];
@@ -53,7 +53,7 @@ describe('exporters/otlp_http tls', function () {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  function config(endpoint: string, tls: Partial<OtlpHttpConfig['tls']>, patch: Partial<OtlpHttpConfig> = {}): OtlpHttpConfig {
+  function config(endpoint: string, tls: Partial<OtlpConfig['tls']>, patch: Partial<OtlpConfig> = {}): OtlpConfig {
     const base = factory.createDefaultConfig();
     return {
       ...base,
@@ -67,7 +67,7 @@ describe('exporters/otlp_http tls', function () {
     };
   }
 
-  function start(cfg: OtlpHttpConfig): Started {
+  function start(cfg: OtlpConfig): Started {
     const s = startExporter(cfg);
     cleanups.push(() => s.stop());
     return s;
@@ -85,19 +85,19 @@ describe('exporters/otlp_http tls', function () {
 
   it('OTLP/HTTP over HTTPS: trusts the backend through ca_file, checking the name from server_name_override', async () => {
     const r = await httpsReceiver();
-    const { exporter } = start(config(r.url, { ca_file: pki.ca, server_name_override: 'otlp.test' }, { encoding: 'json' }));
+    const { exporter } = start(config(r.url, { ca_file: pki.ca, server_name_override: 'otlp.test' }, { protocol: 'http/json' }));
     exporter.consume([httpEvent()]);
     await until(() => r.requests.length === 1, 'delivery over HTTPS');
   });
 
-  const unverifiable: Array<[string, () => Partial<OtlpHttpConfig['tls']>, RegExp]> = [
+  const unverifiable: Array<[string, () => Partial<OtlpConfig['tls']>, RegExp]> = [
     ['without ca_file', () => ({ server_name_override: 'otlp.test' }), /certificate/i],
     ['when the name does not match', () => ({ ca_file: pki.ca }), /altnames|does not match/i],
   ];
   for (const [name, tls, reason] of unverifiable) {
     it(`refuses a certificate it cannot verify (${name}), and drops without retrying`, async () => {
       const r = await httpsReceiver();
-      const { exporter, settings } = start(config(r.url, tls(), { encoding: 'json' }));
+      const { exporter, settings } = start(config(r.url, tls(), { protocol: 'http/json' }));
       exporter.consume([httpEvent()]);
       await until(() => settings.telemetry.get('dropped') === 1, 'the drop');
       assert.equal(settings.telemetry.get('dropped_send_failed'), 1, 'a bad certificate is not retried');
@@ -109,14 +109,14 @@ describe('exporters/otlp_http tls', function () {
 
   it('insecure_skip_verify accepts any certificate', async () => {
     const r = await httpsReceiver();
-    const { exporter } = start(config(r.url, { insecure_skip_verify: true }, { encoding: 'json' }));
+    const { exporter } = start(config(r.url, { insecure_skip_verify: true }, { protocol: 'http/json' }));
     exporter.consume([httpEvent()]);
     await until(() => r.requests.length === 1, 'delivery without verification');
   });
 
   it('mutual TLS: presents cert_file and key_file to a backend that requires a client certificate', async () => {
     const r = await httpsReceiver(true);
-    const { exporter } = start(config(r.url, { ca_file: pki.ca, server_name_override: 'otlp.test', cert_file: pki.clientCert, key_file: pki.clientKey }, { encoding: 'json' }));
+    const { exporter } = start(config(r.url, { ca_file: pki.ca, server_name_override: 'otlp.test', cert_file: pki.clientCert, key_file: pki.clientKey }, { protocol: 'http/json' }));
     exporter.consume([httpEvent()]);
     await until(() => r.requests.length === 1, 'delivery with a client certificate');
   });

@@ -6,7 +6,7 @@ import { createLogger } from '../../../core/logger';
 import { L7MetricsRecorder } from '../../../core/otel/l7-metrics';
 import { createTestSettings } from '../../../core/testing';
 import { SEMCONV_DURATION_BUCKETS_SECONDS } from '../../../core/semconv';
-import { factory, OtlpHttpExporter, type OtlpHttpConfig } from '../../../exporters/otlp_http';
+import { factory, OtlpExporter, type OtlpConfig } from '../../../exporters/otlp';
 import {
   connectionClosed,
   connectionFailed,
@@ -21,13 +21,13 @@ import {
 import { OtlpReceiver } from '../otlp-receiver';
 
 type ConfigPatch = {
-  [K in keyof OtlpHttpConfig]?: OtlpHttpConfig[K] extends object ? Partial<OtlpHttpConfig[K]> : OtlpHttpConfig[K];
+  [K in keyof OtlpConfig]?: OtlpConfig[K] extends object ? Partial<OtlpConfig[K]> : OtlpConfig[K];
 };
 
-function configFor(endpoint: string, patch: ConfigPatch = {}): OtlpHttpConfig {
+function configFor(endpoint: string, patch: ConfigPatch = {}): OtlpConfig {
   const base = factory.createDefaultConfig();
-  const merged = { ...base, endpoint } as OtlpHttpConfig;
-  for (const [key, value] of Object.entries(patch) as Array<[keyof OtlpHttpConfig, unknown]>) {
+  const merged = { ...base, endpoint } as OtlpConfig;
+  for (const [key, value] of Object.entries(patch) as Array<[keyof OtlpConfig, unknown]>) {
     const current = merged[key];
     (merged as Record<string, unknown>)[key] =
       current && typeof current === 'object' && !Array.isArray(current) && value && typeof value === 'object' && !Array.isArray(value)
@@ -38,9 +38,9 @@ function configFor(endpoint: string, patch: ConfigPatch = {}): OtlpHttpConfig {
 }
 
 /** Fast retries, JSON so the receiver can read it, small batches flushed quickly. */
-function testConfig(endpoint: string, patch: ConfigPatch = {}): OtlpHttpConfig {
+function testConfig(endpoint: string, patch: ConfigPatch = {}): OtlpConfig {
   return configFor(endpoint, {
-    encoding: 'json',
+    protocol: 'http/json',
     retry_on_failure: { ...factory.createDefaultConfig().retry_on_failure, initial_interval: 20, max_interval: 100, randomization_factor: 0 },
     sending_queue: { ...factory.createDefaultConfig().sending_queue, batch: { max_size: 512, flush_timeout: 20 } },
     metrics: { temporality: 'cumulative', export_interval: 60_000 },
@@ -51,7 +51,7 @@ function testConfig(endpoint: string, patch: ConfigPatch = {}): OtlpHttpConfig {
 }
 
 interface Harness {
-  exporter: OtlpHttpExporter;
+  exporter: OtlpExporter;
   settings: ReturnType<typeof createTestSettings>;
   provider: MeterProvider;
   logLines: string[];
@@ -59,11 +59,11 @@ interface Harness {
 
 const harnesses: Harness[] = [];
 
-function makeExporter(config: OtlpHttpConfig): Harness {
+function makeExporter(config: OtlpConfig): Harness {
   assert.deepEqual(factory.validate!(config), [], 'test config is valid');
   const logLines: string[] = [];
-  const settings = createTestSettings('exporter', 'otlp_http', createLogger('debug', (line) => logLines.push(line)));
-  const exporter = new OtlpHttpExporter(settings, config);
+  const settings = createTestSettings('exporter', 'otlp', createLogger('debug', (line) => logLines.push(line)));
+  const exporter = new OtlpExporter(settings, config);
   const provider = new MeterProvider({ readers: exporter.metricReaders() });
   const host: Host = { meterProvider: provider, metricsEnabled: true, reportFatalError: (e) => assert.fail(e), reportStopped: (reason) => assert.fail(reason) };
   exporter.start(host);
@@ -76,7 +76,7 @@ function manyHttp(n: number, first = 0): NetworkEvent[] {
   return Array.from({ length: n }, (_, i) => httpEvent({ path: `/item/${first + i}` }));
 }
 
-describe('exporters/otlp_http', function () {
+describe('exporters/otlp', function () {
   this.timeout(15_000);
   let receiver: OtlpReceiver;
 
@@ -212,8 +212,8 @@ describe('exporters/otlp_http', function () {
       assert.ok(!fresh.parentSpanId, 'no parent without a traceparent');
     });
 
-    it('sends protobuf (the default encoding) that decodes to the same spans', async () => {
-      const { exporter } = makeExporter(testConfig(receiver.url, { encoding: 'proto' }));
+    it('sends protobuf (the default protocol, http/protobuf) that decodes to the same spans', async () => {
+      const { exporter } = makeExporter(testConfig(receiver.url, { protocol: 'http/protobuf' }));
       exporter.consume([httpEvent({ statusCode: 404 }), grpcEvent()]);
       await receiver.waitFor(() => receiver.spans().length === 2);
       const [request] = receiver.ofPath('/v1/traces');
@@ -236,13 +236,13 @@ describe('exporters/otlp_http', function () {
     });
 
     it('delivers large requests serialized in the worker thread intact, in protobuf and JSON', async () => {
-      for (const encoding of ['proto', 'json'] as const) {
+      for (const protocol of ['http/protobuf', 'http/json'] as const) {
         receiver.requests.length = 0;
-        const { exporter, settings, logLines } = makeExporter(testConfig(receiver.url, { encoding, sending_queue: { batch: { max_size: 1000, flush_timeout: 20 } } }));
+        const { exporter, settings, logLines } = makeExporter(testConfig(receiver.url, { protocol, sending_queue: { batch: { max_size: 1000, flush_timeout: 20 } } }));
         exporter.consume(manyHttp(3000));
         await receiver.waitFor(() => settings.telemetry.get('sent_spans') === 3000);
         const paths = new Set(receiver.spans().map((s) => s.attrs['url.path']));
-        assert.equal(paths.size, 3000, `${encoding}: every span arrived once`);
+        assert.equal(paths.size, 3000, `${protocol}: every span arrived once`);
         for (const request of receiver.ofPath('/v1/traces')) assert.equal(request.json.resourceSpans!.length, 1, 'one resource per request');
         assert.equal(receiver.spans()[0].resource['service.name'], 'network-observer');
         await exporter.shutdown();
@@ -440,7 +440,7 @@ describe('exporters/otlp_http', function () {
       await exporter.shutdown();
       const log = logLines.join('\n');
       assert.doesNotMatch(log, /SECRET/);
-      assert.match(log, /dropped 3 spans: the backend rejected the data; check endpoint, headers and encoding \(last error: POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/v1\/traces: HTTP 401 Unauthorized: bad credentials\)/);
+      assert.match(log, /dropped 3 spans: the backend rejected the data; check endpoint, headers and protocol \(last error: POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/v1\/traces: HTTP 401 Unauthorized: bad credentials\)/);
       assert.doesNotMatch(log, /could not reach/);
       // Metric points have their own total and are not added to the events' reasons.
       assert.ok(settings.telemetry.get('dropped_metric_points') > 0);

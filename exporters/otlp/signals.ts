@@ -14,9 +14,17 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { redactUrl } from '../shared/redact';
+import type { OtlpExporterConfig } from './config.generated';
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 export type Encoding = 'proto' | 'json';
+/** The `protocol` option: OTEL_EXPORTER_OTLP_PROTOCOL's values. */
+export type Protocol = NonNullable<OtlpExporterConfig['protocol']>;
+
+/** What a protocol's payloads are encoded in (OTLP/gRPC carries protobuf only). */
+export function encodingOf(protocol: Protocol): Encoding {
+  return protocol === 'http/json' ? 'json' : 'proto';
+}
 
 export const CONTENT_TYPES: Readonly<Record<Encoding, string>> = {
   proto: 'application/x-protobuf',
@@ -34,7 +42,7 @@ const GRPC_PATHS: Readonly<Record<Signal, string>> = {
  * The signal's own full URL when it has one; else `endpoint` + `/v1/<signal>` (OTLP/HTTP) or
  * + the service's Export method path (OTLP/gRPC).
  */
-export function signalUrl(endpoint: string, override: string, signal: Signal, protocol: 'http' | 'grpc' = 'http'): URL {
+export function signalUrl(endpoint: string, override: string, signal: Signal, protocol: Protocol = 'http/protobuf'): URL {
   if (override) return new URL(override);
   const path = protocol === 'grpc' ? GRPC_PATHS[signal] : `/v1/${signal}`;
   return new URL(`${endpoint.replace(/\/+$/, '')}${path}`);

@@ -1,24 +1,29 @@
 /**
- * otlp_http: spans, metrics and log records to any OTLP/HTTP backend. See README.md.
+ * otlp: spans, metrics and log records to any OTLP backend, over OTLP/HTTP or OTLP/gRPC.
+ * See README.md.
  */
 import type { ExporterFactory, ValidationIssue } from '../../core/component';
 import { defaultsFromSchema } from '../../core/config/schema-defaults';
 import schema from './config.schema.json';
-import { OtlpHttpExporter, type OtlpHttpConfig } from './exporter';
+import { OtlpExporter, type OtlpConfig } from './exporter';
 import { existsSync } from 'node:fs';
 import { checkUrl } from './signals';
+import { upgradeProtocol } from './upgrade';
 
-export type { OtlpHttpConfig };
-export { OtlpHttpExporter };
+export type { OtlpConfig };
+export { OtlpExporter };
 
-export const factory: ExporterFactory<OtlpHttpConfig> = {
+export const factory: ExporterFactory<OtlpConfig> = {
   kind: 'exporter',
-  type: 'otlp_http',
+  type: 'otlp',
+  // Its name until it spoke gRPC too; accepted, with a warning, for a release.
+  formerTypes: ['otlp_http'],
   stability: 'beta',
   description: 'Exports spans, metrics and log records over OTLP/HTTP (protobuf or JSON) or OTLP/gRPC, with a bounded queue and retries.',
   configSchema: schema,
 
-  createDefaultConfig: () => defaultsFromSchema<OtlpHttpConfig>(schema),
+  createDefaultConfig: () => defaultsFromSchema<OtlpConfig>(schema),
+  upgradeConfig: upgradeProtocol,
 
   validate(config): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
@@ -32,9 +37,6 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
     for (const [name, value] of Object.entries(config.headers)) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) issues.push({ path: ['headers', name], message: 'is not a valid HTTP header name' });
       else if (/[\r\n]/.test(value)) issues.push({ path: ['headers', name], message: 'must not contain line breaks' });
-    }
-    if (config.protocol === 'grpc' && config.encoding !== 'proto') {
-      issues.push({ path: ['encoding'], message: 'must be proto with protocol: grpc (OTLP/gRPC carries protobuf only)' });
     }
     const tls = config.tls;
     if ((tls.cert_file === '') !== (tls.key_file === '')) {
@@ -76,6 +78,6 @@ export const factory: ExporterFactory<OtlpHttpConfig> = {
   },
 
   createExporter(settings, config) {
-    return new OtlpHttpExporter(settings, config);
+    return new OtlpExporter(settings, config);
   },
 };
