@@ -326,7 +326,15 @@ export function l7ErrorType(event: L7Event): string | undefined {
       return event.errorType;
     case 'l7.tls':
       return event.errorType;
+    default:
+      return unhandledKind(event);
   }
+}
+
+/** A compile error where a switch over L7 kinds misses one (undefined at run time). */
+function unhandledKind(event: never): undefined {
+  void event;
+  return undefined;
 }
 
 function httpAttributes(event: HttpTransactionEvent): Attributes {

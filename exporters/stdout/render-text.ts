@@ -2,30 +2,18 @@
  * Human-readable rendering. basic: one line per event. normal: plus the attributes on one line
  * (and trace ids for spans). detailed: every attribute on its own line and payload hex dumps.
  */
-import type { AttributeValue, Attributes } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_RPC_STATUS_CODE,
-  ATTR_URL_PATH,
-} from '@opentelemetry/semantic-conventions';
+import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { L7Event, PayloadEvent } from '../../core/events';
-import * as sc from '../../core/semconv';
-import { endpoint, formatSeconds, processLabel } from '../../core/otel/format';
+import { endpoint, formatSeconds, formatValue, processLabel, transactionSummary } from '../../core/otel/format';
 import type { LogData } from '../../core/otel/logs';
 import type { ObservedSpan } from '../../core/otel/spans';
 import { isoFromHrTime, isoFromUs } from '../../core/otel/time';
 import { SPAN_KIND_NAMES, metricTypeName } from './render-json';
 
 export type Verbosity = 'basic' | 'normal' | 'detailed';
-
-function formatValue(value: AttributeValue | undefined): string {
-  if (Array.isArray(value)) return `[${value.join(', ')}]`;
-  if (typeof value === 'string') return /[\s",=]/.test(value) || value === '' ? JSON.stringify(value) : value;
-  return String(value);
-}
 
 function attributesOneLine(attributes: Attributes): string {
   const parts: string[] = [];
@@ -39,33 +27,6 @@ function attributesBlock(attributes: Attributes, indent: string): string {
   return out;
 }
 
-/** The protocol-specific middle of a span line, from the mapped attributes. */
-function spanDetail(event: L7Event, attributes: Attributes): string {
-  switch (event.kind) {
-    case 'l7.http': {
-      const status = attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
-      return `${formatValue(attributes[ATTR_URL_PATH])} ${status === undefined ? 'no-response' : status}`;
-    }
-    case 'l7.grpc': {
-      const status = attributes[ATTR_RPC_STATUS_CODE] ?? attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
-      return event.isGrpc ? `${status ?? 'no-status'}` : `${event.path} ${status ?? 'no-response'}`;
-    }
-    case 'l7.dns': {
-      const rcode = attributes[sc.ATTR_NO_DNS_RESPONSE_CODE] ?? 'no-response';
-      const answers = attributes[sc.ATTR_DNS_ANSWERS];
-      return Array.isArray(answers) && answers.length > 0 ? `${rcode} ${formatValue(answers)}` : `${rcode}`;
-    }
-    case 'l7.tls': {
-      const parts: string[] = [];
-      if (event.serverName) parts.push(`sni=${event.serverName}`);
-      parts.push(event.version ? `tls${event.version}` : 'no-server-hello');
-      if (event.cipher) parts.push(event.cipher);
-      if (event.alpn) parts.push(`alpn=${event.alpn}`);
-      return parts.join(' ');
-    }
-  }
-}
-
 function l7Endpoints(event: L7Event): string {
   const local = endpoint(event.localAddress, event.localPort);
   const remote = endpoint(event.remoteAddress, event.remotePort);
@@ -77,7 +38,7 @@ export function spanToText(event: L7Event, span: ObservedSpan, verbosity: Verbos
   const error = span.status.code === SpanStatusCode.ERROR ? ` ERROR(${formatValue(attrs[ATTR_ERROR_TYPE] ?? span.status.message ?? 'error')})` : '';
   let line =
     `${isoFromHrTime(span.startTime)} span ${event.kind} ${SPAN_KIND_NAMES[span.kind]} "${span.name}" ` +
-    `${spanDetail(event, attrs)} ${formatSeconds(span.durationUs / 1e6)}${error} ${l7Endpoints(event)} ${processLabel(event)}`;
+    `${transactionSummary(event, attrs)} ${formatSeconds(span.durationUs / 1e6)}${error} ${l7Endpoints(event)} ${processLabel(event)}`;
   if (verbosity === 'basic') return line;
   const ctx = span.spanContext();
   const parent = span.parentSpanContext ? ` parent_span_id=${span.parentSpanContext.spanId}` : '';

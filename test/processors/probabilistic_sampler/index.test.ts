@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { NetworkEvent } from '../../../core/events';
+import { EVENT_KINDS, type NetworkEvent } from '../../../core/events';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory, samplingPercentageFromRate, type ProbabilisticSamplerConfig } from '../../../processors/probabilistic_sampler';
 import { closed, connectionEvents, nthConnection } from './fixtures';
@@ -9,6 +9,11 @@ function config(overrides: Partial<ProbabilisticSamplerConfig>): ProbabilisticSa
 }
 
 describe('probabilistic_sampler processor', () => {
+  it('offers every event kind of the model to exclude_kinds (the schema lists them for editors)', () => {
+    const items = (factory.configSchema as { properties: { exclude_kinds: { items: { enum: string[] } } } }).properties.exclude_kinds.items.enum;
+    assert.deepEqual([...items].sort(), [...EVENT_KINDS].sort());
+  });
+
   it('has a valid default config that keeps everything untouched', async () => {
     const defaults = factory.createDefaultConfig();
     assert.deepEqual(factory.validate!(defaults), []);
