@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Network observer kernel side, one object built from one header per program family:
- *   common.bpf.h        configuration, ring and wake-ups, counters, socket table, tuples
+ *   common.bpf.h        configuration, rate cap, socket table, tuples; includes
+ *   ring.bpf.h          the ring, its wake-ups and counters, record headers (shared with bench.bpf.c)
  *   tcp_lifecycle.bpf.h TCP open/close/failure from inet_sock_set_state (no kprobes)
  *   owner.bpf.h         who owns a socket (creation, and the process moving its data)
  *   packets.bpf.h       UDP and ICMP at the packet level (cgroup_skb)
