@@ -44,6 +44,17 @@ export interface ReceiverInternals {
   kernelOverrides?: Partial<KernelConfig>;
 }
 
+/**
+ * A loaded receiver's ring as another BPF object can share it (bpf_map__reuse_fd): the map fds
+ * of the ring and of the per-CPU counters, and the wake-up settings the kernel side runs with.
+ */
+export interface KernelRing {
+  ringFd: number;
+  statsFd: number;
+  wakeupThresholdBytes: number;
+  wakeupIntervalUs: number;
+}
+
 const STATS_CACHE_MS = 1000;
 const HOUSEKEEPING_MS = 1000;
 const LOSS_CHECK_MS = 5000;
@@ -96,6 +107,8 @@ export class EbpfNetworkReceiver implements Receiver {
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private mock: MockSource | undefined;
   private object: BpfNetObject | undefined;
+  /** The configuration block the kernel side was loaded with. */
+  private kernel: KernelConfig | undefined;
   private ring: RingReader | undefined;
   private decoder: EventDecoder | undefined;
   private flows: FlowTable | undefined;
@@ -234,6 +247,7 @@ export class EbpfNetworkReceiver implements Receiver {
       }
       throw error;
     }
+    this.kernel = kernel;
     this.ring = new RingReader(this.object.ringFd, config.ring_buffer_size);
     this.clock = new BootClock();
     const clock = this.clock;
@@ -317,6 +331,21 @@ export class EbpfNetworkReceiver implements Receiver {
       this.statsCache = { at: now, stats: this.object.readStats() };
     }
     return this.statsCache?.stats ?? emptyKernelStats();
+  }
+
+  /**
+   * For benchmarks and tests that write into this receiver's ring from a BPF object of their own
+   * (bench/ring-generator.ts); undefined unless the kernel side is loaded. The fds stay the
+   * receiver's: valid until shutdown, not to be closed.
+   */
+  kernelRing(): KernelRing | undefined {
+    if (!this.object || !this.kernel) return undefined;
+    return {
+      ringFd: this.object.ringFd,
+      statsFd: this.object.statsFd,
+      wakeupThresholdBytes: this.kernel.wakeupThresholdBytes,
+      wakeupIntervalUs: this.kernel.wakeupIntervalUs,
+    };
   }
 
   /** A safety net (a lost wake-up strands nothing for long) and the periodic checks. */
