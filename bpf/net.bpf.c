@@ -9,7 +9,6 @@
  *   payload.bpf.h       L7 payload capture, classified per stream
  *   tls_uprobes.bpf.h   HTTPS plaintext from uprobes on OpenSSL, joined to its socket
  *   live_scan.bpf.h     the on-demand scan of live TCP connections
- *   bench.bpf.h         the ring benchmark's load generator (never loaded in production)
  * Works without kprobes and fentry, neither of which the kernels we target offer.
  */
 #include "vmlinux.h"
@@ -28,7 +27,6 @@ char LICENSE[] SEC("license") = "GPL";
 #include "payload.bpf.h"
 #include "tls_uprobes.bpf.h"
 #include "live_scan.bpf.h"
-#include "bench.bpf.h"
 
 /*
  * Socket I/O, after the data moved: the owner is learned, an OpenSSL call in progress on the

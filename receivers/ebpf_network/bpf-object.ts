@@ -20,7 +20,7 @@ import {
 export const DEFAULT_OBJECT_PATH = join(PACKAGE_ROOT, 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
-export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'tls' | 'bench';
+export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'tls';
 
 export interface ProgramSpec {
   name: string;
@@ -60,7 +60,6 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_ssl_write', group: 'tls', cgroup: false, uprobe: true },
   { name: 'on_ssl_write_ex', group: 'tls', cgroup: false, uprobe: true },
   { name: 'on_ssl_return', group: 'tls', cgroup: false, uprobe: true },
-  { name: 'bench_burst', group: 'bench', cgroup: false },
 ];
 
 /**
@@ -85,7 +84,6 @@ export function groupsFor(config: KernelConfig, syscallTracepoints = syscallTrac
   }
   if (config.enablePayload && config.enableUdp) groups.add(syscallTracepoints ? 'udp_payload_tracefs' : 'udp_payload');
   if (config.enablePayload && config.enableTlsPlain) groups.add('tls');
-  if (config.benchTid) groups.add('bench');
   return groups;
 }
 

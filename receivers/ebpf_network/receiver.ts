@@ -40,8 +40,6 @@ export interface ReceiverInternals {
   objectPath?: string;
   /** Called with the kernel stamp of every decoded record. */
   latencyProbe?: (bootNs: number) => void;
-  /** Overrides applied to the kernel configuration block (e.g. a benchmark's load generator). */
-  kernelOverrides?: Partial<KernelConfig>;
 }
 
 /**
@@ -222,7 +220,7 @@ export class EbpfNetworkReceiver implements Receiver {
     const unmet = requirements(needCgroup, config.cgroup_path).filter((r) => !r.ok);
     if (unmet.length > 0) throw new UserFacingError(explainUnmet(unmet));
 
-    const kernel = { ...kernelConfigFrom(config, libbpf().numPossibleCpus()), ...this.internals.kernelOverrides };
+    const kernel = kernelConfigFrom(config, libbpf().numPossibleCpus());
     this.continueBytes = Math.floor(kernel.wakeupThresholdBytes / 2);
     const log = settings.logger.child('libbpf');
     try {
