@@ -35,7 +35,7 @@ import { factory } from '../receivers/ebpf_network';
 import { BootClock } from '../receivers/ebpf_network/clock';
 import { EbpfNetworkReceiver, resolveWakeupThreshold } from '../receivers/ebpf_network/receiver';
 import { requirements } from '../receivers/ebpf_network/preflight';
-import { RingGenerator } from './ring-generator';
+import { GETUID_SYSCALL, RingGenerator } from './ring-generator';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number): number => {
@@ -51,9 +51,6 @@ const PROFILE_DIR = args.includes('--profile-dir') ? args[args.indexOf('--profil
 const THREADS = args.includes('--threads');
 const LATENCY_SAMPLE_EVERY = 16;
 const MAX_SAMPLES = 500_000;
-
-/** getuid(2) numbers: a syscall the generator's event loop never makes on its own. */
-const GETUID: Record<string, number> = { x64: 102, arm64: 174 };
 
 // Syscall loop in a child: `max S` runs flat out for S seconds, `rate R S` paces to R syscalls/s.
 const GENERATOR = `
@@ -162,7 +159,7 @@ async function main(): Promise<void> {
   await receiver.start(createTestHost());
   const ring = receiver.kernelRing();
   if (!ring || child.pid === undefined) throw new Error('the receiver has no kernel ring, or the generator child no pid');
-  bursts = RingGenerator.load({ ring, tid: child.pid, syscall: GETUID[process.arch] ?? 102, burst: BURST });
+  bursts = RingGenerator.load({ ring, tid: child.pid, syscall: GETUID_SYSCALL, burst: BURST });
   const t = settings.telemetry;
 
   const phase = async (label: string, command: string): Promise<void> => {

@@ -18,6 +18,9 @@ export const GENERATOR_OBJECT_PATH = join(PACKAGE_ROOT, 'bpf', 'bench.bpf.o');
 /** NE_BENCH_MAX_BURST in bpf/bench.bpf.c: the verifier's bound on one burst. */
 export const MAX_BURST = 256;
 
+/** getuid(2)'s number here: a syscall a Node.js child makes only when asked (process.getuid()). */
+export const GETUID_SYSCALL = ({ x64: 102, arm64: 174 } as Record<string, number>)[process.arch] ?? 102;
+
 export interface RingGeneratorOptions {
   /** The receiver's ring, counters and wake-up settings (EbpfNetworkReceiver.kernelRing()). */
   ring: KernelRing;
