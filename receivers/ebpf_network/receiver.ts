@@ -4,7 +4,7 @@
  *
  * Reading is driven by kernel wake-ups alone while records flow: the kernel side asks for one
  * when a record crosses wakeup_threshold_bytes pending, or when a record comes poll_interval
- * after the last wake-up it forced (see wakeup_flag in bpf/net.bpf.c, and wakeup.ts for why they
+ * after the last wake-up it forced (see ring_wakeup_flag in bpf/ring.bpf.h, and wakeup.ts for why they
  * are edge-triggered). On this class of VM every wake-up of the process costs 50-250 us of CPU
  * whatever it does, so a polling timer was most of the receiver's cost at 100,000 records/s and
  * all of it when idle. What the kernel cannot see is the tail: records that came after the last
