@@ -12,10 +12,10 @@
  * `node`, libuv's pool `libuv-worker`).
  *
  * Load generator: a child process calls getuid() in a (paced) loop; a benchmark-only program on
- * tp_btf/sys_enter (bench_burst in bpf/net.bpf.c, loaded only here) turns each getuid of that
- * thread into `burst` realistic TCP close records. The receiver runs exactly as in
- * production (mmap'd ring, batched wake-ups, poll + timer, full decode into
- * connection.closed events, batches to a consumer).
+ * tp_btf/sys_enter (bench_burst in bpf/bench.bpf.o, an object of its own loaded by
+ * ring-generator.ts) turns each getuid of that thread into `burst` realistic TCP close records
+ * in the receiver's own ring. The receiver runs exactly as in production (mmap'd ring, batched
+ * wake-ups, poll + timer, full decode into connection.closed events, batches to a consumer).
  *
  * Phases: idle; paced at --rate (default 100,000/s); paced at --high-rate (default 1,000,000/s);
  * then as fast as the generator can (the decoder's ceiling, with loss once it is exceeded).
@@ -35,6 +35,7 @@ import { factory } from '../receivers/ebpf_network';
 import { BootClock } from '../receivers/ebpf_network/clock';
 import { EbpfNetworkReceiver, resolveWakeupThreshold } from '../receivers/ebpf_network/receiver';
 import { requirements } from '../receivers/ebpf_network/preflight';
+import { GETUID_SYSCALL, RingGenerator } from './ring-generator';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number): number => {
@@ -50,9 +51,6 @@ const PROFILE_DIR = args.includes('--profile-dir') ? args[args.indexOf('--profil
 const THREADS = args.includes('--threads');
 const LATENCY_SAMPLE_EVERY = 16;
 const MAX_SAMPLES = 500_000;
-
-/** getuid(2) numbers: a syscall the generator's event loop never makes on its own. */
-const GETUID: Record<string, number> = { x64: 102, arm64: 174 };
 
 // Syscall loop in a child: `max S` runs flat out for S seconds, `rate R S` paces to R syscalls/s.
 const GENERATOR = `
@@ -133,6 +131,7 @@ function threadTicks(): Map<string, { name: string; ticks: number }> {
 
 /** Killed when the benchmark fails, so a failed start does not leave both processes running. */
 let generator: ChildProcess | undefined;
+let bursts: RingGenerator | undefined;
 
 async function main(): Promise<void> {
   const unmet = requirements(true).filter((r) => !r.ok);
@@ -156,10 +155,11 @@ async function main(): Promise<void> {
     poll_interval: arg('poll-interval', defaults.poll_interval),
     buffer_size: arg('buffer-size', defaults.buffer_size),
   };
-  const receiver = new EbpfNetworkReceiver(settings, config, consumer, {
-    kernelOverrides: { benchTid: child.pid, benchBurst: BURST, benchSyscall: GETUID[process.arch] ?? 102 },
-  });
+  const receiver = new EbpfNetworkReceiver(settings, config, consumer);
   await receiver.start(createTestHost());
+  const ring = receiver.kernelRing();
+  if (!ring || child.pid === undefined) throw new Error('the receiver has no kernel ring, or the generator child no pid');
+  bursts = RingGenerator.load({ ring, tid: child.pid, syscall: GETUID_SYSCALL, burst: BURST });
   const t = settings.telemetry;
 
   const phase = async (label: string, command: string): Promise<void> => {
@@ -227,11 +227,13 @@ async function main(): Promise<void> {
   if (PHASES.has('high')) await phase(`paced ${HIGH_RATE}/s`, `rate ${Math.round(HIGH_RATE / BURST)} ${SECONDS}`);
   if (PHASES.has('max')) await phase('as fast as the generator can', `max ${SECONDS}`);
   child.stdin!.end();
+  bursts.close();
   await receiver.shutdown();
 }
 
 main().catch((error: Error) => {
   console.error(`ebpf-ring bench failed: ${error.message}`);
+  bursts?.close();
   generator?.kill();
   process.exitCode = 1;
 });

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What every program family shares: the load-time configuration, the ring and its batched
- * wake-ups, the per-CPU counters, the socket-ownership table and the helpers that fill record
- * headers and address tuples.
+ * What every program family shares: the load-time configuration, the ring with its wake-ups
+ * and counters bound to it (ring.bpf.h), the per-second cap, the socket-ownership table and
+ * the helpers that fill address tuples.
  */
 #ifndef NE_COMMON_BPF_H
 #define NE_COMMON_BPF_H
+
+#include "ring.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -36,18 +38,6 @@ const volatile struct ne_config cfg = {
 	.enable_udp = 1,
 	.enable_icmp = 1,
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 * 1024 * 1024); /* ring_buffer_size, set before load */
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ne_stats);
-} stats SEC(".maps");
 
 /*
  * Per-CPU scratch where a payload record is assembled before bpf_ringbuf_output (its size
@@ -91,20 +81,6 @@ struct {
 	__type(value, struct rate_state);
 } rate SEC(".maps");
 
-/* Who owns a socket, and what we decided about it. Private to the kernel side. */
-struct sock_info {
-	__u64 start_ns;
-	__u64 cgroup_id;
-	__u32 pid;
-	__u32 tid;
-	__u32 netns;
-	__u8 direction;
-	__u8 skip;    /* sampled out or the observer's own: every later event shares this fate */
-	__u8 reset;   /* an RST was sent or received */
-	__u8 opened;  /* an open record was emitted */
-	char comm[NE_COMM_LEN];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536); /* max_tracked_sockets, set before load */
@@ -146,19 +122,6 @@ struct {
 } live_netns SEC(".maps");
 
 
-static __always_inline struct ne_stats *stats_slot(void)
-{
-	__u32 k = 0;
-	return bpf_map_lookup_elem(&stats, &k);
-}
-
-#define STAT_INC(field)                                   \
-	do {                                              \
-		struct ne_stats *__s = stats_slot();      \
-		if (__s)                                  \
-			__s->field++;                     \
-	} while (0)
-
 static __always_inline bool rate_ok(void)
 {
 	if (!cfg.max_events_per_sec_per_cpu)
@@ -180,47 +143,24 @@ static __always_inline bool rate_ok(void)
 	return true;
 }
 
+/* A record in the ring within the per-second cap, or NULL (counted as rate_limited or ring_lost). */
 static __always_inline void *reserve(__u32 size)
 {
 	if (!rate_ok())
 		return NULL;
-	void *rec = bpf_ringbuf_reserve(&events, size, 0);
-	if (!rec)
-		STAT_INC(ring_lost);
-	return rec;
+	return ring_reserve(size);
 }
 
-/*
- * Boot-time stamp of the last wake-up forced for the reader. Shared by every CPU without
- * locking: a lost update costs at most one extra wake-up.
- */
-static __u64 last_wakeup_ns;
-
-/*
- * Batched wake-ups: the reader is woken when a record crosses wakeup_threshold bytes pending
- * (so the ring never fills unnoticed), or when it is the first record wakeup_interval after
- * the last forced wake-up (so records that trickle in below the threshold wait at most that
- * long). Traffic itself carries the clock: a quiet ring wakes nobody and the reader needs no
- * polling timer. Waking on every record costs ~10x more CPU; forcing a wake-up on every
- * record while the reader is behind would cost an irq_work per record for nothing.
- */
+/* The ring's wake-up policy (ring.bpf.h) with the receiver's settings. */
 static __always_inline __u64 wakeup_flag(__u64 pending, __u64 size, __u64 now_ns)
 {
-	bool crossed = pending >= cfg.wakeup_threshold && pending < (__u64)cfg.wakeup_threshold + size + 8;
-	__u64 interval_ns = (__u64)cfg.wakeup_interval_us * 1000;
-	if (crossed || (interval_ns && now_ns - last_wakeup_ns >= interval_ns)) {
-		last_wakeup_ns = now_ns;
-		return BPF_RB_FORCE_WAKEUP;
-	}
-	return BPF_RB_NO_WAKEUP;
+	return ring_wakeup_flag(pending, size, now_ns, cfg.wakeup_threshold, cfg.wakeup_interval_us);
 }
 
-/* `rec` starts with its ne_header, filled in, whose stamp is the record's time. */
+/* `rec` (from reserve) starts with its ne_header, filled in, whose stamp is the record's time. */
 static __always_inline void submit(void *rec, __u32 size)
 {
-	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(rec, wakeup_flag(pending, size, ((struct ne_header *)rec)->ts_ns));
-	STAT_INC(records);
+	ring_submit(rec, size, cfg.wakeup_threshold, cfg.wakeup_interval_us);
 }
 
 /* Per-socket sampling so all events of one connection share fate. */
@@ -248,31 +188,6 @@ static __always_inline bool ports_ok(__u16 a, __u16 b)
 			return true;
 	}
 	return false;
-}
-
-static __always_inline void owner_from_current(struct sock_info *o)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	o->pid = id >> 32;
-	o->tid = (__u32)id;
-	o->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
-}
-
-static __always_inline void fill_header(struct ne_header *h, __u16 type, __u16 size, __u64 cookie,
-					const struct sock_info *o)
-{
-	h->ts_ns = bpf_ktime_get_boot_ns();
-	h->cookie = cookie;
-	h->type = type;
-	h->size = size;
-	if (o) {
-		h->cgroup_id = o->cgroup_id;
-		h->pid = o->pid;
-		h->tid = o->tid;
-		h->netns = o->netns;
-		__builtin_memcpy(h->comm, o->comm, NE_COMM_LEN);
-	}
 }
 
 static __always_inline bool is_v4_mapped(const __u8 *a)

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Network observer kernel side, one object built from one header per program family:
- *   common.bpf.h        configuration, ring and wake-ups, counters, socket table, tuples
+ *   common.bpf.h        configuration, rate cap, socket table, tuples; includes
+ *   ring.bpf.h          the ring, its wake-ups and counters, record headers (shared with bench.bpf.c)
  *   tcp_lifecycle.bpf.h TCP open/close/failure from inet_sock_set_state (no kprobes)
  *   owner.bpf.h         who owns a socket (creation, and the process moving its data)
  *   packets.bpf.h       UDP and ICMP at the packet level (cgroup_skb)
  *   payload.bpf.h       L7 payload capture, classified per stream
  *   tls_uprobes.bpf.h   HTTPS plaintext from uprobes on OpenSSL, joined to its socket
  *   live_scan.bpf.h     the on-demand scan of live TCP connections
- *   bench.bpf.h         the ring benchmark's load generator (never loaded in production)
  * Works without kprobes and fentry, neither of which the kernels we target offer.
  */
 #include "vmlinux.h"
@@ -27,7 +27,6 @@ char LICENSE[] SEC("license") = "GPL";
 #include "payload.bpf.h"
 #include "tls_uprobes.bpf.h"
 #include "live_scan.bpf.h"
-#include "bench.bpf.h"
 
 /*
  * Socket I/O, after the data moved: the owner is learned, an OpenSSL call in progress on the

@@ -164,11 +164,6 @@ struct ne_config {
 	__u8 n_exclude_ports;     /* entries used in exclude_ports[] */
 	__u16 ports[NE_MAX_PORTS];         /* when n_ports > 0, only these (local or remote) */
 	__u16 exclude_ports[NE_MAX_PORTS]; /* never these (local or remote) */
-	/* Benchmark load generator (bench/ebpf-ring.bench.ts): every bench_syscall made by thread
-	 * bench_tid emits bench_burst synthetic TCP close records. 0 = off (program not loaded). */
-	__u32 bench_tid;
-	__u32 bench_burst;
-	__u32 bench_syscall;
 	/* Longest time records wait for a wake-up while they keep coming: a record submitted this
 	 * long after the last forced wake-up forces the next one. 0 = threshold only. */
 	__u32 wakeup_interval_us;
@@ -179,7 +174,8 @@ struct ne_config {
 	/* Processes whose sockets are never reported, by task name (comm); NUL-padded, and a
 	 * trailing '*' matches any rest (exclude_processes). */
 	char exclude_comm[NE_MAX_EXCLUDED_COMM][NE_COMM_LEN];
-}; /* 240 */
+	__u32 _pad3;
+}; /* 232 */
 
 /* Per-CPU counters (PERCPU_ARRAY "stats", key 0). Summed in user space. */
 struct ne_stats {
@@ -211,7 +207,7 @@ _Static_assert(sizeof(struct ne_udp_pkt) == 104, "ne_udp_pkt layout");
 _Static_assert(sizeof(struct ne_sock_owner) == 56, "ne_sock_owner layout");
 _Static_assert(sizeof(struct ne_icmp) == 112, "ne_icmp layout");
 _Static_assert(sizeof(struct ne_payload) == 112, "ne_payload layout");
-_Static_assert(sizeof(struct ne_config) == 240, "ne_config layout");
+_Static_assert(sizeof(struct ne_config) == 232, "ne_config layout");
 _Static_assert(sizeof(struct ne_stats) == 128, "ne_stats layout");
 
 #endif /* NET_EVENTS_H */

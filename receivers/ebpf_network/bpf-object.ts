@@ -20,7 +20,7 @@ import {
 export const DEFAULT_OBJECT_PATH = join(PACKAGE_ROOT, 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
-export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'tls' | 'bench';
+export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'tls';
 
 export interface ProgramSpec {
   name: string;
@@ -60,7 +60,6 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_ssl_write', group: 'tls', cgroup: false, uprobe: true },
   { name: 'on_ssl_write_ex', group: 'tls', cgroup: false, uprobe: true },
   { name: 'on_ssl_return', group: 'tls', cgroup: false, uprobe: true },
-  { name: 'bench_burst', group: 'bench', cgroup: false },
 ];
 
 /**
@@ -85,7 +84,6 @@ export function groupsFor(config: KernelConfig, syscallTracepoints = syscallTrac
   }
   if (config.enablePayload && config.enableUdp) groups.add(syscallTracepoints ? 'udp_payload_tracefs' : 'udp_payload');
   if (config.enablePayload && config.enableTlsPlain) groups.add('tls');
-  if (config.benchTid) groups.add('bench');
   return groups;
 }
 
@@ -159,12 +157,15 @@ export class BpfNetObject {
   private readonly statsValue: Uint8Array;
   private readonly ncpus: number;
   readonly ringFd: number;
+  /** The per-CPU counters (struct ne_stats), for an object that shares them (reuseFd). */
+  readonly statsFd: number;
   readonly attached: string[] = [];
 
   private constructor(obj: BpfObjectHandle, ringFd: number, statsMap: Pointer, ncpus: number) {
     this.obj = obj;
     this.ringFd = ringFd;
     this.statsMap = statsMap;
+    this.statsFd = libbpf().mapFd(statsMap);
     this.ncpus = ncpus;
     this.statsValue = new Uint8Array(STRUCTS.ne_stats.size * ncpus);
   }
@@ -184,9 +185,7 @@ export class BpfNetObject {
       obj = lib.openFile(path, { kernelLogBuf: logBuf, kernelLogSize: logSize, kernelLogLevel: 0 });
       if (!obj) throw failure(`${where}: open`, lastErrno());
 
-      const rodata = lib.findMap(obj, '.rodata');
-      if (!rodata) throw new BpfLoadError(`${where}: the object has no .rodata map (not built from bpf/net.bpf.c?)`, 0);
-      writeConfig(lib, rodata, path, encodeKernelConfig(settings.kernel));
+      writeRodata(obj, where, { cfg: encodeKernelConfig(settings.kernel) });
 
       setMaxEntries(lib, obj, 'events', settings.ringBufferSize, where);
       setMaxEntries(lib, obj, 'socks', settings.maxTrackedSockets, where);
@@ -378,17 +377,29 @@ export class BpfNetObject {
   }
 }
 
-function writeConfig(lib: ReturnType<typeof libbpf>, rodata: Pointer, path: string, block: Uint8Array): void {
+/**
+ * Writes `const volatile` globals of an opened object's .rodata by name, between open and load
+ * (so the verifier sees them as constants). `where` starts every error message.
+ */
+export function writeRodata(obj: BpfObjectHandle, where: string, values: Readonly<Record<string, Uint8Array>>): void {
+  const lib = libbpf();
+  const rodata = lib.findMap(obj, '.rodata');
+  if (!rodata) throw new BpfLoadError(`${where}: the object has no .rodata map (not built from bpf/*.bpf.c?)`, 0);
   const initial = lib.initialValue(rodata);
-  if (!initial) throw new BpfLoadError(`loading ${path}: .rodata has no initial value`, 0);
-  const variable = Btf.fromObjectFile(path).variable('.rodata', 'cfg');
-  if (!variable || variable.size !== block.byteLength) {
-    throw new BpfLoadError(`loading ${path}: 'cfg' in .rodata is missing or has size ${variable?.size}, expected ${block.byteLength}; rebuild with npm run build:bpf`, 0);
-  }
+  if (!initial) throw new BpfLoadError(`${where}: .rodata has no initial value`, 0);
+  const raw = lib.objectBtf(obj);
+  if (!raw) throw new BpfLoadError(`${where}: the object has no BTF; rebuild with npm run build:bpf`, 0);
+  const btf = new Btf(raw);
   const image = new Uint8Array(koffi.view(initial.ptr, initial.size)).slice();
-  image.set(block, variable.offset);
+  for (const [name, value] of Object.entries(values)) {
+    const variable = btf.variable('.rodata', name);
+    if (!variable || variable.size !== value.byteLength) {
+      throw new BpfLoadError(`${where}: '${name}' in .rodata is missing or has size ${variable?.size}, expected ${value.byteLength}; rebuild with npm run build:bpf`, 0);
+    }
+    image.set(value, variable.offset);
+  }
   const rc = lib.setInitialValue(rodata, image);
-  if (rc < 0) throw failure(`loading ${path}: set .rodata`, rc);
+  if (rc < 0) throw failure(`${where}: set .rodata`, rc);
 }
 
 function setMaxEntries(lib: ReturnType<typeof libbpf>, obj: BpfObjectHandle, name: string, entries: number, where: string): void {
@@ -410,7 +421,8 @@ function libbpfContext(): string {
   return messages.length > 0 ? `\nlibbpf said:\n${messages.slice(-10).join('\n')}` : '';
 }
 
-function failure(what: string, errno: number): BpfLoadError {
+/** A failed libbpf call as a BpfLoadError: `what`, the errno's name and what libbpf said. */
+export function failure(what: string, errno: number): BpfLoadError {
   const e = Math.abs(errno);
   return new BpfLoadError(`${what}: ${errnoName(e)}${libbpfContext()}`, e);
 }

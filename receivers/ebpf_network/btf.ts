@@ -1,6 +1,7 @@
 /**
- * A minimal reader for the BTF section of a compiled BPF object (ELF64, little endian).
- * Used to find where a global variable sits inside .rodata before load, and by the tests to
+ * A minimal reader for the BTF section of a compiled BPF object (ELF64, little endian), or of
+ * the BTF libbpf holds for an opened one. Used to find where a global variable sits inside
+ * .rodata before load, and by the tests to
  * check the decoder's offsets against what the compiler really laid out. libbpf offers the
  * same through btf__* calls, but those need pointer walking per field through koffi; the
  * format is small and stable (kernel Documentation/bpf/btf.rst), so it is parsed here.
@@ -155,7 +156,11 @@ export class Btf {
     return t;
   }
 
-  /** Offset and size of a global variable inside a data section such as `.rodata`. */
+  /**
+   * Offset and size of a global variable inside a data section such as `.rodata`. The offset is
+   * right only in BTF that libbpf finalized at open (libbpf().objectBtf): in an object file the
+   * compiler leaves every offset 0.
+   */
   variable(section: string, name: string): { offset: number; size: number } | undefined {
     const sec = this.find(BtfKind.DATASEC, section);
     for (const si of sec?.secinfos ?? []) {

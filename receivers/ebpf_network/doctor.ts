@@ -22,7 +22,7 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
   const blocking = checks.filter((c) => !c.ok && !c.name.endsWith('cgroup v2'));
   const cgroupPath = findCgroup2Mount();
   const config = defaultsFromSchema<EbpfNetworkConfig>(schema);
-  for (const spec of PROGRAMS.filter((p) => p.group !== 'bench')) {
+  for (const spec of PROGRAMS) {
     const name = `ebpf: program ${spec.name}`;
     if (blocking.length > 0) {
       checks.push({ name, ok: false, detail: `not tried: ${blocking.map((c) => c.name.slice(6)).join(', ')} failed above` });

@@ -30,12 +30,6 @@ export interface KernelConfig {
   ports: readonly number[];
   /** Never traffic with one of these ports. */
   excludePorts: readonly number[];
-  /** Benchmarks only: thread whose syscalls emit synthetic records (0 = off). */
-  benchTid?: number;
-  /** Benchmarks only: records per syscall of benchTid (at most 256). */
-  benchBurst?: number;
-  /** Benchmarks only: the syscall number that triggers a burst. */
-  benchSyscall?: number;
 }
 
 export function encodeKernelConfig(c: KernelConfig): Uint8Array {
@@ -68,8 +62,5 @@ export function encodeKernelConfig(c: KernelConfig): Uint8Array {
   c.excludePorts.forEach((p, i) => v.setUint16(f.exclude_ports + 2 * i, p, true));
   v.setUint8(f.n_exclude_comm, c.excludeProcesses.length);
   c.excludeProcesses.forEach((name, i) => bytes.set(Buffer.from(name, 'latin1').subarray(0, COMM_LEN - 1), f.exclude_comm + COMM_LEN * i));
-  v.setUint32(f.bench_tid, c.benchTid ?? 0, true);
-  v.setUint32(f.bench_burst, Math.min(256, c.benchBurst ?? 0), true);
-  v.setUint32(f.bench_syscall, c.benchSyscall ?? 0, true);
   return bytes;
 }

@@ -63,14 +63,13 @@ export const STRUCTS = {
     },
   },
   ne_config: {
-    size: 240,
+    size: 232,
     fields: {
       exclude_tgid: 0, sampling_pct: 4, max_events_per_sec_per_cpu: 8, wakeup_threshold: 12,
       capture_bytes: 16, enable_ipv4: 20, enable_ipv6: 21, enable_tcp: 22, enable_udp: 23,
       enable_icmp: 24, enable_payload: 25, n_ports: 26, n_exclude_ports: 27, ports: 28,
-      exclude_ports: 60, bench_tid: 92, bench_burst: 96, bench_syscall: 100,
-      wakeup_interval_us: 104, enable_live_tcp: 108, n_exclude_comm: 109, enable_tls_plain: 110,
-      exclude_comm: 112,
+      exclude_ports: 60, wakeup_interval_us: 92, enable_live_tcp: 96, n_exclude_comm: 97,
+      enable_tls_plain: 98, exclude_comm: 100,
     },
   },
   ne_stats: {

@@ -4,7 +4,7 @@
  *
  * Reading is driven by kernel wake-ups alone while records flow: the kernel side asks for one
  * when a record crosses wakeup_threshold_bytes pending, or when a record comes poll_interval
- * after the last wake-up it forced (see wakeup_flag in bpf/net.bpf.c, and wakeup.ts for why they
+ * after the last wake-up it forced (see ring_wakeup_flag in bpf/ring.bpf.h, and wakeup.ts for why they
  * are edge-triggered). On this class of VM every wake-up of the process costs 50-250 us of CPU
  * whatever it does, so a polling timer was most of the receiver's cost at 100,000 records/s and
  * all of it when idle. What the kernel cannot see is the tail: records that came after the last
@@ -40,8 +40,17 @@ export interface ReceiverInternals {
   objectPath?: string;
   /** Called with the kernel stamp of every decoded record. */
   latencyProbe?: (bootNs: number) => void;
-  /** Overrides applied to the kernel configuration block (e.g. a benchmark's load generator). */
-  kernelOverrides?: Partial<KernelConfig>;
+}
+
+/**
+ * A loaded receiver's ring as another BPF object can share it (bpf_map__reuse_fd): the map fds
+ * of the ring and of the per-CPU counters, and the wake-up settings the kernel side runs with.
+ */
+export interface KernelRing {
+  ringFd: number;
+  statsFd: number;
+  wakeupThresholdBytes: number;
+  wakeupIntervalUs: number;
 }
 
 const STATS_CACHE_MS = 1000;
@@ -96,6 +105,8 @@ export class EbpfNetworkReceiver implements Receiver {
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private mock: MockSource | undefined;
   private object: BpfNetObject | undefined;
+  /** The configuration block the kernel side was loaded with. */
+  private kernel: KernelConfig | undefined;
   private ring: RingReader | undefined;
   private decoder: EventDecoder | undefined;
   private flows: FlowTable | undefined;
@@ -209,7 +220,7 @@ export class EbpfNetworkReceiver implements Receiver {
     const unmet = requirements(needCgroup, config.cgroup_path).filter((r) => !r.ok);
     if (unmet.length > 0) throw new UserFacingError(explainUnmet(unmet));
 
-    const kernel = { ...kernelConfigFrom(config, libbpf().numPossibleCpus()), ...this.internals.kernelOverrides };
+    const kernel = kernelConfigFrom(config, libbpf().numPossibleCpus());
     this.continueBytes = Math.floor(kernel.wakeupThresholdBytes / 2);
     const log = settings.logger.child('libbpf');
     try {
@@ -234,6 +245,7 @@ export class EbpfNetworkReceiver implements Receiver {
       }
       throw error;
     }
+    this.kernel = kernel;
     this.ring = new RingReader(this.object.ringFd, config.ring_buffer_size);
     this.clock = new BootClock();
     const clock = this.clock;
@@ -317,6 +329,21 @@ export class EbpfNetworkReceiver implements Receiver {
       this.statsCache = { at: now, stats: this.object.readStats() };
     }
     return this.statsCache?.stats ?? emptyKernelStats();
+  }
+
+  /**
+   * For benchmarks and tests that write into this receiver's ring from a BPF object of their own
+   * (bench/ring-generator.ts); undefined unless the kernel side is loaded. The fds stay the
+   * receiver's: valid until shutdown, not to be closed.
+   */
+  kernelRing(): KernelRing | undefined {
+    if (!this.object || !this.kernel) return undefined;
+    return {
+      ringFd: this.object.ringFd,
+      statsFd: this.object.statsFd,
+      wakeupThresholdBytes: this.kernel.wakeupThresholdBytes,
+      wakeupIntervalUs: this.kernel.wakeupIntervalUs,
+    };
   }
 
   /** A safety net (a lost wake-up strands nothing for long) and the periodic checks. */

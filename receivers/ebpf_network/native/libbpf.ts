@@ -33,6 +33,16 @@ export interface Libbpf {
   /** Pointer to the map's initial value (the .rodata image before load) and its size. */
   initialValue(map: BpfMapHandle): { ptr: Pointer; size: number } | null;
   setInitialValue(map: BpfMapHandle, data: Uint8Array): number;
+  /**
+   * Before load: the map is not created but stands for an existing map (`fd` is dup'ed, and
+   * the map's definition taken from the kernel's), shared with the object that made it.
+   */
+  reuseFd(map: BpfMapHandle, fd: number): number;
+  /**
+   * A copy of the object's BTF as libbpf holds it after open: unlike the file's, its data
+   * sections carry every variable's offset (the compiler leaves them 0).
+   */
+  objectBtf(obj: BpfObjectHandle): Uint8Array | null;
   mapFd(map: BpfMapHandle): number;
   lookupElem(map: BpfMapHandle, key: Uint8Array, value: Uint8Array): number;
   load(obj: BpfObjectHandle): number;
@@ -110,6 +120,9 @@ export function libbpf(): Libbpf {
   const setMaxEntries = lib.func('int bpf_map__set_max_entries(void *map, uint32_t entries)');
   const initialValue = lib.func('void *bpf_map__initial_value(void *map, _Out_ size_t *psize)');
   const setInitialValue = lib.func('int bpf_map__set_initial_value(void *map, const uint8_t *data, size_t size)');
+  const reuseFd = lib.func('int bpf_map__reuse_fd(void *map, int fd)');
+  const objectBtf = lib.func('void *bpf_object__btf(void *obj)');
+  const btfRawData = lib.func('const void *btf__raw_data(void *btf, _Out_ uint32_t *size)');
   const mapFd = lib.func('int bpf_map__fd(void *map)');
   const lookupElem = lib.func(
     'int bpf_map__lookup_elem(void *map, const uint8_t *key, size_t key_sz, uint8_t *value, size_t value_sz, uint64_t flags)',
@@ -159,6 +172,13 @@ export function libbpf(): Libbpf {
       return ptr ? { ptr, size: Number(size[0]) } : null;
     },
     setInitialValue: (map, data) => setInitialValue(map, data, data.byteLength) as number,
+    reuseFd: (map, fd) => reuseFd(map, fd) as number,
+    objectBtf: (obj) => {
+      const btf = objectBtf(obj) as Pointer | null;
+      const size = [0];
+      const data = btf ? (btfRawData(btf, size) as Pointer | null) : null;
+      return data ? new Uint8Array(koffi.view(data, size[0])).slice() : null;
+    },
     mapFd: (map) => mapFd(map) as number,
     lookupElem: (map, key, value) => lookupElem(map, key, key.byteLength, value, value.byteLength, 0) as number,
     load: (obj) => load(obj) as number,

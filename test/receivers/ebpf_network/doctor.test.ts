@@ -16,7 +16,7 @@ describe('ebpf_network doctor', function () {
     const checks = await runDoctorChecks();
     const failed = checks.filter((c) => !c.ok);
     assert.deepEqual(failed, []);
-    for (const p of PROGRAMS.filter((spec) => spec.group !== 'bench')) {
+    for (const p of PROGRAMS) {
       const detail = p.uprobe ? 'loads (attached per OpenSSL copy, listed below)' : 'loads and attaches';
       assert.ok(checks.some((c) => c.name === `ebpf: program ${p.name}` && c.detail === detail), p.name);
     }
