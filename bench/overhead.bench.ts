@@ -3,7 +3,7 @@
  * rounds without and with a tracer, as a user would measure it.
  *
  *   npm run bench -- overhead [--rounds 3] [--seconds 5] [--warmup 4] [--modes keepalive,close]
- *     [--phases saturation,light] [--light-warmup 60] [--tracers shipped,l4,bpftrace,no-tls-uprobes] [--light-seconds 20] [--tls]   (root)
+ *     [--phases saturation,light] [--light-warmup 60] [--tracers shipped,l4,bpftrace,no-tls-uprobes,export-all] [--light-seconds 20] [--tls]   (root)
  *
  * Needs Debian's `nginx-light wrk bpftrace` (apt-get install nginx-light wrk bpftrace).
  *
@@ -15,6 +15,8 @@
  *   without the l7 processor), and a minimal bpftrace capture (64 B of every read/write/recvfrom/
  *   sendto buffer into a map) as the yardstick. For the shipped pipeline it also reports the
  *   HTTP transactions counted against 2 x wrk's requests (both ends) and the ring records lost.
+ *   `export-all` (not run by default) is the shipped pipeline without sampler and rate limit,
+ *   printing every span: the same counts plus the spans printed per second.
  * --tls: nginx serves HTTPS (self-signed certificate from openssl, TLS 1.3) and wrk drives https://;
  *   the tracer `no-tls-uprobes` is the shipped pipeline with `tls_uprobes: false`, so `shipped`
  *   against it is the cost of the HTTPS plaintext capture (OpenSSL uprobes).
@@ -193,9 +195,24 @@ interface Tracer {
   start(): Promise<ChildProcess>;
 }
 
+/**
+ * Every span exported: the shipped pipeline without probabilistic_sampler and rate_limit, each
+ * transaction printed as a JSON line (to /dev/null). Shows the rate the export path sustains.
+ */
+function exportAllConfigText(): string {
+  const doc = parseDocument(readFileSync(join(ROOT, 'collector.yaml'), 'utf8'));
+  doc.deleteIn(['processors', 'probabilistic_sampler']);
+  doc.deleteIn(['processors', 'rate_limit']);
+  const processors = doc.getIn(['service', 'pipelines', 'network', 'processors']) as YAMLSeq;
+  processors.items = processors.items.filter((item) => !['probabilistic_sampler', 'rate_limit'].includes(String((item as { value?: unknown }).value ?? item)));
+  return doc.toString();
+}
+
 function tracers(dir: string): Tracer[] {
   const l4Config = join(dir, 'l4.yaml');
   writeFileSync(l4Config, l4ConfigText());
+  const exportAllConfig = join(dir, 'export-all.yaml');
+  writeFileSync(exportAllConfig, exportAllConfigText());
   const noTlsConfig = join(dir, 'no-tls-uprobes.yaml');
   const shipped = parseDocument(readFileSync(join(ROOT, 'collector.yaml'), 'utf8'));
   shipped.setIn(['receivers', 'ebpf_network', 'tls_uprobes'], false);
@@ -212,6 +229,7 @@ function tracers(dir: string): Tracer[] {
     { name: 'shipped', start: observer(join(ROOT, 'collector.yaml')) },
     { name: 'l4', start: observer(l4Config) },
     { name: 'no-tls-uprobes', start: observer(noTlsConfig) },
+    { name: 'export-all', start: observer(exportAllConfig) },
     {
       name: 'bpftrace',
       start: async () => {
@@ -265,9 +283,13 @@ async function saturation(port: number, list: Tracer[], mode: string): Promise<v
       const ratio = traced.requestsPerSecond / ((before + after) / 2);
       ratios.get(tracer.name)!.push(ratio);
       let detail = '';
-      if (tracer.name === 'shipped') {
+      if (tracer.name === 'shipped' || tracer.name === 'export-all') {
         const text = stderr();
         detail = `  http transactions ${counter(text, 'transactions_http')} of ${2 * traced.requests} (both ends), ring_lost ${counter(text, 'ring_lost')}`;
+        if (tracer.name === 'export-all') {
+          const printed = counter(text.slice(text.indexOf('exporter/stdout')), 'emitted');
+          detail += `, ${printed} spans printed (${(printed / SECONDS).toFixed(0)}/s)`;
+        }
       }
       console.log(`  round ${round} ${tracer.name.padEnd(14)} ${traced.requestsPerSecond.toFixed(0).padStart(7)} req/s, baselines ${before.toFixed(0)}/${after.toFixed(0)}: ratio ${ratio.toFixed(3)}${detail}`);
       before = after;
