@@ -454,8 +454,12 @@ static __always_inline void emit_payload(__u64 cookie, const struct ne_tuple *t,
 		emit_tail(s, io->buf + moved - tail, tail, dir);
 }
 
-/* sock_send_length / sock_recv_length of a TCP or UDP socket, data already moved. */
-static __always_inline void capture_io(struct sock *sk, __u64 cookie, const struct sock_info *o, __u64 moved, __u8 dir, int flags)
+/*
+ * sock_send_length / sock_recv_length of a TCP or UDP socket, data already moved. `st` is the
+ * TCP stream's class when the caller found one (it is created here otherwise).
+ */
+static __always_inline void capture_io(struct sock *sk, __u64 cookie, const struct sock_info *o, __u64 moved, __u8 dir, int flags,
+				       struct stream_state *st)
 {
 	__u16 family = sk->__sk_common.skc_family;
 	__u8 proto = sk->sk_protocol;
@@ -465,15 +469,17 @@ static __always_inline void capture_io(struct sock *sk, __u64 cookie, const stru
 		return; /* the same bytes come again with the read that consumes them */
 	if (!payload_wanted(cookie, o))
 		return;
-	struct stream_state *st = NULL;
 	if (proto == IPPROTO_TCP) {
-		st = bpf_sk_storage_get(&l7_streams, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!st)
+			st = bpf_sk_storage_get(&l7_streams, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (st && st->cls >= NE_CLS_OPAQUE) {
 			count_skipped(st->cls, moved);
 			return;
 		}
 		if (!st)
 			STAT_INC(map_full);
+	} else {
+		st = NULL;
 	}
 	struct syscall_io io = {};
 	if (!syscall_io_of_current(&io, dir))

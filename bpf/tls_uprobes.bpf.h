@@ -94,15 +94,16 @@ static __always_inline void tls_sock_from(struct tls_sock *ts, struct sock *sk, 
 }
 
 /*
- * sock_send_length / sock_recv_length of any socket, before capture_io: binds the SSL call this
+ * sock_send_length / sock_recv_length of any socket, before capture_io (`st` is the TCP stream's
+ * class, NULL when it has none yet): binds the SSL call this
  * thread is in to the socket, stops copying the ciphertext of a stream whose plaintext is taken,
  * and remembers the TLS socket a memory-BIO library is about to decrypt.
  */
-static __always_inline void tls_socket_io(struct sock *sk, __u64 cookie, const struct sock_info *o, __u8 dir)
+static __always_inline void tls_socket_io(struct sock *sk, __u64 cookie, const struct sock_info *o, __u8 dir,
+					 struct stream_state *st)
 {
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
-	struct stream_state *st = bpf_sk_storage_get(&l7_streams, sk, 0, 0);
 	if (st && st->cls == NE_CLS_L7)
 		return; /* a cleartext protocol: the common case costs one lookup */
 	struct task_struct *task = bpf_get_current_task_btf();
