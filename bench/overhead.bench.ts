@@ -3,7 +3,7 @@
  * rounds without and with a tracer, as a user would measure it.
  *
  *   npm run bench -- overhead [--rounds 3] [--seconds 5] [--warmup 4] [--modes keepalive,close]
- *     [--phases saturation,light] [--light-warmup 60] [--tracers shipped,l4,bpftrace,no-tls-uprobes,export-all] [--light-seconds 20] [--tls]   (root)
+ *     [--phases saturation,light] [--light-warmup 60] [--tracers shipped,l4,bpftrace,no-tls-uprobes,export-all,capture-only,l7-only] [--light-seconds 20] [--tls]   (root)
  *
  * Needs Debian's `nginx-light wrk bpftrace` (apt-get install nginx-light wrk bpftrace).
  *
@@ -16,7 +16,9 @@
  *   sendto buffer into a map) as the yardstick. For the shipped pipeline it also reports the
  *   HTTP transactions counted against 2 x wrk's requests (both ends) and the ring records lost.
  *   `export-all` (not run by default) is the shipped pipeline without sampler and rate limit,
- *   printing every span: the same counts plus the spans printed per second.
+ *   printing every span: the same counts plus the spans printed per second. `capture-only`
+ *   (the receiver with payload capture, rate limited to 10 events/s before stdout) and `l7-only`
+ *   (the same plus the l7 processor) split the shipped pipeline's cost by stage.
  * --tls: nginx serves HTTPS (self-signed certificate from openssl, TLS 1.3) and wrk drives https://;
  *   the tracer `no-tls-uprobes` is the shipped pipeline with `tls_uprobes: false`, so `shipped`
  *   against it is the cost of the HTTPS plaintext capture (OpenSSL uprobes).
@@ -208,11 +210,28 @@ function exportAllConfigText(): string {
   return doc.toString();
 }
 
+/**
+ * Stages of the shipped pipeline, to see where its cost is: the receiver with payload capture
+ * and then only `processors` (plus a rate limit of 10 events/s before stdout, so printing costs
+ * nothing).
+ */
+function stageConfigText(processors: string[]): string {
+  const doc = parseDocument(readFileSync(join(ROOT, 'collector.yaml'), 'utf8'));
+  doc.setIn(['processors', 'rate_limit', 'events_per_second'], 10);
+  const pipeline = doc.getIn(['service', 'pipelines', 'network', 'processors']) as YAMLSeq;
+  pipeline.items = pipeline.items.filter((item) => [...processors, 'rate_limit'].includes(String((item as { value?: unknown }).value ?? item)));
+  return doc.toString();
+}
+
 function tracers(dir: string): Tracer[] {
   const l4Config = join(dir, 'l4.yaml');
   writeFileSync(l4Config, l4ConfigText());
   const exportAllConfig = join(dir, 'export-all.yaml');
   writeFileSync(exportAllConfig, exportAllConfigText());
+  const captureOnlyConfig = join(dir, 'capture-only.yaml');
+  writeFileSync(captureOnlyConfig, stageConfigText([]));
+  const l7OnlyConfig = join(dir, 'l7-only.yaml');
+  writeFileSync(l7OnlyConfig, stageConfigText(['l7']));
   const noTlsConfig = join(dir, 'no-tls-uprobes.yaml');
   const shipped = parseDocument(readFileSync(join(ROOT, 'collector.yaml'), 'utf8'));
   shipped.setIn(['receivers', 'ebpf_network', 'tls_uprobes'], false);
@@ -230,6 +249,8 @@ function tracers(dir: string): Tracer[] {
     { name: 'l4', start: observer(l4Config) },
     { name: 'no-tls-uprobes', start: observer(noTlsConfig) },
     { name: 'export-all', start: observer(exportAllConfig) },
+    { name: 'capture-only', start: observer(captureOnlyConfig) },
+    { name: 'l7-only', start: observer(l7OnlyConfig) },
     {
       name: 'bpftrace',
       start: async () => {
