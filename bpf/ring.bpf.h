@@ -66,17 +66,28 @@ static __u64 last_wakeup_ns;
 
 /*
  * Batched wake-ups: the reader is woken when a record crosses `threshold` bytes pending
- * (so the ring never fills unnoticed), or when it is the first record `interval_us` after
+ * (so the ring never fills unnoticed; again every NE_REWAKE_NS while it stays above), or when
+ * it is the first record `interval_us` after
  * the last forced wake-up (so records that trickle in below the threshold wait at most that
  * long). Traffic itself carries the clock: a quiet ring wakes nobody and the reader needs no
  * polling timer. Waking on every record costs ~10x more CPU; forcing a wake-up on every
  * record while the reader is behind would cost an irq_work per record for nothing.
  */
+/*
+ * Above the threshold, a wake-up at least this often: records submitted on two CPUs at once can
+ * step over the crossing (each read `pending` before the other's record landed), and a missed
+ * crossing would otherwise wait for the interval while the ring fills. The reader that is
+ * already draining loses nothing by it: edge-triggered wake-ups coalesce.
+ */
+#define NE_REWAKE_NS 1000000ULL
+
 static __always_inline __u64 ring_wakeup_flag(__u64 pending, __u64 size, __u64 now_ns, __u32 threshold, __u32 interval_us)
 {
-	bool crossed = pending >= threshold && pending < (__u64)threshold + size + 8;
+	__u64 since = now_ns - last_wakeup_ns;
+	bool over = pending >= threshold;
+	bool crossed = over && pending < (__u64)threshold + size + 8;
 	__u64 interval_ns = (__u64)interval_us * 1000;
-	if (crossed || (interval_ns && now_ns - last_wakeup_ns >= interval_ns)) {
+	if (crossed || (over && since >= NE_REWAKE_NS) || (interval_ns && since >= interval_ns)) {
 		last_wakeup_ns = now_ns;
 		return BPF_RB_FORCE_WAKEUP;
 	}
