@@ -480,16 +480,9 @@ function tupleAttributes(event: EventHeader): Attributes {
   return out;
 }
 
-/** Connections with counters carry many attributes: all of them in one literal. */
+/** The tuple, then the connection's state and counters. */
 function countersAttributes(event: CountersEvent): Attributes {
-  const out = newAttributes();
-  out[ATTR_NETWORK_TRANSPORT] = event.transport;
-  out[ATTR_NETWORK_TYPE] = event.networkType;
-  out[ATTR_NETWORK_LOCAL_ADDRESS] = event.localAddress;
-  out[ATTR_NETWORK_LOCAL_PORT] = event.localPort;
-  out[ATTR_NETWORK_PEER_ADDRESS] = event.remoteAddress;
-  out[ATTR_NETWORK_PEER_PORT] = event.remotePort;
-  out[sc.ATTR_NO_DIRECTION] = event.direction;
+  const out = tupleAttributes(event);
   out[sc.ATTR_NETWORK_CONNECTION_STATE] = event.kind === 'connection.closed' ? 'closed' : 'established';
   out[sc.ATTR_NO_BYTES_SENT] = event.bytesSent;
   out[sc.ATTR_NO_BYTES_RECEIVED] = event.bytesReceived;

@@ -4,7 +4,7 @@
  */
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { Attributes } from '@opentelemetry/api';
-import type { EventKind, NetworkEvent } from '../events';
+import { EVENT_KINDS, type EventKind, type NetworkEvent } from '../events';
 import { EVENT_NAME_PREFIX } from '../semconv';
 import { eventAttributes, type NonL7Event } from './attributes';
 import { endpoint, flowEndpoints, formatBytes, formatSeconds, processLabel } from './format';
@@ -21,14 +21,7 @@ export interface LogData {
 }
 
 /** Kinds that become log records; payload chunks are internal to the l7 processor. */
-export const LOG_EVENT_KINDS: readonly EventKind[] = Object.freeze([
-  'connection.opened',
-  'connection.closed',
-  'connection.updated',
-  'connection.failed',
-  'flow.updated',
-  'icmp',
-]);
+export const LOG_EVENT_KINDS: readonly EventKind[] = Object.freeze(EVENT_KINDS.filter((kind) => kind !== 'payload' && !kind.startsWith('l7.')));
 
 const EVENT_NAMES = new Map<EventKind, string>();
 function eventName(kind: EventKind): string {
