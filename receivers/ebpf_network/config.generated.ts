@@ -94,6 +94,10 @@ export interface EbpfNetworkReceiverConfig {
    */
   ring_buffer_size?: number;
   /**
+   * User-space memory that takes the ring's records undecoded when the reader falls behind (the pipeline pushes back, or a burst meets code V8 has not optimized yet), so the kernel ring does not fill; used only while behind. 0 turns it off. At most 1 GiB.
+   */
+  burst_buffer_size?: number;
+  /**
    * The kernel wakes the reader when this many bytes are pending, so the ring never fills unnoticed; between such wake-ups poll_interval applies. Larger means fewer, larger wake-ups at high rates. 0 (the default) means automatic: 1 MiB, or a quarter of ring_buffer_size when that is smaller. An explicit value must be smaller than ring_buffer_size.
    */
   wakeup_threshold_bytes?: number;

@@ -13,8 +13,12 @@
  * After each drain that catches up, the partial batch is passed on at once.
  * Work per turn is capped (max_records_per_turn); a large turn continues on setImmediate, so a
  * busy ring is drained continuously without ever starving the event loop. When the pipeline pushes back
- * (a batch is still being consumed and the next one is full) reading pauses and the kernel
- * ring absorbs the burst; what it cannot absorb is counted as ring_lost.
+ * (a batch is still being consumed and the next one is full) decoding pauses and the kernel
+ * ring absorbs the burst. A reader that falls behind (pipeline push-back, or the cold code of
+ * the first second of a burst) moves what the ring holds into the burst buffer
+ * (burst-buffer.ts) undecoded, one copy per turn, and decodes from there first; what neither
+ * can absorb is counted as ring_lost. Turns are capped in time as well as in records while the
+ * burst buffer is on, so a slow turn cannot keep the ring unwatched for long.
  */
 import type { Consumer, ComponentSettings, Host, Receiver } from '../../core/component';
 import { UserFacingError } from '../../core/config/errors';
@@ -28,6 +32,7 @@ import { LIVE_RECORD_SIZE, type LiveTcpScan } from './live-scan';
 import type { KernelConfig } from './kernel-config';
 import { libbpf, type BpfLinkHandle } from './native/libbpf';
 import { explainUnmet, findCgroup2Mount, MOCK_HINT, requirements } from './preflight';
+import { BurstBuffer } from './burst-buffer';
 import { RingReader } from './ring-reader';
 import { RingWakeup } from './wakeup';
 import { TlsUprobes, type TlsFileStatus } from './tls/tls-uprobes';
@@ -57,6 +62,10 @@ const STATS_CACHE_MS = 1000;
 const HOUSEKEEPING_MS = 1000;
 const LOSS_CHECK_MS = 5000;
 const SHUTDOWN_DRAIN_ROUNDS = 64;
+/** The longest a turn decodes while the burst buffer is on, so the ring is looked at again soon. */
+const TURN_BUDGET_MS = 20;
+/** Records decoded between looks at the clock during a turn. */
+const TURN_CLOCK_EVERY = 256;
 
 /** Receivers running in this process, so `doctor` can show their kernel counters. */
 export const runningReceivers = new Set<EbpfNetworkReceiver>();
@@ -108,6 +117,12 @@ export class EbpfNetworkReceiver implements Receiver {
   /** The configuration block the kernel side was loaded with. */
   private kernel: KernelConfig | undefined;
   private ring: RingReader | undefined;
+  /** Records moved out of the ring undecoded while behind; undefined when burst_buffer_size is 0. */
+  private burst: BurstBuffer | undefined;
+  /** Pending ring bytes above which a turn first moves the ring's records into the burst buffer. */
+  private spillAboveBytes = 0;
+  private turnDeadline = 0;
+  private turnRecords = 0;
   private decoder: EventDecoder | undefined;
   private flows: FlowTable | undefined;
   private clock: BootClock | undefined;
@@ -161,6 +176,12 @@ export class EbpfNetworkReceiver implements Receiver {
   private readonly emitKernelEvent: (event: NetworkEvent) => void;
   /** The ring stops handing records over while the pipeline is busy and the batch is full. */
   private readonly blocked = (): boolean => this.inflight !== undefined && this.batchLength >= this.bufferSize;
+  /** A turn ends when the pipeline pushes back, or after TURN_BUDGET_MS while the burst buffer is on. */
+  private readonly turnOver = (): boolean => {
+    if (this.blocked()) return true;
+    if (this.burst === undefined || ++this.turnRecords % TURN_CLOCK_EVERY !== 0) return false;
+    return performance.now() >= this.turnDeadline;
+  };
   private readonly drainTurn = (): void => {
     this.immediate = undefined;
     this.drain();
@@ -247,6 +268,10 @@ export class EbpfNetworkReceiver implements Receiver {
     }
     this.kernel = kernel;
     this.ring = new RingReader(this.object.ringFd, config.ring_buffer_size);
+    if (config.burst_buffer_size > 0) this.burst = new BurstBuffer(config.burst_buffer_size);
+    // Twice what a wake-up normally finds, so a reader keeping up never copies.
+    const ringSize = config.ring_buffer_size;
+    this.spillAboveBytes = Math.min(ringSize / 2, Math.max(2 * kernel.wakeupThresholdBytes, ringSize / 4));
     this.clock = new BootClock();
     const clock = this.clock;
     this.flows = new FlowTable(config.max_flows, config.flow_idle_timeout * 1e6, (ns) => clock.toEpochUs(ns));
@@ -316,6 +341,8 @@ export class EbpfNetworkReceiver implements Receiver {
     t.registerGauge('malformed_records', () => (this.decoder?.stats.malformed ?? 0) + (this.decoder?.stats.unknownType ?? 0));
     t.registerGauge('flows', () => this.flows?.size ?? 0);
     t.registerGauge('wakeups', () => this.wakeup?.count ?? this.wakeupsAtClose);
+    t.registerGauge('burst_buffer_bytes', () => this.burst?.bytes ?? 0);
+    t.registerGauge('burst_buffer_records', () => this.burst?.records ?? 0);
   }
 
   get componentKey(): string {
@@ -361,7 +388,8 @@ export class EbpfNetworkReceiver implements Receiver {
     this.clock?.maybeRefresh();
     let n: number;
     try {
-      n = ring.drain(decoder, this.config.max_records_per_turn, this.blocked);
+      if (this.burst !== undefined && ring.pending() >= this.spillAboveBytes) ring.spill(this.burst);
+      n = this.readRecords(ring, decoder);
     } catch (error) {
       this.settings.telemetry.errors();
       this.host?.reportFatalError(new Error(`reading the eBPF ring buffer failed: ${(error as Error).message}`));
@@ -374,12 +402,27 @@ export class EbpfNetworkReceiver implements Receiver {
     // the ring could overflow. Anything less waits for the next forced wake-up: a continuation
     // after every large drain was one more loop turn that found next to nothing to read at
     // 100,000 records/s.
-    if (n > 0 && (n >= this.config.max_records_per_turn || ring.pending() >= this.continueBytes) && !this.blocked()) {
+    const behind = n >= this.config.max_records_per_turn || ring.pending() >= this.continueBytes || (this.burst?.bytes ?? 0) > 0;
+    if (n > 0 && behind && !this.blocked()) {
       this.immediate = setImmediate(this.drainTurn);
     } else {
       // Caught up: nothing is gained by holding a partial batch until the next wake-up.
       this.flush();
     }
+  }
+
+  /** One turn's records: the burst buffer's first (they are older), then the ring's. */
+  private readRecords(ring: RingReader, decoder: EventDecoder): number {
+    const max = this.config.max_records_per_turn;
+    const burst = this.burst;
+    this.turnDeadline = performance.now() + TURN_BUDGET_MS;
+    this.turnRecords = 0;
+    let n = 0;
+    if (burst !== undefined && burst.bytes > 0) {
+      n = burst.drain(decoder, max, this.turnOver);
+      if (burst.bytes > 0 || this.turnOver()) return n;
+    }
+    return n + ring.drain(decoder, max - n, this.turnOver);
   }
 
   private flushIfDue(): void {
@@ -516,9 +559,9 @@ export class EbpfNetworkReceiver implements Receiver {
     if (this.object && this.ring && this.decoder) {
       // Stop the producers first, then take what they already wrote.
       this.object.detach();
-      for (let round = 0; round < SHUTDOWN_DRAIN_ROUNDS && this.ring.pending() > 0; round++) {
+      for (let round = 0; round < SHUTDOWN_DRAIN_ROUNDS && (this.ring.pending() > 0 || (this.burst?.bytes ?? 0) > 0); round++) {
         if (this.inflight && this.batchLength >= this.bufferSize) await this.inflight;
-        this.settings.telemetry.received(this.ring.drain(this.decoder, this.config.max_records_per_turn, this.blocked));
+        this.settings.telemetry.received(this.readRecords(this.ring, this.decoder));
       }
       this.flows?.flushAll(this.emitKernelEvent);
     }

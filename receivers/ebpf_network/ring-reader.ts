@@ -5,12 +5,17 @@
  * are parsed in place through one DataView. Only mmap/munmap go through koffi.
  */
 import koffi from 'koffi';
+import type { BurstBuffer } from './burst-buffer';
 import { libc, MAP_FAILED, MAP_SHARED, PROT_READ, PROT_WRITE, SC_PAGESIZE, errnoName, lastErrno, type Pointer } from './native/libc';
 
 const BUSY_BIT = 0x80000000;
-const DISCARD_BIT = 0x40000000;
-const LEN_MASK = 0x3fffffff;
-const HDR_SIZE = 8;
+/** The kernel's ring record header: length in the low bits, flags above, 8 bytes in all. */
+export const RECORD_DISCARD_BIT = 0x40000000;
+export const RECORD_LEN_MASK = 0x3fffffff;
+export const RECORD_HEADER_SIZE = 8;
+const DISCARD_BIT = RECORD_DISCARD_BIT;
+const LEN_MASK = RECORD_LEN_MASK;
+const HDR_SIZE = RECORD_HEADER_SIZE;
 
 /** Receives records in place; `offset` is where the record body starts in `view`/`bytes`. */
 export interface RecordSink {
@@ -92,6 +97,36 @@ export class RingReader {
       Atomics.store(this.consumerPos, 0, BigInt(pos));
     }
     return n;
+  }
+
+  /**
+   * Moves the committed records (up to `into.room()` bytes) into `into` undecoded, as one copy,
+   * and frees their space in the ring. Returns the number of records moved.
+   */
+  spill(into: BurstBuffer): number {
+    if (!this.dataMapping) return 0;
+    const producer = Number(Atomics.load(this.producerPos, 0));
+    const view = this.view;
+    const room = Math.min(into.room(), this.size);
+    const start = this.position & (this.size - 1);
+    // The data is mapped twice back to back: up to `size` bytes from any offset read linearly.
+    let end = start;
+    let pos = this.position;
+    let records = 0;
+    while (pos < producer) {
+      const header = view.getUint32(end, true);
+      if ((header & BUSY_BIT) !== 0) break;
+      const step = ((header & LEN_MASK) + HDR_SIZE + 7) & ~7;
+      if (end + step - start > room) break;
+      if ((header & DISCARD_BIT) === 0) records++;
+      end += step;
+      pos += step;
+    }
+    if (end === start) return 0;
+    into.push(this.bytes, start, end - start, records);
+    this.position = pos;
+    Atomics.store(this.consumerPos, 0, BigInt(pos));
+    return records;
   }
 
   /** Idempotent. The views must not be used afterwards (the memory is gone). */
