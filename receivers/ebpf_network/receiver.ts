@@ -412,10 +412,10 @@ export class EbpfNetworkReceiver implements Receiver {
   }
 
   /** One turn's records: the burst buffer's first (they are older), then the ring's. */
-  private readRecords(ring: RingReader, decoder: EventDecoder): number {
+  private readRecords(ring: RingReader, decoder: EventDecoder, budgetMs = TURN_BUDGET_MS): number {
     const max = this.config.max_records_per_turn;
     const burst = this.burst;
-    this.turnDeadline = performance.now() + TURN_BUDGET_MS;
+    this.turnDeadline = performance.now() + budgetMs;
     this.turnRecords = 0;
     let n = 0;
     if (burst !== undefined && burst.bytes > 0) {
@@ -561,7 +561,8 @@ export class EbpfNetworkReceiver implements Receiver {
       this.object.detach();
       for (let round = 0; round < SHUTDOWN_DRAIN_ROUNDS && (this.ring.pending() > 0 || (this.burst?.bytes ?? 0) > 0); round++) {
         if (this.inflight && this.batchLength >= this.bufferSize) await this.inflight;
-        this.settings.telemetry.received(this.readRecords(this.ring, this.decoder));
+        // No time cap: nothing else is left to run, and the rounds are few.
+        this.settings.telemetry.received(this.readRecords(this.ring, this.decoder, Infinity));
       }
       this.flows?.flushAll(this.emitKernelEvent);
     }

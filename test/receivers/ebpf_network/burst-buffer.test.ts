@@ -99,7 +99,8 @@ require('readline').createInterface({ input: process.stdin }).on('line', (line) 
       }
     }
 
-    async function run(burstBufferSize: number): Promise<{ closes: ConnectionClosedEvent[]; lost: number; expected: number; spilled: number }> {
+    /** `stopAtOnce`: shut the receiver down right after the load, while its batch is still held. */
+    async function run(burstBufferSize: number, stopAtOnce = false): Promise<{ closes: ConnectionClosedEvent[]; lost: number; expected: number; spilled: number }> {
       const consumer = new HoldingConsumer();
       const config = testConfig({ ring_buffer_size: RING, burst_buffer_size: burstBufferSize, buffer_size: 100 });
       const receiver = (await factory.createReceiver(createTestSettings('receiver', 'ebpf_network'), config, consumer)) as EbpfNetworkReceiver;
@@ -126,7 +127,8 @@ require('readline').createInterface({ input: process.stdin }).on('line', (line) 
         const lost = freshKernelStats(rx).ringLost - before.ringLost;
         const expected = (1 + LINES * CALLS_PER_LINE) * BURST - lost;
         const mine = (e: NetworkEvent): e is ConnectionClosedEvent => e.kind === 'connection.closed' && e.process.pid === pid;
-        await consumer.waitFor((events) => events.filter(mine).length >= expected, 20000, `${expected} generated records`);
+        if (stopAtOnce) await receiver.shutdown();
+        else await consumer.waitFor((events) => events.filter(mine).length >= expected, 20000, `${expected} generated records`);
         const spilled = (receiver as unknown as { burst?: BurstBuffer }).burst?.records ?? 0;
         return { closes: consumer.events.filter(mine), lost, expected, spilled };
       } finally {
@@ -148,6 +150,14 @@ require('readline').createInterface({ input: process.stdin }).on('line', (line) 
       assert.equal(closes.length, expected);
       assert.equal(expected, (1 + LINES * CALLS_PER_LINE) * BURST);
       // Each burst writes its records with cookies 1000000 + 0..255, in that order.
+      closes.forEach((e, i) => assert.equal(e.socketCookie, 1000000 + (i % BURST), `record ${i} out of order`));
+    });
+
+    it('hands over everything it holds when shut down while the pipeline still holds a batch', async () => {
+      const { closes, lost, expected, spilled } = await run(16 * 1024 * 1024, true);
+      assert.equal(lost, 0);
+      assert.ok(spilled > 0, 'records were in the burst buffer');
+      assert.equal(closes.length, expected, 'all of them arrived before shutdown returned');
       closes.forEach((e, i) => assert.equal(e.socketCookie, 1000000 + (i % BURST), `record ${i} out of order`));
     });
 
