@@ -101,19 +101,7 @@ struct {
 	__type(value, struct sock_info);
 } listeners SEC(".maps");
 
-/*
- * Marks the TCP sockets whose connection.opened was reported, in socket-local storage: the
- * dump_live_tcp iterator walks exactly these, in every network namespace, and the mark goes
- * away with the socket. The value is only a presence flag.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u8);
-} live_tcp SEC(".maps");
-
-/* Network namespaces (inode numbers) holding sockets marked in live_tcp: where the scan goes. */
+/* Network namespaces (inode numbers) holding sockets marked live (sock_info.live): where the scan goes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);

@@ -10,7 +10,9 @@
  * nothing between a connection's open and close, so without this a long-idle connection looks
  * gone and its counters stay unknown until it closes. A TCP socket iterator visits the sockets
  * of one network namespace (the one user space was in when it created the iterator fd; it
- * enters each namespace listed in live_netns in turn) and reports those marked in live_tcp:
+ * enters each namespace listed in live_netns in turn) and reports those marked live in socks
+ * (sock_info.live, set when their open was reported or they were adopted; a socket whose entry
+ * the table evicted under pressure, above max_tracked_sockets, is no longer reported live):
  * one ne_tcp_close-shaped NE_TCP_LIVE record each, written to the iterator's seq_file and read
  * from the iterator fd (never through the ring). A socket-storage map iterator would walk every
  * namespace at once, but the kernels we run on refuse to load map iterators (EPERM) where the
@@ -27,23 +29,19 @@ int dump_live_tcp(struct bpf_iter__tcp *ctx)
 	if (!tp)
 		return 0;
 	struct sock *sk = (struct sock *)tp;
-	if (!bpf_sk_storage_get(&live_tcp, sk, 0, 0))
-		return 0;
 	int state = sk->__sk_common.skc_state;
 	if (state == S_CLOSE || state == S_LISTEN)
 		return 0;
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
-	if (o && o->skip)
+	if (!o || !o->live || o->skip)
 		return 0;
 	struct ne_tcp_close r = {};
 	if (!tuple_from_sock(&r.t, sk, IPPROTO_TCP) || !ports_ok(r.t.lport, r.t.rport))
 		return 0;
 	fill_header(&r.h, NE_TCP_LIVE, sizeof(r), cookie, o);
-	if (!o)
-		r.h.netns = sock_netns(sk);
-	r.t.direction = o ? o->direction : NE_DIR_UNKNOWN;
-	if (o && o->start_ns)
+	r.t.direction = o->direction;
+	if (o->start_ns)
 		r.duration_ns = r.h.ts_ns - o->start_ns;
 	fill_tcp_counters(&r, tp);
 	r.old_state = state;

@@ -27,7 +27,7 @@ enum ne_record_type {
 	NE_ICMP = 6,       /* struct ne_icmp */
 	NE_PAYLOAD = 7,    /* struct ne_payload + captured bytes */
 	NE_TCP_LIVE = 8,   /* struct ne_tcp_close layout (reason 0, old_state = current state): a live
-	                    * connection's counters so far, from the live_tcp iterator, never the ring */
+	                    * connection's counters so far, from the dump_live_tcp iterator, never the ring */
 };
 
 /* struct ne_tuple.direction */

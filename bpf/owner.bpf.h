@@ -30,9 +30,11 @@ static __always_inline struct sock_info *adopt_tcp(struct sock *sk, __u64 cookie
 	n.netns = sock_netns(sk);
 	decide_skip(&n, cookie);
 	/* NOEXIST: a state change that created the entry meanwhile knows more than we do. */
-	if (!bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST) && cfg.enable_live_tcp && !n.skip)
-		mark_live(sk);
-	return bpf_map_lookup_elem(&socks, &cookie);
+	bool adopted = !bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST);
+	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
+	if (o && adopted && cfg.enable_live_tcp && !o->skip)
+		mark_live(sk, o);
+	return o;
 }
 
 /*

@@ -33,6 +33,7 @@ struct sock_info {
 	__u8 skip;    /* sampled out or the observer's own: every later event shares this fate */
 	__u8 reset;   /* an RST was sent or received */
 	__u8 opened;  /* an open record was emitted */
+	__u8 live;    /* reported by the live scan (see live_scan.bpf.h) */
 	char comm[NE_COMM_LEN];
 };
 
