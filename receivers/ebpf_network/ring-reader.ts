@@ -8,7 +8,9 @@ import koffi from 'koffi';
 import type { BurstBuffer } from './burst-buffer';
 import { libc, MAP_FAILED, MAP_SHARED, PROT_READ, PROT_WRITE, SC_PAGESIZE, errnoName, lastErrno, type Pointer } from './native/libc';
 
-const BUSY_BIT = 0x80000000;
+/** Set in a ring record's header while the kernel is still writing it. */
+export const RECORD_BUSY_BIT = 0x80000000;
+const BUSY_BIT = RECORD_BUSY_BIT;
 /** The kernel's ring record header: length in the low bits, flags above, 8 bytes in all. */
 export const RECORD_DISCARD_BIT = 0x40000000;
 export const RECORD_LEN_MASK = 0x3fffffff;
@@ -16,6 +18,26 @@ export const RECORD_HEADER_SIZE = 8;
 const DISCARD_BIT = RECORD_DISCARD_BIT;
 const LEN_MASK = RECORD_LEN_MASK;
 const HDR_SIZE = RECORD_HEADER_SIZE;
+
+/**
+ * The whole records the kernel has committed from `start` in `view`, read linearly, within
+ * `pending` bytes written and at most `room` bytes: stops at a record still being written and
+ * before one that would not fit. `records` leaves out discarded ones.
+ */
+export function committedRecords(view: DataView, start: number, pending: number, room: number): { bytes: number; records: number } {
+  const limit = Math.min(pending, room);
+  let bytes = 0;
+  let records = 0;
+  while (bytes < pending) {
+    const header = view.getUint32(start + bytes, true);
+    if ((header & BUSY_BIT) !== 0) break;
+    const step = ((header & LEN_MASK) + HDR_SIZE + 7) & ~7;
+    if (bytes + step > limit) break;
+    if ((header & DISCARD_BIT) === 0) records++;
+    bytes += step;
+  }
+  return { bytes, records };
+}
 
 /** Receives records in place; `offset` is where the record body starts in `view`/`bytes`. */
 export interface RecordSink {
@@ -106,26 +128,13 @@ export class RingReader {
   spill(into: BurstBuffer): number {
     if (!this.dataMapping) return 0;
     const producer = Number(Atomics.load(this.producerPos, 0));
-    const view = this.view;
-    const room = Math.min(into.room(), this.size);
     const start = this.position & (this.size - 1);
     // The data is mapped twice back to back: up to `size` bytes from any offset read linearly.
-    let end = start;
-    let pos = this.position;
-    let records = 0;
-    while (pos < producer) {
-      const header = view.getUint32(end, true);
-      if ((header & BUSY_BIT) !== 0) break;
-      const step = ((header & LEN_MASK) + HDR_SIZE + 7) & ~7;
-      if (end + step - start > room) break;
-      if ((header & DISCARD_BIT) === 0) records++;
-      end += step;
-      pos += step;
-    }
-    if (end === start) return 0;
-    into.push(this.bytes, start, end - start, records);
-    this.position = pos;
-    Atomics.store(this.consumerPos, 0, BigInt(pos));
+    const { bytes, records } = committedRecords(this.view, start, producer - this.position, Math.min(into.room(), this.size));
+    if (bytes === 0) return 0;
+    into.push(this.bytes, start, bytes, records);
+    this.position += bytes;
+    Atomics.store(this.consumerPos, 0, BigInt(this.position));
     return records;
   }
 

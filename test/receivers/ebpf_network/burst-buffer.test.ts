@@ -12,7 +12,7 @@ import type { ConnectionClosedEvent, NetworkEvent } from '../../../core/events';
 import { factory } from '../../../receivers/ebpf_network';
 import { BurstBuffer } from '../../../receivers/ebpf_network/burst-buffer';
 import type { EbpfNetworkReceiver } from '../../../receivers/ebpf_network/receiver';
-import { RECORD_DISCARD_BIT, type RecordSink } from '../../../receivers/ebpf_network/ring-reader';
+import { committedRecords, RECORD_BUSY_BIT, RECORD_DISCARD_BIT, type RecordSink } from '../../../receivers/ebpf_network/ring-reader';
 import { freshKernelStats, requireKernel, startPeer, testConfig, type Peer, type RunningReceiver } from './helpers';
 
 /** Ring bytes of records whose bodies are `lengths` bytes long, each body filled with its index. */
@@ -68,6 +68,21 @@ describe('receivers/ebpf_network burst buffer', () => {
     assert.equal(burst.drain(sink, 100), 1);
     assert.deepEqual(sink.seen.map(([index]) => index), [0, 1, 2, 3, 4, 5]);
     assert.equal(burst.bytes, 0);
+  });
+
+  it('moves only whole committed records out of the ring, within the room it is given', () => {
+    // Records of 8, 20 (discarded) and 5 bytes: 16 + 32 + 16 bytes with headers and padding.
+    const bytes = ringBytes([8, 20, 5, 8], [1]);
+    const view = new DataView(bytes.buffer);
+    assert.deepEqual(committedRecords(view, 0, 80, 1 << 20), { bytes: 80, records: 3 });
+    assert.deepEqual(committedRecords(view, 0, 80, 63), { bytes: 48, records: 1 }, 'a record that does not fit stays');
+    assert.deepEqual(committedRecords(view, 0, 80, 64), { bytes: 64, records: 2 });
+    assert.deepEqual(committedRecords(view, 0, 48, 1 << 20), { bytes: 48, records: 1 }, 'nothing past what was written');
+    assert.deepEqual(committedRecords(view, 0, 0, 1 << 20), { bytes: 0, records: 0 });
+    assert.deepEqual(committedRecords(view, 16, 64, 1 << 20), { bytes: 64, records: 2 }, 'from where the consumer is');
+    // The third record is still being written: the walk stops there.
+    view.setUint32(48, view.getUint32(48, true) | RECORD_BUSY_BIT, true);
+    assert.deepEqual(committedRecords(view, 0, 80, 1 << 20), { bytes: 48, records: 1 });
   });
 
   describe('on the real kernel', function () {
