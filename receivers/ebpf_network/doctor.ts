@@ -71,7 +71,7 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
       ok: s.ringLost === 0,
       detail: `records=${s.records} ring_lost=${s.ringLost} truncated=${s.truncated} sampled_out=${s.sampledOut} ` +
         `rate_limited=${s.rateLimited} map_full=${s.mapFull}`,
-      ...(s.ringLost === 0 ? {} : { fix: 'records were lost: raise ring_buffer_size, lower wakeup_threshold_bytes or sample in the kernel' }),
+      ...(s.ringLost === 0 ? {} : { fix: 'records were lost: raise ring_buffer_size or burst_buffer_size, lower wakeup_threshold_bytes or sample in the kernel' }),
     });
   }
   return checks;

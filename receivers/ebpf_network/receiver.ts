@@ -534,8 +534,9 @@ export class EbpfNetworkReceiver implements Receiver {
     const lost = this.kernelStats().ringLost;
     if (lost > this.lastLost) {
       this.settings.logger.warn(
-        `${lost - this.lastLost} kernel records lost since the last check (ring full): raise ring_buffer_size, ` +
-          'lower wakeup_threshold_bytes, or reduce volume with kernel_sampling_percentage / kernel_max_events_per_second',
+        `${lost - this.lastLost} kernel records lost since the last check (ring full while the reader was behind): raise ` +
+          `ring_buffer_size or burst_buffer_size (${this.config.burst_buffer_size} bytes now, 0 = off), lower wakeup_threshold_bytes, ` +
+          'or reduce volume with kernel_sampling_percentage / kernel_max_events_per_second',
       );
     }
     this.lastLost = lost;
