@@ -12,7 +12,7 @@
  * is a queue of such copies, always older than anything still in the ring, so order is kept by
  * decoding from here until it is empty. Memory is taken only while behind, up to `capacity`.
  */
-import { RECORD_DISCARD_BIT, RECORD_HEADER_SIZE, RECORD_LEN_MASK, type RecordSink } from './ring-reader';
+import { walkRecords, type RecordSink } from './ring-reader';
 
 interface Chunk {
   bytes: Uint8Array;
@@ -56,27 +56,14 @@ export class BurstBuffer {
     let n = 0;
     while (this.chunks.length > 0 && n < max) {
       const chunk = this.chunks[0];
-      const { bytes, view } = chunk;
-      let pos = chunk.pos;
-      let stopped = false;
-      while (pos < bytes.length && n < max) {
-        const header = view.getUint32(pos, true);
-        const len = header & RECORD_LEN_MASK;
-        const next = pos + ((len + RECORD_HEADER_SIZE + 7) & ~7);
-        if ((header & RECORD_DISCARD_BIT) === 0) {
-          sink.record(view, bytes, pos + RECORD_HEADER_SIZE, len);
-          n++;
-        }
-        this.bytes -= next - pos;
-        pos = next;
-        if (shouldStop !== undefined && shouldStop()) {
-          stopped = true;
-          break;
-        }
-      }
-      chunk.pos = pos;
-      if (pos >= bytes.length) this.chunks.shift();
-      if (stopped) break;
+      const left = chunk.bytes.length - chunk.pos;
+      const walked = walkRecords(chunk.view, chunk.bytes, chunk.pos, left, max - n, sink, shouldStop);
+      chunk.pos += walked.bytes;
+      this.bytes -= walked.bytes;
+      n += walked.records;
+      if (walked.bytes === left) this.chunks.shift();
+      // A copy holds only committed records, so a walk that ends inside one was told to stop.
+      else if (n < max) break;
     }
     return n;
   }

@@ -8,35 +8,48 @@ import koffi from 'koffi';
 import type { BurstBuffer } from './burst-buffer';
 import { libc, MAP_FAILED, MAP_SHARED, PROT_READ, PROT_WRITE, SC_PAGESIZE, errnoName, lastErrno, type Pointer } from './native/libc';
 
-/** Set in a ring record's header while the kernel is still writing it. */
-export const RECORD_BUSY_BIT = 0x80000000;
-const BUSY_BIT = RECORD_BUSY_BIT;
-/** The kernel's ring record header: length in the low bits, flags above, 8 bytes in all. */
-export const RECORD_DISCARD_BIT = 0x40000000;
-export const RECORD_LEN_MASK = 0x3fffffff;
+/** The kernel's ring record header: 8 bytes, the length in the low bits and two flags above. */
 export const RECORD_HEADER_SIZE = 8;
-const DISCARD_BIT = RECORD_DISCARD_BIT;
-const LEN_MASK = RECORD_LEN_MASK;
-const HDR_SIZE = RECORD_HEADER_SIZE;
+/** Set while the kernel is still writing the record. */
+export const RECORD_BUSY_BIT = 0x80000000;
+/** Set on a record the kernel gave up (reserved, then discarded): skipped, not delivered. */
+export const RECORD_DISCARD_BIT = 0x40000000;
+const LEN_MASK = 0x3fffffff;
+
+export interface WalkedRecords {
+  /** Bytes walked past (headers and padding included): where the next walk starts. */
+  bytes: number;
+  /** Records delivered (or counted, without a sink); discarded ones are not. */
+  records: number;
+}
 
 /**
- * The whole records the kernel has committed from `start` in `view`, read linearly, within
- * `pending` bytes written and at most `room` bytes: stops at a record still being written and
- * before one that would not fit. `records` leaves out discarded ones.
+ * The one walk over ring records, for the ring itself (read linearly from its double mapping)
+ * and for the copies in the burst buffer: from `start` in `view`, whole records within `length`
+ * bytes, up to `max` delivered to `sink` (or only counted without one), asking `shouldStop`
+ * after each. Stops at a record the kernel is still writing and before one that does not fit.
  */
-export function committedRecords(view: DataView, start: number, pending: number, room: number): { bytes: number; records: number } {
-  const limit = Math.min(pending, room);
-  let bytes = 0;
-  let records = 0;
-  while (bytes < pending) {
-    const header = view.getUint32(start + bytes, true);
-    if ((header & BUSY_BIT) !== 0) break;
-    const step = ((header & LEN_MASK) + HDR_SIZE + 7) & ~7;
-    if (bytes + step > limit) break;
-    if ((header & DISCARD_BIT) === 0) records++;
-    bytes += step;
+export function walkRecords(
+  view: DataView, bytes: Uint8Array, start: number, length: number, max: number,
+  sink?: RecordSink, shouldStop?: () => boolean,
+): WalkedRecords {
+  let used = 0;
+  let n = 0;
+  while (used < length && n < max) {
+    const at = start + used;
+    const header = view.getUint32(at, true);
+    if ((header & RECORD_BUSY_BIT) !== 0) break;
+    const len = header & LEN_MASK;
+    const step = (len + RECORD_HEADER_SIZE + 7) & ~7;
+    if (used + step > length) break;
+    used += step;
+    if ((header & RECORD_DISCARD_BIT) === 0) {
+      if (sink !== undefined) sink.record(view, bytes, at + RECORD_HEADER_SIZE, len);
+      n++;
+    }
+    if (shouldStop !== undefined && shouldStop()) break;
   }
-  return { bytes, records };
+  return { bytes: used, records: n };
 }
 
 /** Receives records in place; `offset` is where the record body starts in `view`/`bytes`. */
@@ -95,30 +108,9 @@ export class RingReader {
    */
   drain(sink: RecordSink, max: number, shouldStop?: () => boolean): number {
     if (!this.dataMapping) return 0;
-    const producer = Number(Atomics.load(this.producerPos, 0));
-    const view = this.view;
-    const bytes = this.bytes;
-    const mask = this.size - 1;
-    let pos = this.position;
-    let n = 0;
-    while (pos < producer && n < max) {
-      // `&` takes the position modulo 2^32 first, which is exact because size divides 2^32.
-      const off = pos & mask;
-      const header = view.getUint32(off, true);
-      if ((header & BUSY_BIT) !== 0) break;
-      const len = header & LEN_MASK;
-      if ((header & DISCARD_BIT) === 0) {
-        sink.record(view, bytes, off + HDR_SIZE, len);
-        n++;
-      }
-      pos += (len + HDR_SIZE + 7) & ~7;
-      if (shouldStop !== undefined && shouldStop()) break;
-    }
-    if (pos !== this.position) {
-      this.position = pos;
-      Atomics.store(this.consumerPos, 0, BigInt(pos));
-    }
-    return n;
+    const walked = walkRecords(this.view, this.bytes, this.offset(), this.pending(), max, sink, shouldStop);
+    this.consume(walked.bytes);
+    return walked.records;
   }
 
   /**
@@ -127,15 +119,28 @@ export class RingReader {
    */
   spill(into: BurstBuffer): number {
     if (!this.dataMapping) return 0;
-    const producer = Number(Atomics.load(this.producerPos, 0));
-    const start = this.position & (this.size - 1);
-    // The data is mapped twice back to back: up to `size` bytes from any offset read linearly.
-    const { bytes, records } = committedRecords(this.view, start, producer - this.position, Math.min(into.room(), this.size));
-    if (bytes === 0) return 0;
-    into.push(this.bytes, start, bytes, records);
+    const start = this.offset();
+    const walked = walkRecords(this.view, this.bytes, start, Math.min(this.pending(), into.room()), Infinity);
+    if (walked.bytes === 0) return 0;
+    into.push(this.bytes, start, walked.bytes, walked.records);
+    this.consume(walked.bytes);
+    return walked.records;
+  }
+
+  /**
+   * Where the consumer is in the data mapping. `&` takes the position modulo 2^32 first, which
+   * is exact because size divides 2^32; the data is mapped twice back to back, so the at most
+   * `size` pending bytes from there read linearly.
+   */
+  private offset(): number {
+    return this.position & (this.size - 1);
+  }
+
+  /** Frees `bytes` walked past for the kernel (it reuses the space only after this store). */
+  private consume(bytes: number): void {
+    if (bytes === 0) return;
     this.position += bytes;
     Atomics.store(this.consumerPos, 0, BigInt(this.position));
-    return records;
   }
 
   /** Idempotent. The views must not be used afterwards (the memory is gone). */

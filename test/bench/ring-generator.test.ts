@@ -12,19 +12,10 @@ import { GENERATOR_OBJECT_PATH, GETUID_SYSCALL, RingGenerator } from '../../benc
 import { DEFAULT_OBJECT_PATH } from '../../receivers/ebpf_network/bpf-object';
 import { Btf, BtfKind } from '../../receivers/ebpf_network/btf';
 import { resolveWakeupThreshold, type EbpfNetworkReceiver } from '../../receivers/ebpf_network/receiver';
-import { freshKernelStats, requireKernel, startPeer, startReceiver, testConfig, type Peer, type RunningReceiver } from '../receivers/ebpf_network/helpers';
+import { freshKernelStats, requireKernel, startGetuidCaller, startReceiver, testConfig, type Peer, type RunningReceiver } from '../receivers/ebpf_network/helpers';
 
 const BPF_DIR = dirname(GENERATOR_OBJECT_PATH);
 
-/** A child whose main thread calls getuid() `n` times for a line `n`; JSON lines as startPeer reads them. */
-const CALLER = `
-const say = (event) => process.stdout.write(JSON.stringify({ event, pid: process.pid }) + '\\n');
-say('ready');
-require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  for (let i = 0; i < Number(line); i++) process.getuid();
-  say('done');
-});
-`;
 
 describe('bench/ring-generator: the ring benchmark load generator', function () {
   this.timeout(30000);
@@ -82,7 +73,7 @@ describe('bench/ring-generator: the ring benchmark load generator', function () 
       assert.equal(ring.wakeupThresholdBytes, resolveWakeupThreshold(config));
       assert.equal(ring.wakeupIntervalUs, config.poll_interval * 1000);
 
-      caller = startPeer([], [], ['-e', CALLER]);
+      caller = startGetuidCaller();
       const pid = (await caller.next('ready')).pid;
       const before = freshKernelStats(rx);
       generator = RingGenerator.load({ ring, tid: pid, syscall: GETUID_SYSCALL, burst: 4 });

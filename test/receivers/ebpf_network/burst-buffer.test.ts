@@ -12,8 +12,8 @@ import type { ConnectionClosedEvent, NetworkEvent } from '../../../core/events';
 import { factory } from '../../../receivers/ebpf_network';
 import { BurstBuffer } from '../../../receivers/ebpf_network/burst-buffer';
 import type { EbpfNetworkReceiver } from '../../../receivers/ebpf_network/receiver';
-import { committedRecords, RECORD_BUSY_BIT, RECORD_DISCARD_BIT, type RecordSink } from '../../../receivers/ebpf_network/ring-reader';
-import { freshKernelStats, requireKernel, startPeer, testConfig, type Peer, type RunningReceiver } from './helpers';
+import { RECORD_BUSY_BIT, RECORD_DISCARD_BIT, walkRecords, type RecordSink } from '../../../receivers/ebpf_network/ring-reader';
+import { freshKernelStats, requireKernel, startGetuidCaller, testConfig, type Peer, type RunningReceiver } from './helpers';
 
 /** Ring bytes of records whose bodies are `lengths` bytes long, each body filled with its index. */
 function ringBytes(lengths: number[], discarded: number[] = []): Uint8Array {
@@ -74,6 +74,9 @@ describe('receivers/ebpf_network burst buffer', () => {
     // Records of 8, 20 (discarded) and 5 bytes: 16 + 32 + 16 bytes with headers and padding.
     const bytes = ringBytes([8, 20, 5, 8], [1]);
     const view = new DataView(bytes.buffer);
+    /** What a spill of `pending` written bytes from `start` into `room` bytes would move. */
+    const committedRecords = (v: DataView, start: number, pending: number, room: number) =>
+      walkRecords(v, bytes, start, Math.min(pending, room), Infinity);
     assert.deepEqual(committedRecords(view, 0, 80, 1 << 20), { bytes: 80, records: 3 });
     assert.deepEqual(committedRecords(view, 0, 80, 63), { bytes: 48, records: 1 }, 'a record that does not fit stays');
     assert.deepEqual(committedRecords(view, 0, 80, 64), { bytes: 64, records: 2 });
@@ -88,15 +91,6 @@ describe('receivers/ebpf_network burst buffer', () => {
   describe('on the real kernel', function () {
     this.timeout(60000);
 
-    /** A child whose main thread calls getuid() `n` times for a line `n`. */
-    const CALLER = `
-const say = (event) => process.stdout.write(JSON.stringify({ event, pid: process.pid }) + '\\n');
-say('ready');
-require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  for (let i = 0; i < Number(line); i++) process.getuid();
-  say('done');
-});
-`;
     const BURST = 256;
     const CALLS_PER_LINE = 3;
     const LINES = 30;
@@ -124,7 +118,7 @@ require('readline').createInterface({ input: process.stdin }).on('line', (line) 
       let caller: Peer | undefined;
       let generator: RingGenerator | undefined;
       try {
-        caller = startPeer([], [], ['-e', CALLER]);
+        caller = startGetuidCaller();
         const pid = (await caller.next('ready')).pid;
         // Something for the first batch to hold: the pipeline is busy before the burst starts.
         generator = RingGenerator.load({ ring: receiver.kernelRing()!, tid: pid, syscall: GETUID_SYSCALL, burst: BURST });

@@ -163,3 +163,17 @@ export function assertDenseBatches(batches: NetworkEvent[][], bufferSize: number
     for (let i = 0; i < batch.length; i++) assert.ok(i in batch && batch[i] !== undefined, `hole at ${i} of ${batch.length}`);
   }
 }
+
+/** A child whose main thread calls getuid() `n` times for each line `n` it reads, then says `done`: the ring generator's trigger. */
+const GETUID_CALLER = `
+const say = (event) => process.stdout.write(JSON.stringify({ event, pid: process.pid }) + '\\n');
+say('ready');
+require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  for (let i = 0; i < Number(line); i++) process.getuid();
+  say('done');
+});
+`;
+
+export function startGetuidCaller(): Peer {
+  return startPeer([], [], ['-e', GETUID_CALLER]);
+}
