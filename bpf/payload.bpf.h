@@ -361,11 +361,18 @@ static __always_inline void count_skipped(__u8 cls, __u64 bytes)
 	}
 }
 
-/* Sockets whose data is never copied: the observer's own, sampled out, or excluded by port. */
+/*
+ * Sockets whose data is never copied: the observer's own, sampled out, or excluded by port.
+ * A socket without an entry is one whose entry went at its close while bytes were still
+ * queued (read after FIN both ways), was evicted, or is not tracked: the reading or writing
+ * process decides then, as it would have at the socket's open.
+ */
 static __always_inline bool payload_wanted(__u64 cookie, const struct sock_info *o)
 {
 	if (o)
 		return !o->skip;
+	if (excluded_current())
+		return false;
 	if (sampled_in(cookie))
 		return true;
 	STAT_INC(sampled_out);
@@ -486,6 +493,9 @@ static __always_inline void capture_io(struct sock *sk, __u64 cookie, const stru
 		return;
 	struct ne_tuple t = {};
 	if (!tuple_from_sock(&t, sk, proto))
+		return;
+	/* Without an entry nothing remembers that this is the far end of an excluded process's connection. */
+	if (!o && proto == IPPROTO_TCP && is_self_flow(&t))
 		return;
 	t.direction = o ? o->direction : NE_DIR_UNKNOWN;
 	__u32 netns = sock_netns(sk);

@@ -207,15 +207,18 @@ describe('ebpf_network on the real kernel', function () {
     try {
       const port = (await server.next('listening')).port!;
       const net = await import('node:net');
+      // The reply is read only after the kernel has closed our socket (FIN both ways, the
+      // socket's entry gone): the bytes still waiting in its queue are ours all the same.
       const ownPort = await new Promise<number>((resolve, reject) => {
         let local = 0;
         const sock = net.connect({ host: '127.0.0.1', port }, () => {
           local = sock.localPort ?? 0;
           sock.end('self');
+          setTimeout(() => sock.resume(), 300);
         });
+        sock.pause(); // before the connect completes, so node does not start reading
         sock.on('error', reject);
         sock.on('close', () => resolve(local));
-        sock.resume();
       });
       // A connection by another process to the same server is reported at both ends...
       const other = await runPeer(['tcp-client', '127.0.0.1', String(port), '5'], 'done');
