@@ -102,7 +102,7 @@ export interface EbpfNetworkReceiverConfig {
    */
   wakeup_threshold_bytes?: number;
   /**
-   * While records keep coming, the longest they wait in the ring before the kernel wakes the reader (the first record after a quiet spell wakes it at once; the last ones before a quiet spell wait at most twice this). Each wake-up costs the process CPU, so shorter means lower latency and more CPU.
+   * While records keep coming, the longest they wait in the ring before the kernel wakes the reader (the first record after a quiet spell wakes it at once; the last ones before a quiet spell wait at most twice this; above wakeup_threshold_bytes pending the threshold wakes it sooner). Each wake-up costs the process CPU, so shorter means lower latency and more CPU.
    */
   poll_interval?: number;
   /**

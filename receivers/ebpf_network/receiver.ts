@@ -78,9 +78,9 @@ export function isMockMode(config: EbpfNetworkConfig): boolean {
 export const AUTO_WAKEUP_THRESHOLD_MAX = 1024 * 1024;
 
 /**
- * wakeup_threshold_bytes as the kernel gets it. 0 means automatic: 1 MiB, above what 100,000
- * records/s fill in the default poll_interval, so at that rate only the interval wakes the reader;
- * a quarter of the ring keeps a small ring woken well before it fills.
+ * wakeup_threshold_bytes as the kernel gets it. 0 means automatic: 1 MiB, so a busy ring wakes the
+ * reader a handful of times a second in batches of thousands of records while a trickle waits for
+ * poll_interval; a quarter of the ring keeps a small ring woken well before it fills.
  */
 export function resolveWakeupThreshold(config: Pick<EbpfNetworkConfig, 'wakeup_threshold_bytes' | 'ring_buffer_size'>): number {
   if (config.wakeup_threshold_bytes > 0) return config.wakeup_threshold_bytes;
