@@ -329,4 +329,26 @@ static __always_inline void decide_skip(struct sock_info *n, __u64 cookie)
 	}
 }
 
+/*
+ * A TCP socket without an owner yet (accepted from a listener that predates us) takes the
+ * process that reads, writes or closes it. When that process is excluded (the observer's own
+ * health or metrics endpoint, say), the listener is remembered as excluded, so the connections
+ * it accepts next are skipped from their open instead of reported with pid 0.
+ */
+static __always_inline void claim_unowned_tcp(const struct sock *sk, struct sock_info *o)
+{
+	owner_from_current(o);
+	if (!excluded_owner(o))
+		return;
+	o->skip = 1;
+	if (o->direction != NE_DIR_INBOUND)
+		return;
+	struct listen_key k = { .netns = o->netns, .port = sk->__sk_common.skc_num };
+	/* As on_tcp_state builds it at listen(): the owner, and nothing of this one connection. */
+	struct sock_info l = { .cgroup_id = o->cgroup_id, .pid = o->pid, .netns = o->netns, .direction = NE_DIR_INBOUND, .skip = 1 };
+	__builtin_memcpy(l.comm, o->comm, NE_COMM_LEN);
+	/* NOEXIST: a listen() seen by us knows its owner better than a guess from one connection. */
+	bpf_map_update_elem(&listeners, &k, &l, BPF_NOEXIST);
+}
+
 #endif /* NE_COMMON_BPF_H */

@@ -50,11 +50,8 @@ static __always_inline struct sock_info *learn_owner(struct sock *sk, __u64 cook
 	if (proto == IPPROTO_TCP) {
 		if (!o)
 			return adopt_tcp(sk, cookie);
-		if (o->pid == 0 && !o->skip) {
-			owner_from_current(o);
-			if (excluded_owner(o))
-				o->skip = 1;
-		}
+		if (o->pid == 0 && !o->skip)
+			claim_unowned_tcp(sk, o);
 		return o;
 	}
 	if (!is_dgram_proto(proto))

@@ -222,11 +222,8 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 	    (oldstate == S_CLOSE_WAIT && newstate == S_LAST_ACK)) {
 		/* close()/shutdown(): process context, the best owner for an accepted socket. */
 		o = bpf_map_lookup_elem(&socks, &cookie);
-		if (o && o->pid == 0 && !o->skip) {
-			owner_from_current(o);
-			if (excluded_owner(o))
-				o->skip = 1;
-		}
+		if (o && o->pid == 0 && !o->skip)
+			claim_unowned_tcp(sk, o);
 		return 0;
 	}
 

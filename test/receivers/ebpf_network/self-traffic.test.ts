@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { get } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { NetworkEvent } from '../../../core/events';
 import { freshKernelStats, requireKernel, runPeer, startPeer, startReceiver, type RunningReceiver } from './helpers';
 
@@ -86,5 +87,52 @@ describe('ebpf_network leaves out its own traffic at both ends, on the real kern
     } finally {
       await server.stop();
     }
+  });
+});
+
+/*
+ * A listener of its own that predates the receiver (the health or metrics endpoint, which the
+ * collector starts before its receivers) is unknown to the kernel side: the first connection it
+ * accepts is opened with pid 0 (README, Limitations); serving it shows the listener is the
+ * observer's, and the connections it accepts after that are not reported at all.
+ */
+describe('ebpf_network learns that a listener older than itself is its own', function () {
+  this.timeout(30000);
+  let rx: RunningReceiver | undefined;
+  let server: Server | undefined;
+
+  before(function () {
+    requireKernel(this);
+    delete process.env.TAPIO_MOCK_MODE;
+  });
+
+  after(async () => {
+    await rx?.receiver.shutdown();
+    server?.close();
+  });
+
+  it('reports no connection the listener accepts once it has served one', async () => {
+    server = createServer((sock) => {
+      sock.on('data', () => undefined);
+      sock.on('end', () => sock.end('ok'));
+    });
+    const port = await new Promise<number>((resolve) => server!.listen(0, '127.0.0.1', () => resolve((server!.address() as AddressInfo).port)));
+    rx = await startReceiver({ capture_bytes: 4096 });
+    const first = await runPeer(['tcp-client', '127.0.0.1', String(port), '5'], 'done');
+    const second = await runPeer(['tcp-client', '127.0.0.1', String(port), '5'], 'done');
+    // The client ends are another process's and reported as usual; wait for the second one's close.
+    await rx.consumer.waitFor(
+      (evs) => evs.some((e) => e.kind === 'connection.closed' && e.localPort === second.localPort && e.remotePort === port),
+      10000,
+      'the client end of the second connection',
+    );
+    await settle();
+    const serverEnd = (client: number) => rx!.consumer.events.filter((e) => e.localPort === port && e.remotePort === client);
+    assert.deepEqual(
+      serverEnd(first.localPort!).map((e) => [e.kind, e.process.pid]),
+      [['connection.opened', 0]],
+      'the first: opened before its owner was known, nothing after',
+    );
+    assert.deepEqual(serverEnd(second.localPort!), [], 'the second: nothing at all');
   });
 });
