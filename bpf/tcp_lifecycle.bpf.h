@@ -117,6 +117,21 @@ static __always_inline void note_peer_of_excluded(const struct sock *sk)
 		note_self_flow(&t);
 }
 
+/*
+ * A connection older than us that moved no data since (or whose entry was evicted) is being
+ * closed: the closing process owns it, so its close is not reported as pid 0, and not at all
+ * when that process is excluded (the observer's own API watches, opened before its programs
+ * loaded). Not marked for the live scan: it is on its way out.
+ */
+static __always_inline void adopt_at_close(const struct sock *sk, __u64 cookie)
+{
+	struct sock_info n = { .netns = sock_netns(sk) };
+	owner_from_current(&n);
+	decide_skip(&n, cookie);
+	/* An LRU map makes room; NOEXIST leaves an entry a racing data path made just now. */
+	bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST);
+}
+
 static __always_inline bool is_peer_of_excluded(const struct sock *sk)
 {
 	struct ne_tuple t = {};
@@ -222,7 +237,9 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 	    (oldstate == S_CLOSE_WAIT && newstate == S_LAST_ACK)) {
 		/* close()/shutdown(): process context, the best owner for an accepted socket. */
 		o = bpf_map_lookup_elem(&socks, &cookie);
-		if (o && o->pid == 0 && !o->skip)
+		if (!o)
+			adopt_at_close(sk, cookie);
+		else if (o->pid == 0 && !o->skip)
 			claim_unowned_tcp(sk, o);
 		return 0;
 	}

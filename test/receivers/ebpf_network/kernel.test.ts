@@ -373,6 +373,40 @@ describe('ebpf_network live connection scan on the real kernel', function () {
     }
   });
 
+  it('names the closing process of a connection made before it started that moved nothing since, and leaves out its own', async () => {
+    const server = startPeer(['tcp-server', '127.0.0.1', '50']);
+    const listening = await server.next('listening');
+    const port = listening.port!;
+    const client = startPeer(['tcp-hold', '127.0.0.1', String(port), '1000']);
+    const clientPort = (await client.next('holding')).localPort!;
+    const net = await import('node:net');
+    const own = net.connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => own.once('connect', resolve).once('error', reject));
+    const ownPort = own.localPort!;
+    const rx = await startReceiver({ tcp_update_interval: 0, enable_udp: false, enable_icmp: false, enable_l7_capture: false });
+    try {
+      await client.stop();
+      await new Promise<void>((resolve) => {
+        own.on('close', () => resolve());
+        own.resume();
+        own.end();
+      });
+      const closes = await rx.consumer.waitFor(
+        (evs) => evs.filter((e) => e.kind === 'connection.closed' && (e.localPort === clientPort || (e.localPort === port && e.remotePort === clientPort))).length >= 2,
+        10000,
+        'both closes of the held connection',
+      );
+      const closed = closes.filter((e): e is ConnectionClosedEvent => e.kind === 'connection.closed' && (e.localPort === clientPort || (e.localPort === port && e.remotePort === clientPort)));
+      assert.deepEqual(closed.map((e) => e.process.pid).sort(), [client.child.pid!, listening.pid].sort(), 'closes name the processes, not pid 0');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(rx.consumer.events.filter((e) => e.localPort === ownPort), [], "the observer's own end is not reported");
+    } finally {
+      own.destroy();
+      await server.stop();
+      await rx.receiver.shutdown();
+    }
+  });
+
   it('scans connections in other network namespaces too', async () => {
     // The iterator walks socket-local storage, not one namespace's socket table: a connection
     // inside a namespace of its own (a pod's, say) is reported like any other.
