@@ -5,6 +5,8 @@
 //   /chunked  200, chunked body (11 + 29 bytes)
 //   /echo     201, echoes the request body size as JSON
 //   /big      200, 100000-byte body (far beyond the capture size)
+//   /bigchunked 200, chunked body of 1 MiB in 16 writes
+//   /old      200 without a length: chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0 ones
 //   other     404
 'use strict';
 const http = require('node:http');
@@ -29,6 +31,13 @@ const server = http.createServer((req, res) => {
     } else if (path === '/big') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 100000 });
       res.end(Buffer.alloc(100000, 0x61));
+    } else if (path === '/bigchunked') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let i = 0; i < 15; i++) res.write(Buffer.alloc(65536, 0x62));
+      res.end(Buffer.alloc(65536, 0x63));
+    } else if (path === '/old') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('an old-style body, ended by the close\n');
     } else if (path === '/echo') {
       const text = JSON.stringify({ received: body });
       res.writeHead(201, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
