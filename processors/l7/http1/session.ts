@@ -32,6 +32,11 @@ const enum State {
   ChunkDataEnd,
   Trailers,
   UntilClose,
+  /**
+   * A chunked body whose next chunk-size line fell into uncaptured bytes: every byte counts as
+   * body until a call ends with the last chunk, or the next call starts a message.
+   */
+  ChunkedBlind,
   /** Lost the message boundary; waits for a syscall that starts a message. */
   Resync,
   /** After 101 Switching Protocols or a CONNECT tunnel: no longer HTTP/1. */
@@ -72,6 +77,8 @@ class Direction {
   headStartUs = 0;
   /** Time of the last syscall seen in this direction. */
   lastUs = 0;
+  /** Time of the last syscall counted into a ChunkedBlind body. */
+  blindUs = 0;
 
   constructor(cap: number) {
     this.buf = new CappedBuffer(cap);
@@ -135,10 +142,12 @@ export class Http1Session implements ProtocolSession {
   }
 
   close(nowUs: number, emit: Emit): void {
-    // A body delimited by the connection's end is complete now.
-    if (this.res.state === State.UntilClose && this.resTxn !== undefined) {
+    // A body delimited by the connection's end is complete now; so is a blind chunked body,
+    // whose last chunk most likely went by in bytes that were not captured (a whole response
+    // written in one call): nothing says it was cut short.
+    if ((this.res.state === State.UntilClose || this.res.state === State.ChunkedBlind) && this.resTxn !== undefined) {
       this.emit = emit;
-      this.responseDone(this.res.lastUs);
+      this.responseDone(this.res.state === State.ChunkedBlind ? this.res.blindUs : this.res.lastUs);
     }
     for (const txn of this.pending) emit(this.toEvent(txn, nowUs, 'connection_closed'));
     this.pending.length = 0;
@@ -216,6 +225,9 @@ export class Http1Session implements ProtocolSession {
           break;
         case State.Trailers:
           pos = this.readTrailers(s, isRequest, data, pos, captured, total, event.timeUs);
+          break;
+        case State.ChunkedBlind:
+          pos = this.readBlindChunked(s, isRequest, data, pos, captured, total, event.timeUs);
           break;
         case State.UntilClose:
           this.addBody(isRequest, total - pos);
@@ -395,7 +407,7 @@ export class Http1Session implements ProtocolSession {
     nowUs: number,
   ): number {
     if (pos >= captured) {
-      return this.lostInGap(s, isRequest, total, nowUs);
+      return this.lostInGap(s, isRequest, pos, total, nowUs);
     }
     let line: Uint8Array;
     let start: number;
@@ -415,7 +427,7 @@ export class Http1Session implements ProtocolSession {
         this.loseSync(s, isRequest, nowUs);
         return total;
       }
-      if (lfInChunk < 0) return captured < total ? this.lostInGap(s, isRequest, total, nowUs) : total;
+      if (lfInChunk < 0) return captured < total ? this.lostInGap(s, isRequest, captured, total, nowUs) : total;
       line = s.buf.data;
       start = 0;
       lf = s.buf.length - 1;
@@ -446,7 +458,7 @@ export class Http1Session implements ProtocolSession {
     total: number,
     nowUs: number,
   ): number {
-    if (captured < total) return this.lostInGap(s, isRequest, total, nowUs);
+    if (captured < total) return this.lostInGap(s, isRequest, pos, total, nowUs);
     if (captured - pos > MAX_CHUNK_LINE || !s.buf.append(data, pos, captured)) {
       this.malformed++;
       this.loseSync(s, isRequest, nowUs);
@@ -454,8 +466,45 @@ export class Http1Session implements ProtocolSession {
     return total;
   }
 
-  private lostInGap(s: Direction, isRequest: boolean, total: number, nowUs: number): number {
-    this.loseSync(s, isRequest, nowUs);
+  /**
+   * The next chunk-size line is in bytes that were not captured (a large chunked body: only the
+   * head and tail of each call are). The body goes on blind rather than ending here.
+   */
+  private lostInGap(s: Direction, isRequest: boolean, pos: number, total: number, nowUs: number): number {
+    s.buf.clear();
+    s.state = State.ChunkedBlind;
+    this.addBody(isRequest, total - pos);
+    s.blindUs = nowUs;
+    return total;
+  }
+
+  /**
+   * A blind chunked body ends with a call whose captured end (its head when it was captured
+   * whole, or its tail record) is the last chunk, or before a call that starts the next
+   * message. Its size then includes the framing of the chunks that were not seen (a few bytes
+   * each) but not the last chunk.
+   */
+  private readBlindChunked(
+    s: Direction,
+    isRequest: boolean,
+    data: Uint8Array,
+    pos: number,
+    captured: number,
+    total: number,
+    nowUs: number,
+  ): number {
+    if (pos === 0 && startsMessage(isRequest, data, captured)) {
+      this.messageDone(s, isRequest, s.blindUs);
+      s.buf.clear();
+      return 0;
+    }
+    s.blindUs = nowUs;
+    if (captured === total && endsWithLastChunk(data, pos, captured)) {
+      this.addBody(isRequest, total - pos - LAST_CHUNK.length);
+      this.messageDone(s, isRequest, nowUs);
+    } else {
+      this.addBody(isRequest, total - pos);
+    }
     return total;
   }
 
@@ -587,6 +636,17 @@ export class Http1Session implements ProtocolSession {
 }
 
 const LF = Uint8Array.of(0x0a);
+
+/** `0\r\n\r\n`: the last chunk without extensions, and no trailers. */
+const LAST_CHUNK = [0x30, 0x0d, 0x0a, 0x0d, 0x0a];
+
+/** data[from, end) ends with the last chunk on a line of its own. */
+function endsWithLastChunk(data: Uint8Array, from: number, end: number): boolean {
+  const at = end - LAST_CHUNK.length;
+  if (at < from) return false;
+  for (let i = 0; i < LAST_CHUNK.length; i++) if (data[at + i] !== LAST_CHUNK[i]) return false;
+  return at === from || data[at - 1] === 0x0a;
+}
 
 function startsMessage(isRequest: boolean, data: Uint8Array, end: number): boolean {
   if (isRequest) {

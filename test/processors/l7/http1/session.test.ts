@@ -177,6 +177,48 @@ describe('l7 http1 session', () => {
     assert.equal(d.session.malformed, 0);
   });
 
+  it('counts a chunked body whose chunk-size lines were not captured until the last chunk ends a call', () => {
+    const d = driver();
+    const chunk = (n: number) => `${n.toString(16)}\r\n${'c'.repeat(n)}\r\n`;
+    // One read of a head and four 64 KiB chunks, 4096 bytes captured: the second chunk-size line is in the gap.
+    const first = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' + chunk(65536).repeat(4);
+    d.feed(send('GET /big HTTP/1.1\r\n\r\n', 1));
+    d.feed(recv(first, 2, 4096));
+    // A large read captured only at its head (mid-chunk bytes), then its tail record with the last chunk.
+    d.feed(payload(CLIENT, SERVER, 'recv', enc('c'.repeat(64)), 3, { originalLength: 4 * (65536 + 9) }));
+    assert.equal(d.out.length, 0, 'the body goes on');
+    d.feed(recv('c'.repeat(40) + '\r\n0\r\n\r\n', 4));
+    const [tx] = http(d.out);
+    assert.equal(tx.endUs, 4, 'ends with the call that held the last chunk');
+    const exact = 8 * 65536 + 40;
+    assert.ok(tx.responseBodySize! >= exact && tx.responseBodySize! <= exact + 8 * 9, `about ${exact} bytes: ${tx.responseBodySize}`);
+    // Still in sync for the next exchange on the connection.
+    d.feed(send('GET /after HTTP/1.1\r\n\r\n', 5), recv('HTTP/1.1 204 No Content\r\n\r\n', 6));
+    assert.deepEqual(http(d.out).map((t) => [t.path, t.statusCode]), [['/big', 200], ['/after', 204]]);
+  });
+
+  it('ends a blind chunked body at the next message when its last chunk was not seen', () => {
+    const d = driver();
+    const body = `10000\r\n${'c'.repeat(65536)}\r\n`.repeat(3) + '0\r\n\r\n';
+    d.feed(send('GET /big HTTP/1.1\r\n\r\n', 1));
+    // The whole response in one write captured at its first 4096 bytes: the last chunk is in the gap.
+    d.feed(recv('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' + body, 2, 4096));
+    assert.equal(d.out.length, 0);
+    d.feed(send('GET /next HTTP/1.1\r\n\r\n', 3), recv('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 4));
+    const txs = http(d.out);
+    assert.deepEqual(txs.map((t) => [t.path, t.endUs]), [['/big', 2], ['/next', 4]], 'the blind body ended with its own call');
+    assert.ok(txs[0].responseBodySize! >= 3 * 65536, `${txs[0].responseBodySize}`);
+  });
+
+  it('completes a blind chunked body at the close without an error', () => {
+    const d = driver();
+    const body = `10000\r\n${'c'.repeat(65536)}\r\n`.repeat(2) + '0\r\n\r\n';
+    d.feed(send('GET /big HTTP/1.1\r\n\r\n', 1), recv('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' + body, 2, 4096));
+    d.session.close(9, d.emit);
+    const [tx] = http(d.out);
+    assert.deepEqual([tx.path, tx.statusCode, tx.errorType, tx.endUs], ['/big', 200, undefined, 2]);
+  });
+
   it('keeps what it can of a head cut by the capture size and resynchronises', () => {
     const d = driver();
     const longHeader = 'X-Padding: ' + 'p'.repeat(500) + '\r\n';
