@@ -25,12 +25,7 @@ static __always_inline struct sock_info *adopt_tcp(struct sock *sk, __u64 cookie
 	int state = sk->__sk_common.skc_state;
 	if (state != S_ESTABLISHED && state != S_CLOSE_WAIT)
 		return NULL;
-	struct sock_info n = {};
-	owner_from_current(&n);
-	n.netns = sock_netns(sk);
-	decide_skip(&n, cookie);
-	/* NOEXIST: a state change that created the entry meanwhile knows more than we do. */
-	bool adopted = !bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST);
+	bool adopted = adopt_entry(sk, cookie);
 	struct sock_info *o = bpf_map_lookup_elem(&socks, &cookie);
 	if (o && adopted && cfg.enable_live_tcp && !o->skip)
 		mark_live(sk, o);

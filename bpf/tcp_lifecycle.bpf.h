@@ -118,18 +118,16 @@ static __always_inline void note_peer_of_excluded(const struct sock *sk)
 }
 
 /*
- * A connection older than us that moved no data since (or whose entry was evicted) is being
- * closed: the closing process owns it, so its close is not reported as pid 0, and not at all
- * when that process is excluded (the observer's own API watches, opened before its programs
- * loaded). Not marked for the live scan: it is on its way out.
+ * An entry for a TCP socket that has none (older than us, or evicted), owned by the current
+ * process: the one moving its data (adopt_tcp) or closing it. True when this call made it;
+ * NOEXIST leaves an entry a racing state change or data path made meanwhile, which knows more.
  */
-static __always_inline void adopt_at_close(const struct sock *sk, __u64 cookie)
+static __always_inline bool adopt_entry(const struct sock *sk, __u64 cookie)
 {
 	struct sock_info n = { .netns = sock_netns(sk) };
 	owner_from_current(&n);
 	decide_skip(&n, cookie);
-	/* An LRU map makes room; NOEXIST leaves an entry a racing data path made just now. */
-	bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST);
+	return !bpf_map_update_elem(&socks, &cookie, &n, BPF_NOEXIST);
 }
 
 static __always_inline bool is_peer_of_excluded(const struct sock *sk)
@@ -235,10 +233,15 @@ int BPF_PROG(on_tcp_state, const struct sock *sk, const int oldstate, const int 
 
 	if ((oldstate == S_ESTABLISHED && newstate == S_FIN_WAIT1) ||
 	    (oldstate == S_CLOSE_WAIT && newstate == S_LAST_ACK)) {
-		/* close()/shutdown(): process context, the best owner for an accepted socket. */
+		/*
+		 * close()/shutdown(): process context, the best owner for an accepted socket, and for
+		 * one older than us that moved no data since (so its close does not say pid 0, and the
+		 * observer's own API watches, opened before its programs loaded, are not reported).
+		 * Not marked for the live scan: it is on its way out.
+		 */
 		o = bpf_map_lookup_elem(&socks, &cookie);
 		if (!o)
-			adopt_at_close(sk, cookie);
+			adopt_entry(sk, cookie);
 		else if (o->pid == 0 && !o->skip)
 			claim_unowned_tcp(sk, o);
 		return 0;

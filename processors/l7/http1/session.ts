@@ -77,7 +77,7 @@ class Direction {
   headStartUs = 0;
   /** Time of the last syscall seen in this direction. */
   lastUs = 0;
-  /** Time of the last syscall counted into a ChunkedBlind body. */
+  /** Time of the last syscall counted into a ChunkedBlind body: where it ends when the next call starts a message. */
   blindUs = 0;
 
   constructor(cap: number) {
@@ -147,7 +147,7 @@ export class Http1Session implements ProtocolSession {
     // written in one call): nothing says it was cut short.
     if ((this.res.state === State.UntilClose || this.res.state === State.ChunkedBlind) && this.resTxn !== undefined) {
       this.emit = emit;
-      this.responseDone(this.res.state === State.ChunkedBlind ? this.res.blindUs : this.res.lastUs);
+      this.responseDone(this.res.lastUs);
     }
     for (const txn of this.pending) emit(this.toEvent(txn, nowUs, 'connection_closed'));
     this.pending.length = 0;
@@ -495,7 +495,6 @@ export class Http1Session implements ProtocolSession {
   ): number {
     if (pos === 0 && startsMessage(isRequest, data, captured)) {
       this.messageDone(s, isRequest, s.blindUs);
-      s.buf.clear();
       return 0;
     }
     s.blindUs = nowUs;

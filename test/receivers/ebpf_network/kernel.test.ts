@@ -339,12 +339,26 @@ describe('ebpf_network live connection scan on the real kernel', function () {
     delete process.env.TAPIO_MOCK_MODE;
   });
 
-  it('adopts a connection made before it started once it moves data: live updates and a close with both processes', async () => {
+  /** A peer server and a peer client holding a connection to it (1000 bytes sent), made before the receiver starts. */
+  async function heldConnection() {
     const server = startPeer(['tcp-server', '127.0.0.1', '50']);
     const listening = await server.next('listening');
     const port = listening.port!;
     const client = startPeer(['tcp-hold', '127.0.0.1', String(port), '1000']);
     const clientPort = (await client.next('holding')).localPort!;
+    return { server, listening, port, client, clientPort };
+  }
+
+  /** The processes named by the closes of both ends of the held connection, sorted, once both came. */
+  async function closingPids(rx: RunningReceiver, port: number, clientPort: number): Promise<number[]> {
+    const ofIt = (e: NetworkEvent): e is ConnectionClosedEvent =>
+      e.kind === 'connection.closed' && (e.localPort === clientPort || (e.localPort === port && e.remotePort === clientPort));
+    const events = await rx.consumer.waitFor((evs) => evs.filter(ofIt).length >= 2, 10000, 'both closes of the held connection');
+    return events.filter(ofIt).map((e) => e.process.pid).sort();
+  }
+
+  it('adopts a connection made before it started once it moves data: live updates and a close with both processes', async () => {
+    const { server, listening, port, client, clientPort } = await heldConnection();
     const rx = await startReceiver({ tcp_update_interval: 200, enable_udp: false, enable_icmp: false, enable_l7_capture: false });
     try {
       client.child.stdin!.write('more\n');
@@ -360,13 +374,7 @@ describe('ebpf_network live connection scan on the real kernel', function () {
       assert.equal(fromServer().at(-1)!.bytesReceived, 2000);
 
       await client.stop();
-      const closes = await rx.consumer.waitFor(
-        (evs) => evs.filter((e) => e.kind === 'connection.closed' && (e.localPort === clientPort || e.localPort === port)).length >= 2,
-        10000,
-        'both closes',
-      );
-      const closed = closes.filter((e): e is ConnectionClosedEvent => e.kind === 'connection.closed' && (e.localPort === clientPort || e.localPort === port));
-      assert.deepEqual(closed.map((e) => e.process.pid).sort(), [client.child.pid!, listening.pid].sort(), 'closes name the processes, not pid 0');
+      assert.deepEqual(await closingPids(rx, port, clientPort), [client.child.pid!, listening.pid].sort(), 'closes name the processes, not pid 0');
     } finally {
       await server.stop();
       await rx.receiver.shutdown();
@@ -374,11 +382,7 @@ describe('ebpf_network live connection scan on the real kernel', function () {
   });
 
   it('names the closing process of a connection made before it started that moved nothing since, and leaves out its own', async () => {
-    const server = startPeer(['tcp-server', '127.0.0.1', '50']);
-    const listening = await server.next('listening');
-    const port = listening.port!;
-    const client = startPeer(['tcp-hold', '127.0.0.1', String(port), '1000']);
-    const clientPort = (await client.next('holding')).localPort!;
+    const { server, listening, port, client, clientPort } = await heldConnection();
     const net = await import('node:net');
     const own = net.connect({ host: '127.0.0.1', port });
     await new Promise<void>((resolve, reject) => own.once('connect', resolve).once('error', reject));
@@ -391,13 +395,7 @@ describe('ebpf_network live connection scan on the real kernel', function () {
         own.resume();
         own.end();
       });
-      const closes = await rx.consumer.waitFor(
-        (evs) => evs.filter((e) => e.kind === 'connection.closed' && (e.localPort === clientPort || (e.localPort === port && e.remotePort === clientPort))).length >= 2,
-        10000,
-        'both closes of the held connection',
-      );
-      const closed = closes.filter((e): e is ConnectionClosedEvent => e.kind === 'connection.closed' && (e.localPort === clientPort || (e.localPort === port && e.remotePort === clientPort)));
-      assert.deepEqual(closed.map((e) => e.process.pid).sort(), [client.child.pid!, listening.pid].sort(), 'closes name the processes, not pid 0');
+      assert.deepEqual(await closingPids(rx, port, clientPort), [client.child.pid!, listening.pid].sort(), 'closes name the processes, not pid 0');
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(rx.consumer.events.filter((e) => e.localPort === ownPort), [], "the observer's own end is not reported");
     } finally {
