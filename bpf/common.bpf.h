@@ -54,6 +54,7 @@ union ne_any_record {
 	struct ne_sock_owner sock_owner;
 	struct ne_icmp icmp;
 	struct ne_payload payload;
+	struct ne_h1_response h1_response;
 };
 
 struct ne_scratch {

@@ -30,9 +30,11 @@ char LICENSE[] SEC("license") = "GPL";
 
 /*
  * Socket I/O, after the data moved: the owner is learned, an OpenSSL call in progress on the
- * thread is bound to the socket, then the payload is captured.
+ * thread is bound to the socket, then the payload is captured. `h1` (a constant in each program)
+ * adds the HTTP/1 summaries: only the _h1 programs carry that code, so a kernel that cannot
+ * verify it (no bpf_loop, no trusted arguments) still loads the others.
  */
-static __always_inline void socket_io(struct sock *sk, int ret, int flags, __u8 dir)
+static __always_inline void socket_io(struct sock *sk, int ret, int flags, __u8 dir, bool h1)
 {
 	if (ret <= 0)
 		return;
@@ -45,19 +47,34 @@ static __always_inline void socket_io(struct sock *sk, int ret, int flags, __u8 
 	if (cfg.enable_tls_plain) /* set only with enable_payload */
 		tls_socket_io(sk, cookie, o, dir, st);
 	if (cfg.enable_payload)
-		capture_io(sk, cookie, o, ret, dir, flags, st);
+		capture_io(sk, cookie, o, ret, dir, flags, st, h1);
 }
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(on_sock_send, struct sock *sk, int ret, int flags)
 {
-	socket_io(sk, ret, flags, NE_DATA_SEND);
+	socket_io(sk, ret, flags, NE_DATA_SEND, false);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(on_sock_recv, struct sock *sk, int ret, int flags)
 {
-	socket_io(sk, ret, flags, NE_DATA_RECV);
+	socket_io(sk, ret, flags, NE_DATA_RECV, false);
+	return 0;
+}
+
+/* The same with HTTP/1 summaries (http1_summary_above > 0), loaded instead of the two above. */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(on_sock_send_h1, struct sock *sk, int ret, int flags)
+{
+	socket_io(sk, ret, flags, NE_DATA_SEND, true);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(on_sock_recv_h1, struct sock *sk, int ret, int flags)
+{
+	socket_io(sk, ret, flags, NE_DATA_RECV, true);
 	return 0;
 }

@@ -28,6 +28,8 @@ enum ne_record_type {
 	NE_PAYLOAD = 7,    /* struct ne_payload + captured bytes */
 	NE_TCP_LIVE = 8,   /* struct ne_tcp_close layout (reason 0, old_state = current state): a live
 	                    * connection's counters so far, from the dump_live_tcp iterator, never the ring */
+	NE_H1_SUMMARY = 9, /* struct ne_payload + the request's bytes (padded to 8) + struct ne_h1_response:
+	                    * one whole HTTP/1 exchange at one socket, framed exactly by the kernel */
 };
 
 /* struct ne_tuple.direction */
@@ -144,6 +146,27 @@ struct ne_payload {
 	/* __u8 data[cap_len] follows, record size rounded up to 8 */
 }; /* 112 */
 
+/* NE_H1_SUMMARY: the largest request the kernel summarises (it is carried whole). */
+#define NE_H1_MAX_REQUEST 512
+
+/*
+ * The response half of an NE_H1_SUMMARY record. The record starts as an NE_PAYLOAD record of the
+ * request (its ne_payload header, then all cap_len == orig_len bytes of it, padded to 8) and ends
+ * with this, for a response that one call moved whole: status line, headers and a body framed
+ * by Content-Length (or none: HEAD, 204, 304).
+ */
+struct ne_h1_response {
+	__u64 ts_ns;         /* when the response's call returned */
+	__u32 len;           /* bytes the response's call moved: head and body */
+	__u32 body_len;      /* bytes of the body */
+	__u32 pid;           /* process and thread that moved the response */
+	__u32 tid;
+	__u16 status;
+	__u8 data_dir;       /* enum ne_data_dir of the response's call */
+	__u8 version_minor;  /* HTTP/1.x of its status line */
+	__u8 _pad[4];
+}; /* 32 */
+
 /*
  * Load-time configuration: one `const volatile struct ne_config` in .rodata, written by the
  * loader between open and load so the verifier prunes disabled paths.
@@ -174,7 +197,9 @@ struct ne_config {
 	/* Processes whose sockets are never reported, by task name (comm); NUL-padded, and a
 	 * trailing '*' matches any rest (exclude_processes). */
 	char exclude_comm[NE_MAX_EXCLUDED_COMM][NE_COMM_LEN];
-	__u32 _pad3;
+	/* HTTP/1 transactions per second and CPU whose bytes are copied in full; beyond that, exchanges
+	 * the kernel frames exactly become NE_H1_SUMMARY records. 0 = always copied in full. */
+	__u32 h1_full_per_cpu;
 }; /* 232 */
 
 /* Per-CPU counters (PERCPU_ARRAY "stats", key 0). Summed in user space. */
@@ -195,7 +220,9 @@ struct ne_stats {
 	__u64 skipped_decrypted;       /* reads/writes not copied: TLS whose plaintext the uprobes take */
 	__u64 skipped_decrypted_bytes;
 	__u64 tls_unbound;             /* plaintext of an SSL object whose connection is unknown, dropped */
-}; /* 128 */
+	__u64 h1_summarised;           /* HTTP/1 exchanges sent as NE_H1_SUMMARY records */
+	__u64 h1_unstashed;            /* requests held for a summary and then sent in full after all */
+}; /* 144 */
 
 /* The decoder reads these sizes; a change here must be a deliberate change there too. */
 _Static_assert(sizeof(struct ne_header) == 56, "ne_header layout");
@@ -207,7 +234,8 @@ _Static_assert(sizeof(struct ne_udp_pkt) == 104, "ne_udp_pkt layout");
 _Static_assert(sizeof(struct ne_sock_owner) == 56, "ne_sock_owner layout");
 _Static_assert(sizeof(struct ne_icmp) == 112, "ne_icmp layout");
 _Static_assert(sizeof(struct ne_payload) == 112, "ne_payload layout");
+_Static_assert(sizeof(struct ne_h1_response) == 32, "ne_h1_response layout");
 _Static_assert(sizeof(struct ne_config) == 232, "ne_config layout");
-_Static_assert(sizeof(struct ne_stats) == 128, "ne_stats layout");
+_Static_assert(sizeof(struct ne_stats) == 144, "ne_stats layout");
 
 #endif /* NET_EVENTS_H */

@@ -92,7 +92,8 @@ struct stream_state {
 	__u8 cls;
 	__u8 sniffed;  /* chunks seen while NE_CLS_UNKNOWN */
 	__u8 tls_dirs; /* NE_DATA_SEND | NE_DATA_RECV bits that carried a handshake record */
-	__u8 _pad[5];
+	__u8 h1;       /* H1_* bits of h1_summary.bpf.h */
+	__u8 _pad[4];
 };
 
 struct {
@@ -420,13 +421,15 @@ static __always_inline void emit_tail(struct ne_scratch *s, __u64 src, __u64 tai
 	send_payload(r, n, n, dir);
 }
 
+#include "h1_summary.bpf.h"
+
 /*
  * Builds and sends one NE_PAYLOAD record from the call's buffer. `t` holds the socket's side
  * of the tuple (the call's own peer address, if it names one, is filled in here); `st` is NULL
  * for UDP.
  */
-static __always_inline void emit_payload(__u64 cookie, const struct ne_tuple *t, __u32 netns, struct stream_state *st,
-					 const struct syscall_io *io, __u64 moved, __u8 dir)
+static __always_inline void emit_payload(struct sock *sk, struct sock_info *o, __u64 cookie, const struct ne_tuple *t, __u32 netns, struct stream_state *st,
+					 const struct syscall_io *io, __u64 moved, __u8 dir, bool h1)
 {
 	struct ne_scratch *s = payload_scratch();
 	if (!s)
@@ -456,6 +459,13 @@ static __always_inline void emit_payload(__u64 cookie, const struct ne_tuple *t,
 	__u64 tail = 0;
 	if (st && st->cls == NE_CLS_L7 && io->kind == BUF_PLAIN && moved > off)
 		tail = moved - off < NE_TAIL_BYTES ? moved - off : NE_TAIL_BYTES;
+	if (h1 && cfg.h1_full_per_cpu && sk && o && st && st->cls == NE_CLS_L7) {
+		r->cap_len = off;
+		r->orig_len = moved > 0xffffffffULL ? 0xffffffff : (__u32)moved;
+		r->data_dir = dir;
+		if (h1_take_call(sk, st, s, o))
+			return;
+	}
 	send_payload(r, off, moved - tail, dir);
 	if (tail > 0)
 		emit_tail(s, io->buf + moved - tail, tail, dir);
@@ -466,7 +476,7 @@ static __always_inline void emit_payload(__u64 cookie, const struct ne_tuple *t,
  * TCP stream's class when the caller found one (it is created here otherwise).
  */
 static __always_inline void capture_io(struct sock *sk, __u64 cookie, const struct sock_info *o, __u64 moved, __u8 dir, int flags,
-				       struct stream_state *st)
+				       struct stream_state *st, bool h1)
 {
 	__u16 family = sk->__sk_common.skc_family;
 	__u8 proto = sk->sk_protocol;
@@ -514,7 +524,7 @@ static __always_inline void capture_io(struct sock *sk, __u64 cookie, const stru
 		p->armed = 1;
 		return;
 	}
-	emit_payload(cookie, &t, netns, st, &io, moved, dir);
+	emit_payload(proto == IPPROTO_TCP ? sk : NULL, (struct sock_info *)o, cookie, &t, netns, st, &io, moved, dir, h1);
 }
 
 /* The end of a receive noted by capture_io: the sender's address is in user memory now. */
@@ -528,7 +538,7 @@ static __always_inline void finish_udp_recv(long ret)
 		return;
 	struct syscall_io io = p->io;
 	struct ne_tuple t = p->t;
-	emit_payload(p->cookie, &t, p->netns, NULL, &io, p->moved, NE_DATA_RECV);
+	emit_payload(NULL, NULL, p->cookie, &t, p->netns, NULL, &io, p->moved, NE_DATA_RECV, false);
 }
 
 /*

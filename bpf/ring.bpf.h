@@ -34,6 +34,7 @@ struct sock_info {
 	__u8 reset;   /* an RST was sent or received */
 	__u8 opened;  /* an open record was emitted */
 	__u8 live;    /* reported by the live scan (see live_scan.bpf.h) */
+	__u8 h1_held; /* a request waits in h1_stashes (h1_summary.bpf.h) */
 	char comm[NE_COMM_LEN];
 };
 

@@ -63,8 +63,13 @@ static __always_inline void fill_tcp_counters(struct ne_tcp_close *r, const stru
 	r->retransmits = tp->total_retrans;
 }
 
+static void h1_flush_at_close(const struct sock *sk, struct sock_info *o);
+
 static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, struct sock_info *o, int oldstate)
 {
+	/* A request held for a summary goes out before the close that ends its exchange. */
+	if (o && o->h1_held)
+		h1_flush_at_close(sk, o);
 	struct ne_tuple t = {};
 	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
 		return;

@@ -168,6 +168,30 @@ export interface PayloadEvent extends EventHeader {
    * or false for socket data.
    */
   decrypted?: boolean;
+  /**
+   * Set when the kernel summarised a whole HTTP/1 exchange at this socket (the receiver's
+   * `http1_summary_above`): the event is the request, whole, and this is its response, whose
+   * bytes were not copied. The l7 processor counts and measures such an exchange but makes no
+   * transaction event of it. Absent for ordinary payload.
+   */
+  h1Response?: H1ResponseSummary;
+}
+
+/** The response of a summarised HTTP/1 exchange (PayloadEvent.h1Response). */
+export interface H1ResponseSummary {
+  /** When the call that moved the response returned, epoch microseconds. */
+  timeUs: number;
+  /** Bytes of the whole response, head and body, moved in that one call. */
+  length: number;
+  /** Bytes of its body: its Content-Length, or 0 (HEAD, 204, 304). */
+  bodyLength: number;
+  status: number;
+  /** x of the status line's HTTP/1.x. */
+  versionMinor: number;
+  /** The process and thread that moved the response. */
+  pid: number;
+  tid: number;
+  dataDirection: 'send' | 'recv';
 }
 
 export interface TraceContext {
@@ -217,6 +241,11 @@ export interface HttpTransactionEvent extends L7Common {
   responseBodySize: number;
   /** Set when the exchange was HTTPS, parsed from plaintext taken at the TLS library. */
   tls?: TlsConnectionInfo;
+  /**
+   * Built from a summarised exchange (PayloadEvent.h1Response): counted and measured by the l7
+   * processor, which never passes it on. Absent on every transaction that leaves it.
+   */
+  measuredOnly?: boolean;
 }
 
 export interface DnsAnswer {

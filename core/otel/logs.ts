@@ -57,8 +57,13 @@ export function logBody(event: NonL7Event): string {
       );
     case 'icmp':
       return `icmp ${event.icmpName || `type ${event.icmpType} code ${event.icmpCode}`} ${where} (${event.bytes} B)`;
-    case 'payload':
-      return `payload ${event.dataDirection} ${event.originalLength} B on fd ${event.fd}${event.truncated ? ` (captured ${event.data.length} B)` : ''} ${where}`;
+    case 'payload': {
+      const chunk = `payload ${event.dataDirection} ${event.originalLength} B on fd ${event.fd}${event.truncated ? ` (captured ${event.data.length} B)` : ''} ${where}`;
+      const r = event.h1Response;
+      // A summarised HTTP/1 exchange: this is its request; the response was not copied.
+      if (r === undefined) return chunk;
+      return `${chunk}; summarised exchange: HTTP/1.${r.versionMinor} ${r.status} response of ${formatBytes(r.length)} ${r.dataDirection} after ${formatSeconds(Math.max(0, r.timeUs - event.timeUs) / 1e6)}`;
+    }
   }
 }
 

@@ -84,6 +84,8 @@ export class L7Engine {
   private lastEventUs = 0;
   private lastEventWallMs = 0;
   private lastTickUs = 0;
+  /** A session is taking a summarised exchange (its transaction is marked measuredOnly). */
+  private summarising = false;
   private readonly tickIntervalUs: number;
   private readonly emitFn: Emit = (event) => {
     if (this.options.dropSelfTraffic && (event.kind === 'l7.http' || event.kind === 'l7.grpc') && event.userAgent !== undefined && isObserverUserAgent(event.userAgent)) {
@@ -93,6 +95,9 @@ export class L7Engine {
     if (this.renameErrorsTo !== undefined && event.errorType !== undefined) event.errorType = this.renameErrorsTo;
     if (event.kind === 'l7.tls') this.handshakes.remember(socketKey(event), event);
     this.counters[TRANSACTION_COUNTER[event.kind]]++;
+    // The marker is read only while a summary is fed: a property most events lack costs a
+    // megamorphic lookup per transaction.
+    if (this.summarising && event.kind === 'l7.http' && event.measuredOnly === true) this.counters.transactions_summarised++;
     this.out.push(event);
   };
 
@@ -108,6 +113,7 @@ export class L7Engine {
       this.counters[`malformed_${name}`] = 0;
     }
     for (const name of Object.values(TRANSACTION_COUNTER)) this.counters[name] = 0;
+    this.counters.transactions_summarised = 0;
     this.counters.payload_consumed = 0;
     this.counters.sessions_evicted = 0;
     this.counters.sessions_idle_closed = 0;
@@ -230,11 +236,23 @@ export class L7Engine {
     }
   }
 
-  /** Feeds one chunk to the connection's session; false when the session gave the stream up. */
+  /**
+   * Feeds one chunk to the connection's session; false when the session gave the stream up. A
+   * summarised HTTP/1 exchange goes to a session that takes summaries, and is ignored by others.
+   */
   private feed(conn: Connection, event: PayloadEvent): boolean {
     const session = conn.session;
     if (session === undefined) return false;
-    const ok = session.onPayload(event, conn.emit ?? this.emitFn);
+    const summary = event.h1Response;
+    let ok: boolean;
+    if (summary === undefined) ok = session.onPayload(event, conn.emit ?? this.emitFn);
+    else if (session.onH1Summary !== undefined) {
+      this.summarising = true;
+      ok = session.onH1Summary(event, summary, conn.emit ?? this.emitFn);
+      this.summarising = false;
+    } else {
+      return true;
+    }
     this.countMalformed(conn);
     if (!ok) this.dropSession(conn);
     return ok;
@@ -248,8 +266,11 @@ export class L7Engine {
       if (conn.held !== undefined) conn.held = conn.held.filter((h) => h.dataDirection !== event.dataDirection);
       return true;
     }
-    if (data.length > 0 && this.tryWithHeld(conn, event)) return true;
-    if (data.length > 0 && data.length < HOLD_BELOW_BYTES && data.length === event.originalLength) {
+    // A summary's request is whole: never the rest of a start split over earlier reads, nor the
+    // first piece of one.
+    const whole = event.h1Response !== undefined;
+    if (!whole && data.length > 0 && this.tryWithHeld(conn, event)) return true;
+    if (!whole && data.length > 0 && data.length < HOLD_BELOW_BYTES && data.length === event.originalLength) {
       const held = (conn.held ??= []);
       if (held.length >= MAX_HELD) held.shift();
       held.push({ ...event, data: data.slice() });

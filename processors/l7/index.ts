@@ -119,12 +119,14 @@ export const factory: ProcessorFactory<L7Config> = {
     telemetry.registerGauge('sessions', () => engine.sessionCount);
 
     // Recorded here, where transactions are derived, so samplers and rate limits further down
-    // the pipeline do not thin the metrics; only when some exporter reads metrics.
+    // the pipeline do not thin the metrics; only when some exporter reads metrics. Transactions
+    // of summarised exchanges are recorded, then left out (the counter says whether any came).
     let metrics: L7MetricsRecorder | undefined;
     const passOn = (out: NetworkEvent[]): NetworkEvent[] => {
+      const summarised = engine.counters.transactions_summarised !== reported.transactions_summarised;
       flushCounters();
       if (metrics !== undefined) metrics.recordBatch(out);
-      return out;
+      return summarised ? withoutMeasuredOnly(out) : out;
     };
 
     const processor = createProcessor(settings, next, {
@@ -151,3 +153,15 @@ export const factory: ProcessorFactory<L7Config> = {
     return processor;
   },
 };
+
+/** Leaves out, in place, the transactions that are only counted and measured. */
+function withoutMeasuredOnly(events: NetworkEvent[]): NetworkEvent[] {
+  let kept = 0;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    if (event.kind === 'l7.http' && event.measuredOnly === true) continue;
+    events[kept++] = event;
+  }
+  events.length = kept;
+  return events;
+}

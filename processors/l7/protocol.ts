@@ -3,7 +3,7 @@
  * DNS, TLS). The processor owns detection order, the per-connection session table and
  * memory limits; a module owns the bytes of one protocol on one connection.
  */
-import type { L7Event, PayloadEvent } from '../../core/events';
+import type { H1ResponseSummary, L7Event, PayloadEvent } from '../../core/events';
 
 export interface L7Options {
   /** Keep URL query strings (off by default: they often carry secrets). */
@@ -20,6 +20,13 @@ export type Emit = (event: L7Event) => void;
 export interface ProtocolSession {
   /** Feed one captured chunk; emit completed transactions. Returns false if the stream turned out not to be this protocol (session is dropped). */
   onPayload(event: PayloadEvent, emit: Emit): boolean;
+  /**
+   * A whole HTTP/1 exchange the kernel framed and summarised: `event` is its request (whole),
+   * `response` what the kernel saw of the answer (event.h1Response). The transaction it emits
+   * is marked `measuredOnly`. Only HTTP/1 sessions have it; other sessions are not given
+   * summaries. Returns false as onPayload does.
+   */
+  onH1Summary?(event: PayloadEvent, response: H1ResponseSummary, emit: Emit): boolean;
   /** Emit incomplete transactions older than nowUs - timeout (with errorType 'timeout'). */
   expire(nowUs: number, emit: Emit): void;
   /** The connection ended: flush/emit pending transactions (errorType where incomplete). */

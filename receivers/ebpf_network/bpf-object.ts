@@ -20,7 +20,7 @@ import {
 export const DEFAULT_OBJECT_PATH = join(PACKAGE_ROOT, 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
-export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'tls';
+export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'owner_h1' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'tls';
 
 export interface ProgramSpec {
   name: string;
@@ -48,6 +48,8 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'dump_live_tcp', group: 'tcp_live', cgroup: false, iterator: true },
   { name: 'on_sock_send', group: 'owner', cgroup: false },
   { name: 'on_sock_recv', group: 'owner', cgroup: false },
+  { name: 'on_sock_send_h1', group: 'owner_h1', cgroup: false },
+  { name: 'on_sock_recv_h1', group: 'owner_h1', cgroup: false },
   { name: 'on_sock_create', group: 'socket_create', cgroup: true },
   { name: 'on_egress', group: 'packet', cgroup: true },
   { name: 'on_ingress', group: 'packet', cgroup: true },
@@ -76,8 +78,10 @@ export function groupsFor(config: KernelConfig, syscallTracepoints = syscallTrac
   const groups = new Set<ProgramGroup>();
   if (config.enableTcp) groups.add('tcp');
   if (config.enableTcp && config.enableLiveTcp) groups.add('tcp_live');
-  // on_sock_send/recv learn owners and capture payload.
-  if (config.enableTcp || config.enableUdp || config.enableIcmp || config.enablePayload) groups.add('owner');
+  // on_sock_send/recv learn owners and capture payload; their _h1 twins add HTTP/1 summaries.
+  if (config.enableTcp || config.enableUdp || config.enableIcmp || config.enablePayload) {
+    groups.add(config.enablePayload && config.h1FullPerCpu > 0 ? 'owner_h1' : 'owner');
+  }
   if (config.enableUdp || config.enableIcmp) {
     groups.add('packet');
     groups.add('socket_create');
@@ -131,6 +135,10 @@ export interface KernelStats {
   skippedDecryptedBytes: number;
   /** Plaintext of an SSL object whose connection was not known, dropped. */
   tlsUnbound: number;
+  /** HTTP/1 exchanges sent as one summary record (http1_summary_above). */
+  h1Summarised: number;
+  /** Requests held for a summary, then sent in full after all. */
+  h1Unstashed: number;
 }
 
 /** Counters before the kernel said anything. */
@@ -138,7 +146,7 @@ export function emptyKernelStats(): KernelStats {
   return {
     records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0,
     skippedOpaque: 0, skippedOpaqueBytes: 0, skippedEncrypted: 0, skippedEncryptedBytes: 0, selfPeerSkipped: 0, closedAtDestroy: 0,
-    skippedDecrypted: 0, skippedDecryptedBytes: 0, tlsUnbound: 0,
+    skippedDecrypted: 0, skippedDecryptedBytes: 0, tlsUnbound: 0, h1Summarised: 0, h1Unstashed: 0,
   };
 }
 
@@ -345,6 +353,8 @@ export class BpfNetObject {
       totals.skippedDecrypted += u64(base + f.skipped_decrypted);
       totals.skippedDecryptedBytes += u64(base + f.skipped_decrypted_bytes);
       totals.tlsUnbound += u64(base + f.tls_unbound);
+      totals.h1Summarised += u64(base + f.h1_summarised);
+      totals.h1Unstashed += u64(base + f.h1_unstashed);
     }
     return totals;
   }

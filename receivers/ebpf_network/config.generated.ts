@@ -45,6 +45,10 @@ export interface EbpfNetworkReceiverConfig {
    */
   tls_max_files?: number;
   /**
+   * HTTP/1 transactions per second (whole host) whose bytes are copied to user space in full, each to become a span. Beyond that rate, exchanges the kernel can frame exactly (a whole request in one call, answered by a whole response in the next, bodies framed by Content-Length) cross the ring as one summary record: the l7 processor counts them and records their duration metrics, but makes no span of them. Set it to the rate your pipeline exports at (the shipped pipeline: its rate_limit); 0 copies every transaction in full.
+   */
+  http1_summary_above?: number;
+  /**
    * Bytes captured per read/write call when enable_l7_capture is on (at most 8 KiB). Longer calls are marked truncated and counted.
    */
   capture_bytes?: number;

@@ -4,8 +4,8 @@
  * payload bytes) is copied. Malformed records are counted and skipped, never thrown.
  */
 import type {
-  ConnectFailureReason, ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, ConnectionUpdatedEvent, Direction, IcmpEvent,
-  NetworkEvent, NetworkType, PayloadEvent, ProcessInfo,
+  ConnectFailureReason, ConnectionClosedEvent, ConnectionFailedEvent, ConnectionOpenedEvent, ConnectionUpdatedEvent, Direction, H1ResponseSummary,
+  IcmpEvent, NetworkEvent, NetworkType, PayloadEvent, ProcessInfo,
 } from '../../core/events';
 import type { EpochConverter } from './clock';
 import type { FlowPacket, FlowTable } from './flows';
@@ -16,7 +16,9 @@ import type { RecordSink } from './ring-reader';
 
 // Module-local copies: imported bindings compile to getter calls under tsx/CommonJS, which
 // cost half the decode time when read per field.
-const { CLOSE_FIN, CLOSE_RESET, COMM_LEN, DATA_SEND, DIR_INBOUND, DIR_OUTBOUND, OFF, PAYLOAD_DECRYPTED, RecordType, STRUCTS } = layout;
+const {
+  CLOSE_FIN, CLOSE_RESET, COMM_LEN, DATA_SEND, DIR_INBOUND, DIR_OUTBOUND, H1_RESPONSE_OFF, OFF, PAYLOAD_DECRYPTED, RecordType, STRUCTS, h1ResponseOffset,
+} = layout;
 const { formatIpv4, formatIpv6 } = ipFormat;
 const { icmpName } = icmpNames;
 const TWO_32 = 4294967296;
@@ -125,6 +127,17 @@ export class EventDecoder implements RecordSink {
         const capLen = view.getUint32(off + PAYLOAD.cap_len, true);
         if (STRUCTS.ne_payload.size + capLen > len) break;
         this.emit(this.payload(view, bytes, off, bootNs, capLen));
+        return;
+      }
+      case RecordType.H1_SUMMARY: {
+        // The request's payload record, then the response's summary after its padded bytes.
+        if (len < STRUCTS.ne_payload.size) break;
+        const capLen = view.getUint32(off + PAYLOAD.cap_len, true);
+        const at = h1ResponseOffset(capLen);
+        if (at + STRUCTS.ne_h1_response.size > len) break;
+        const event = this.payload(view, bytes, off, bootNs, capLen);
+        event.h1Response = this.h1Response(view, off + at);
+        this.emit(event);
         return;
       }
       default:
@@ -260,6 +273,19 @@ export class EventDecoder implements RecordSink {
       originalLength: view.getUint32(off + PAYLOAD.orig_len, true),
       truncated: view.getUint8(off + PAYLOAD.truncated) !== 0,
       decrypted: (view.getUint8(off + PAYLOAD.flags) & PAYLOAD_DECRYPTED) !== 0,
+    };
+  }
+
+  private h1Response(view: DataView, at: number): H1ResponseSummary {
+    return {
+      timeUs: this.clock.toEpochUs(u64(view, at + H1_RESPONSE_OFF.tsNs)),
+      length: view.getUint32(at + H1_RESPONSE_OFF.length, true),
+      bodyLength: view.getUint32(at + H1_RESPONSE_OFF.bodyLength, true),
+      status: view.getUint16(at + H1_RESPONSE_OFF.status, true),
+      versionMinor: view.getUint8(at + H1_RESPONSE_OFF.versionMinor),
+      pid: view.getUint32(at + H1_RESPONSE_OFF.pid, true),
+      tid: view.getUint32(at + H1_RESPONSE_OFF.tid, true),
+      dataDirection: view.getUint8(at + H1_RESPONSE_OFF.dataDir) === DATA_SEND ? 'send' : 'recv',
     };
   }
 

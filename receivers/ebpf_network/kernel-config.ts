@@ -16,6 +16,8 @@ export interface KernelConfig {
   wakeupIntervalUs: number;
   /** Payload bytes captured per call. */
   captureBytes: number;
+  /** HTTP/1 exchanges per second and CPU copied in full before whole ones are summarised; 0: always in full. */
+  h1FullPerCpu: number;
   enableIpv4: boolean;
   enableIpv6: boolean;
   enableTcp: boolean;
@@ -48,6 +50,7 @@ export function encodeKernelConfig(c: KernelConfig): Uint8Array {
   v.setUint32(f.wakeup_threshold, c.wakeupThresholdBytes >>> 0, true);
   v.setUint32(f.wakeup_interval_us, Math.max(0, Math.min(0xffffffff, Math.round(c.wakeupIntervalUs))), true);
   v.setUint32(f.capture_bytes, Math.max(0, Math.min(MAX_CAPTURE, c.captureBytes)), true);
+  v.setUint32(f.h1_full_per_cpu, Math.max(0, Math.min(0xffffffff, Math.ceil(c.h1FullPerCpu))), true);
   v.setUint8(f.enable_ipv4, c.enableIpv4 ? 1 : 0);
   v.setUint8(f.enable_ipv6, c.enableIpv6 ? 1 : 0);
   v.setUint8(f.enable_tcp, c.enableTcp ? 1 : 0);

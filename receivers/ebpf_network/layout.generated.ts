@@ -62,6 +62,12 @@ export const STRUCTS = {
       h: 0, t: 56, fd: 96, orig_len: 100, cap_len: 104, data_dir: 108, truncated: 109, flags: 110,
     },
   },
+  ne_h1_response: {
+    size: 32,
+    fields: {
+      ts_ns: 0, len: 8, body_len: 12, pid: 16, tid: 20, status: 24, data_dir: 26, version_minor: 27,
+    },
+  },
   ne_config: {
     size: 232,
     fields: {
@@ -69,16 +75,17 @@ export const STRUCTS = {
       capture_bytes: 16, enable_ipv4: 20, enable_ipv6: 21, enable_tcp: 22, enable_udp: 23,
       enable_icmp: 24, enable_payload: 25, n_ports: 26, n_exclude_ports: 27, ports: 28,
       exclude_ports: 60, wakeup_interval_us: 92, enable_live_tcp: 96, n_exclude_comm: 97,
-      enable_tls_plain: 98, exclude_comm: 100,
+      enable_tls_plain: 98, exclude_comm: 100, h1_full_per_cpu: 228,
     },
   },
   ne_stats: {
-    size: 128,
+    size: 144,
     fields: {
       records: 0, ring_lost: 8, truncated: 16, sampled_out: 24, rate_limited: 32, map_full: 40,
       read_errors: 48, skipped_opaque: 56, skipped_opaque_bytes: 64, skipped_encrypted: 72,
       skipped_encrypted_bytes: 80, self_peer_skipped: 88, closed_at_destroy: 96,
-      skipped_decrypted: 104, skipped_decrypted_bytes: 112, tls_unbound: 120,
+      skipped_decrypted: 104, skipped_decrypted_bytes: 112, tls_unbound: 120, h1_summarised: 128,
+      h1_unstashed: 136,
     },
   },
 } as const satisfies Record<string, StructLayout>;

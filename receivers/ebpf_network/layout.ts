@@ -20,6 +20,8 @@ export const RecordType = {
   PAYLOAD: 7,
   /** ne_tcp_close layout; from the live-connection iterator, never the ring. */
   TCP_LIVE: 8,
+  /** ne_payload and the request's bytes (padded to 8), then ne_h1_response: one whole HTTP/1 exchange. */
+  H1_SUMMARY: 9,
 } as const;
 
 /** enum ne_direction */
@@ -66,3 +68,25 @@ export const OFF = {
 } as const;
 
 export const TUPLE_OFFSET = TUPLE;
+
+const R = STRUCTS.ne_h1_response.fields;
+
+/** Offsets inside the ne_h1_response that ends an NE_H1_SUMMARY record (at h1ResponseOffset). */
+export const H1_RESPONSE_OFF = {
+  tsNs: R.ts_ns,
+  length: R.len,
+  bodyLength: R.body_len,
+  pid: R.pid,
+  tid: R.tid,
+  status: R.status,
+  dataDir: R.data_dir,
+  versionMinor: R.version_minor,
+} as const;
+
+/**
+ * Where the ne_h1_response of an NE_H1_SUMMARY record starts, from the record's start: after its
+ * ne_payload and the request's `capLen` bytes, padded to 8.
+ */
+export function h1ResponseOffset(capLen: number): number {
+  return STRUCTS.ne_payload.size + capLen + ((8 - (capLen & 7)) & 7);
+}

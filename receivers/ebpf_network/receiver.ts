@@ -97,6 +97,7 @@ export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number
     wakeupThresholdBytes: resolveWakeupThreshold(config),
     wakeupIntervalUs: config.poll_interval * 1000,
     captureBytes: config.capture_bytes,
+    h1FullPerCpu: config.http1_summary_above > 0 ? Math.max(1, Math.ceil(config.http1_summary_above / possibleCpus)) : 0,
     enableIpv4: config.enable_ipv4,
     enableIpv6: config.enable_ipv6,
     enableTcp: config.enable_tcp,
@@ -333,6 +334,8 @@ export class EbpfNetworkReceiver implements Receiver {
     t.registerGauge('payload_skipped_decrypted', k((s) => s.skippedDecrypted));
     t.registerGauge('payload_skipped_decrypted_bytes', k((s) => s.skippedDecryptedBytes));
     t.registerGauge('tls_unbound', k((s) => s.tlsUnbound));
+    t.registerGauge('http1_summarised', k((s) => s.h1Summarised));
+    t.registerGauge('http1_unstashed', k((s) => s.h1Unstashed));
     t.registerGauge('tls_files_attached', () => this.tls?.attachedFiles() ?? 0);
     t.registerGauge('tls_attach_failures', () => this.tls?.counters.attachFailures ?? 0);
     t.registerGauge('tls_files_over_limit', () => this.tls?.counters.overLimit ?? 0);

@@ -31,6 +31,13 @@ function everyKind(): NetworkEvent[] {
     ...header, kind: 'payload', dataDirection: 'send', fd: 5,
     data: new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), originalLength: 27, truncated: false,
   });
+  // A request whose exchange the kernel summarised (NE_H1_SUMMARY), on a connection of its own.
+  const request = new TextEncoder().encode('GET /s HTTP/1.1\r\nHost: x\r\n\r\n');
+  events.push({
+    ...header, kind: 'payload', localPort: header.localPort ^ 1, socketCookie: header.socketCookie + 1_000_000, dataDirection: 'send', fd: 6,
+    data: request, originalLength: request.length, truncated: false,
+    h1Response: { timeUs: header.timeUs + 900, length: 45, bodyLength: 7, status: 200, versionMinor: 1, pid: header.process.pid, tid: header.process.tid, dataDirection: 'recv' },
+  });
   return events;
 }
 

@@ -8,7 +8,7 @@
  * a message boundary falls into such a gap the stream resynchronises on the next syscall
  * that starts with a request or status line.
  */
-import type { HttpTransactionEvent, ObservedSide, PayloadEvent, TraceContext } from '../../../core/events';
+import type { H1ResponseSummary, HttpTransactionEvent, ObservedSide, PayloadEvent, TraceContext } from '../../../core/events';
 import * as bytes from '../bytes';
 import * as eventHeader from '../event-header';
 import type { ConnectionSnapshot } from '../event-header';
@@ -122,6 +122,60 @@ export class Http1Session implements ProtocolSession {
     const isRequest = dir === this.requestDir;
     this.feed(isRequest ? this.req : this.res, isRequest, event);
     return !(this.upgraded || this.notHttp);
+  }
+
+  /**
+   * A whole exchange the kernel framed and summarised: the request is parsed here like any
+   * request head, the response is taken from the summary, and the transaction is emitted marked
+   * `measuredOnly`. The kernel summarises only where this session is between exchanges; both
+   * directions end where a normally parsed exchange leaves them.
+   */
+  onH1Summary(event: PayloadEvent, response: H1ResponseSummary, emit: Emit): boolean {
+    this.emit = emit;
+    const dir = event.dataDirection;
+    if (!this.betweenExchanges(dir)) {
+      // This session saw the stream otherwise (records lost on the way): the summary cannot be
+      // placed in it, and both directions resynchronise on the next message start.
+      this.malformed++;
+      this.loseSync(this.req, true, event.timeUs);
+      this.loseSync(this.res, false, event.timeUs);
+      return true;
+    }
+    this.requestDir = dir;
+    const data = event.data;
+    const n = data.length;
+    const end = parseHead(data, 0, n, head, this.options.captureQuery, false);
+    const bodyLength = head.contentLength > 0 ? head.contentLength : 0;
+    if (
+      end < 0 || !head.isRequest || head.chunked || head.otherTransferCoding || head.contentLength === CONTENT_LENGTH_INVALID ||
+      end + bodyLength !== n || response.status < 200
+    ) {
+      // Not one whole request framed by Content-Length, answered by a final response.
+      this.malformed++;
+      if (!this.parsedAny) this.notHttp = true;
+      this.loseSync(this.req, true, event.timeUs);
+      return !this.notHttp;
+    }
+    this.parsedAny = true;
+    const txn = this.newTransaction(event, event.timeUs);
+    txn.requestBodySize = bodyLength;
+    txn.statusCode = response.status;
+    txn.responseStarted = true;
+    txn.responseBodySize = response.bodyLength;
+    this.req.state = State.Head;
+    this.req.lastUs = event.timeUs;
+    this.res.state = State.Head;
+    this.res.lastUs = response.timeUs;
+    const summarised = this.toEvent(txn, response.timeUs, undefined);
+    summarised.measuredOnly = true;
+    this.emit(summarised);
+    if (txn.method === 'CONNECT' && response.status < 300) {
+      // As after a parsed CONNECT: the connection now carries another protocol.
+      this.upgraded = true;
+      this.req.state = State.Tunnel;
+      this.res.state = State.Tunnel;
+    }
+    return !this.upgraded;
   }
 
   expire(nowUs: number, emit: Emit): void {
@@ -313,11 +367,12 @@ export class Http1Session implements ProtocolSession {
     else this.onResponseHead(s, event, partial);
   }
 
-  private onRequestHead(s: Direction, event: PayloadEvent, partial: boolean): void {
-    const txn = new Transaction(
+  /** A transaction for the request head `parseHead` just filled into `head`. */
+  private newTransaction(event: PayloadEvent, startUs: number): Transaction {
+    return new Transaction(
       this.snapshotFor(event),
       event.dataDirection === 'send' ? 'client' : 'server',
-      s.headStartUs,
+      startUs,
       head.method,
       head.path,
       head.query,
@@ -326,6 +381,10 @@ export class Http1Session implements ProtocolSession {
       head.version,
       head.traceContext,
     );
+  }
+
+  private onRequestHead(s: Direction, event: PayloadEvent, partial: boolean): void {
+    const txn = this.newTransaction(event, s.headStartUs);
     if (this.pending.length >= MAX_PENDING) {
       const oldest = this.pending.shift() as Transaction;
       this.emit(this.toEvent(oldest, event.timeUs, 'queue_overflow'));
@@ -594,6 +653,17 @@ export class Http1Session implements ProtocolSession {
     }
   }
 
+  /**
+   * Nothing in flight, as the kernel requires before it summarises: no request awaits its
+   * response and neither direction is inside a message; requests travel in `requestDir`.
+   */
+  private betweenExchanges(requestDir: 'send' | 'recv'): boolean {
+    return (
+      (this.requestDir === undefined || this.requestDir === requestDir) && this.pending.length === 0 &&
+      atMessageStart(this.req) && atMessageStart(this.res)
+    );
+  }
+
   private snapshotFor(event: PayloadEvent): ConnectionSnapshot {
     this.snapshot = reuseSnapshot(this.snapshot, event);
     return this.snapshot;
@@ -635,6 +705,11 @@ export class Http1Session implements ProtocolSession {
 }
 
 const LF = Uint8Array.of(0x0a);
+
+/** The direction's next byte starts a message (or is looked at as a possible start). */
+function atMessageStart(s: Direction): boolean {
+  return (s.state === State.Head || s.state === State.Start || s.state === State.Resync) && s.buf.length === 0;
+}
 
 /** `0\r\n\r\n`: the last chunk without extensions, and no trailers. */
 const LAST_CHUNK = [0x30, 0x0d, 0x0a, 0x0d, 0x0a];

@@ -173,6 +173,14 @@ describe('exporters/stdout', () => {
       assert.match(detailed.stream.text, /0000 {2}47 45 54 20 2f 73 65 63 72 65 74 3f 74 6f 6b 65 {2}GET \/secret\?toke/);
       assert.ok(!detailed.stream.text.includes('token=abc'), 'preview is capped at payload_preview_bytes');
     });
+
+    it('shows a summarised HTTP/1 exchange as its request\'s payload with the response\'s summary', () => {
+      const { exporter, stream } = makeExporter({ verbosity: 'basic' });
+      const request = payloadEvent({ originalLength: 44, truncated: false });
+      request.h1Response = { timeUs: request.timeUs + 1500, length: 2100, bodyLength: 2048, status: 503, versionMinor: 0, pid: 1, tid: 1, dataDirection: 'recv' };
+      exporter.consume([request]);
+      assert.match(stream.lines()[0], /payload send 44 B on fd 5 .*; summarised exchange: HTTP\/1\.0 503 response of 2\.1 KiB recv after 1\.5ms/);
+    });
   });
 
   describe('backpressure and broken output', () => {

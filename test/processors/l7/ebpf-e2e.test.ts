@@ -11,32 +11,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { DnsTransactionEvent, HttpTransactionEvent, NetworkEvent } from '../../../core/events';
 import { requireKernel } from '../../receivers/ebpf_network/helpers';
-import { pipeline, requireTools, runClient, stopChild } from './kernel-pipeline';
+import { pipeline, requireTools, runClient, startHttpServer, stopChild } from './kernel-pipeline';
 
-const HTTP_SERVER = join(__dirname, 'e2e', 'http-server.js');
 const SHAPES_CLIENT = join(__dirname, 'e2e', 'http1-shapes-client.js');
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
-
-/** The node http server of e2e/http-server.js as a child process, once it listens. */
-async function startHttpServer(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
-  const http = spawn(process.execPath, [HTTP_SERVER, '18080'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => http.once('exit', () => resolve()));
-  const listening = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
-    http.stdout!.once('data', (d: Buffer) => {
-      const line = JSON.parse(d.toString().split('\n')[0]) as { event: string; port: number; pid: number };
-      if (line.event === 'listening') resolve(line);
-      else reject(new Error(`http server: ${d.toString()}`));
-    });
-  });
-  return {
-    ...listening,
-    stop: async () => {
-      http.stdin!.end();
-      await exited;
-    },
-  };
-}
 
 /** dnsmasq on the first free port from 15353, answering test.example locally. */
 async function startDnsmasq(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
@@ -120,46 +99,51 @@ describe('l7 end to end with the ebpf_network receiver on loopback', function ()
     }
   });
 
-  it('HTTP/1 shapes the capture must keep whole: pipelined, split, 6 KiB head, 200 KiB upload, 1 MiB chunked, HTTP/1.0 close-delimited', async function () {
-    requireKernel(this);
-    const p = await pipeline();
-    const listening = await startHttpServer();
-    try {
-      const clientPid = await runClient(process.execPath, [SHAPES_CLIENT, String(listening.port)]);
-      const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
-        e.kind === 'l7.http' && (e.localPort === listening.port || e.remotePort === listening.port);
-      await p.out.waitFor((events) => events.filter(ours).length >= 16, 15_000, 'eight exchanges seen from both ends');
-      await new Promise((r) => setTimeout(r, 300));
-      const txs = p.out.events.filter(ours);
-      const summary = (side: string) =>
-        txs.filter((t) => t.side === side).map((t) => [t.method, t.path, t.statusCode, t.httpVersion, t.errorType ?? null]).sort();
-      const expected = [
-        ['GET', '/hello', 200, '1.1', null],
-        ['GET', '/missing', 404, '1.1', null],
-        ['GET', '/hello', 200, '1.1', null],
-        ['GET', '/split', 404, '1.1', null],
-        ['GET', '/padded', 404, '1.1', null],
-        ['POST', '/echo', 201, '1.1', null],
-        ['GET', '/bigchunked', 200, '1.1', null],
-        ['GET', '/old', 200, '1.0', null],
-      ].sort();
-      assert.deepEqual(summary('client'), expected, 'client side');
-      assert.deepEqual(summary('server'), expected, 'server side');
-      for (const t of txs) assert.equal(t.process.pid, t.side === 'client' ? clientPid : listening.pid);
-      for (const side of ['client', 'server']) {
-        const at = (path: string) => txs.find((t) => t.side === side && t.path === path)!;
-        assert.equal(at('/echo').requestBodySize, 200 * 1024, `${side}: the upload's size`);
-        assert.equal(at('/old').responseBodySize, 'an old-style body, ended by the close\n'.length, `${side}: the body the close ended`);
-        // Chunk-size lines in the uncaptured middle of a call are not seen: the size may include
-        // their framing (9 bytes for each of the 16 chunks), never less than the body.
-        const chunked = at('/bigchunked').responseBodySize!;
-        assert.ok(chunked >= 1024 * 1024 && chunked <= 1024 * 1024 + 16 * 9, `${side}: 1 MiB chunked, got ${chunked}`);
+  // With kernel summaries on, none of these shapes is one the kernel frames as a whole exchange
+  // (pipelined, split, too large or not framed by Content-Length): every one must still arrive in
+  // full and parse exactly as without them.
+  for (const summaries of [false, true]) {
+    it(`HTTP/1 shapes the capture must keep whole: pipelined, split, 6 KiB head, 200 KiB upload, 1 MiB chunked, HTTP/1.0 close-delimited${summaries ? ', kernel summaries on' : ''}`, async function () {
+      requireKernel(this);
+      const p = await pipeline({}, summaries ? { http1_summary_above: 1 } : {});
+      const listening = await startHttpServer();
+      try {
+        const clientPid = await runClient(process.execPath, [SHAPES_CLIENT, String(listening.port)]);
+        const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
+          e.kind === 'l7.http' && (e.localPort === listening.port || e.remotePort === listening.port);
+        await p.out.waitFor((events) => events.filter(ours).length >= 16, 15_000, 'eight exchanges seen from both ends');
+        await new Promise((r) => setTimeout(r, 300));
+        const txs = p.out.events.filter(ours);
+        const summary = (side: string) =>
+          txs.filter((t) => t.side === side).map((t) => [t.method, t.path, t.statusCode, t.httpVersion, t.errorType ?? null]).sort();
+        const expected = [
+          ['GET', '/hello', 200, '1.1', null],
+          ['GET', '/missing', 404, '1.1', null],
+          ['GET', '/hello', 200, '1.1', null],
+          ['GET', '/split', 404, '1.1', null],
+          ['GET', '/padded', 404, '1.1', null],
+          ['POST', '/echo', 201, '1.1', null],
+          ['GET', '/bigchunked', 200, '1.1', null],
+          ['GET', '/old', 200, '1.0', null],
+        ].sort();
+        assert.deepEqual(summary('client'), expected, 'client side');
+        assert.deepEqual(summary('server'), expected, 'server side');
+        for (const t of txs) assert.equal(t.process.pid, t.side === 'client' ? clientPid : listening.pid);
+        for (const side of ['client', 'server']) {
+          const at = (path: string) => txs.find((t) => t.side === side && t.path === path)!;
+          assert.equal(at('/echo').requestBodySize, 200 * 1024, `${side}: the upload's size`);
+          assert.equal(at('/old').responseBodySize, 'an old-style body, ended by the close\n'.length, `${side}: the body the close ended`);
+          // Chunk-size lines in the uncaptured middle of a call are not seen: the size may include
+          // their framing (9 bytes for each of the 16 chunks), never less than the body.
+          const chunked = at('/bigchunked').responseBodySize!;
+          assert.ok(chunked >= 1024 * 1024 && chunked <= 1024 * 1024 + 16 * 9, `${side}: 1 MiB chunked, got ${chunked}`);
+        }
+      } finally {
+        await listening.stop();
+        await p.stop();
       }
-    } finally {
-      await listening.stop();
-      await p.stop();
-    }
-  });
+    });
+  }
 
   it('dig against dnsmasq on an unprivileged port over UDP and TCP: both ends, answers, NXDOMAIN', async function () {
     requireKernel(this);

@@ -1,6 +1,7 @@
 /**
  * The whole l7 engine (every protocol module, detection, the session table) under random
- * and mutated payload streams on a handful of connections: nothing throws out of the batch,
+ * and mutated payload streams on a handful of connections, some of the chunks as summarised
+ * HTTP/1 exchanges (h1Response): nothing throws out of the batch,
  * events keep their invariants, and the table and memory stay bounded.
  */
 import assert from 'node:assert/strict';
@@ -72,6 +73,13 @@ describe('l7 engine fuzz', function () {
           transport: f.bool(0.95) ? seed.transport : seed.transport === 'tcp' ? 'udp' : 'tcp',
           captureLimit: f.bool(0.1) ? f.int(data.length + 1) : undefined,
         });
+        if (f.bool(0.05)) {
+          // As if the kernel had summarised an exchange with these bytes for its request.
+          e.h1Response = {
+            timeUs: t + f.int(5000), length: f.int(10_000), bodyLength: f.int(5000), status: f.int(700), versionMinor: f.int(2),
+            pid: self.pid, tid: self.pid, dataDirection: sendDir ? 'recv' : 'send',
+          };
+        }
         batch.push(e);
       }
       const out = engine.process(batch);
@@ -87,6 +95,7 @@ describe('l7 engine fuzz', function () {
     engine.flush(t);
     const growth = heapUsed() - heapAtStart;
     const malformed = ['http1', 'http2', 'dns', 'tls'].reduce((n, p) => n + engine.counters[`malformed_${p}`], 0);
+    assert.ok(engine.counters.transactions_summarised > 0, 'some summaries made transactions');
     if (process.env.FUZZ_STATS) console.log({ l7, malformed, growth, counters: engine.counters });
     assert.ok(l7 > 500, `only ${l7} L7 events`);
     assert.ok(malformed > 500, `malformed ${malformed}`);

@@ -3,12 +3,35 @@
  * the l7 processor, and the real client and server programs they observe.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { Processor } from '../../../core/component';
 import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory as l7Factory, type L7Config } from '../../../processors/l7';
 import { factory as receiverFactory, type EbpfNetworkConfig } from '../../../receivers/ebpf_network';
 import type { EbpfNetworkReceiver } from '../../../receivers/ebpf_network/receiver';
 import { testConfig } from '../../receivers/ebpf_network/helpers';
+
+const HTTP_SERVER = join(__dirname, 'e2e', 'http-server.js');
+
+/** The node http server of e2e/http-server.js as a child process, once it listens. */
+export async function startHttpServer(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+  const http = spawn(process.execPath, [HTTP_SERVER, '18080'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => http.once('exit', () => resolve()));
+  const listening = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
+    http.stdout!.once('data', (d: Buffer) => {
+      const line = JSON.parse(d.toString().split('\n')[0]) as { event: string; port: number; pid: number };
+      if (line.event === 'listening') resolve(line);
+      else reject(new Error(`http server: ${d.toString()}`));
+    });
+  });
+  return {
+    ...listening,
+    stop: async () => {
+      http.stdin!.end();
+      await exited;
+    },
+  };
+}
 
 /** Runs a client to completion; returns its pid (events are matched by pid: comm may be a thread's name). */
 export function runClient(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {

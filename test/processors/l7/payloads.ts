@@ -1,5 +1,5 @@
 /** Builders for payload events as the eBPF receiver produces them, for the l7 tests. */
-import type { ConnectionClosedEvent, L7Event, PayloadEvent, ProcessInfo } from '../../../core/events';
+import type { ConnectionClosedEvent, H1ResponseSummary, L7Event, PayloadEvent, ProcessInfo } from '../../../core/events';
 import type { Emit, ProtocolSession } from '../../../processors/l7/protocol';
 
 export interface Endpoint {
@@ -66,6 +66,39 @@ export function payload(
   };
 }
 
+/** What a test states about the response of a summarised exchange; the rest follows from it. */
+export interface SummaryResponse {
+  timeUs: number;
+  status: number;
+  /** Defaults to 0. */
+  bodyLength?: number;
+  /** Defaults to a short head plus the body. */
+  length?: number;
+  versionMinor?: number;
+}
+
+/**
+ * The kernel's summary of one whole HTTP/1 exchange on `self`'s socket, as the receiver decodes
+ * it: the request's payload event (sent by a client, received by a server) with `h1Response`.
+ */
+export function summary(self: Endpoint, peer: Endpoint, request: Uint8Array | string, requestUs: number, response: SummaryResponse): PayloadEvent {
+  const requestDirection = self === SERVER || self.port === SERVER.port ? 'recv' : 'send';
+  const event = payload(self, peer, requestDirection, request, requestUs);
+  const bodyLength = response.bodyLength ?? 0;
+  const h1Response: H1ResponseSummary = {
+    timeUs: response.timeUs,
+    length: response.length ?? 40 + bodyLength,
+    bodyLength,
+    status: response.status,
+    versionMinor: response.versionMinor ?? 1,
+    pid: self.pid,
+    tid: self.pid,
+    dataDirection: requestDirection === 'send' ? 'recv' : 'send',
+  };
+  event.h1Response = h1Response;
+  return event;
+}
+
 export function closed(self: Endpoint, peer: Endpoint, timeUs: number): ConnectionClosedEvent {
   return {
     kind: 'connection.closed',
@@ -97,9 +130,14 @@ export class SessionDriver {
   readonly emit: Emit = (e) => this.out.push(e);
   constructor(readonly session: ProtocolSession) {}
 
+  /** As the engine hands them over: summaries (h1Response) to onH1Summary, the rest to onPayload. */
   feed(...events: PayloadEvent[]): boolean {
     let ok = true;
-    for (const e of events) ok = this.session.onPayload(e, this.emit) && ok;
+    for (const e of events) {
+      const summarised = e.h1Response;
+      if (summarised === undefined) ok = this.session.onPayload(e, this.emit) && ok;
+      else ok = this.session.onH1Summary!(e, summarised, this.emit) && ok;
+    }
     return ok;
   }
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { NetworkEvent } from '../../../core/events';
 import { EventDecoder } from '../../../receivers/ebpf_network/decoder';
 import { FlowTable } from '../../../receivers/ebpf_network/flows';
-import { OFF, RecordType, STRUCTS } from '../../../receivers/ebpf_network/layout';
+import { OFF, RecordType, STRUCTS, h1ResponseOffset } from '../../../receivers/ebpf_network/layout';
 import { Fuzzer, heapUsed } from '../../helpers/fuzz';
 import { buildRecord, type RecordSpec } from './records';
 
@@ -30,8 +30,26 @@ function corpus(): Uint8Array[] {
     { ...base, type: RecordType.SOCK_OWNER, size: STRUCTS.ne_sock_owner.size },
     { ...base, proto: 1, type: RecordType.ICMP, size: STRUCTS.ne_icmp.size, fields: [[I.icmp_type, 1, 8], [I.echo_id, 2, 7], [I.bytes, 4, 64]] },
     { ...base, type: RecordType.PAYLOAD, size: STRUCTS.ne_payload.size, fields: [[P.cap_len, 4, 18], [P.orig_len, 4, 18], [P.data_dir, 1, 1]], tail: new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n') },
+    { ...base, type: RecordType.H1_SUMMARY, size: STRUCTS.ne_payload.size, fields: [[P.cap_len, 4, 18], [P.orig_len, 4, 18], [P.data_dir, 1, 1]], tail: summaryTail('GET / HTTP/1.1\r\n\r\n') },
   ];
   return specs.map(buildRecord);
+}
+
+/** An NE_H1_SUMMARY record's tail: the request padded to 8, then a 200 response of 5 body bytes. */
+function summaryTail(request: string): Uint8Array {
+  const R = STRUCTS.ne_h1_response;
+  const bytes = new TextEncoder().encode(request);
+  const at = h1ResponseOffset(bytes.length) - STRUCTS.ne_payload.size;
+  const tail = new Uint8Array(at + R.size);
+  tail.set(bytes);
+  const v = new DataView(tail.buffer);
+  v.setUint32(at + R.fields.ts_ns, 1_000_500_000, true);
+  v.setUint32(at + R.fields.len, 43, true);
+  v.setUint32(at + R.fields.body_len, 5, true);
+  v.setUint16(at + R.fields.status, 200, true);
+  v.setUint8(at + R.fields.data_dir, 2);
+  v.setUint8(at + R.fields.version_minor, 1);
+  return tail;
 }
 
 function checkEvent(e: NetworkEvent): void {
@@ -42,7 +60,10 @@ function checkEvent(e: NetworkEvent): void {
   assert.equal(typeof e.localAddress, 'string');
   // Above 2^53 a u64 loses precision as a number; it must still be one (real cookies count up from 1).
   assert.ok(Number.isFinite(e.socketCookie) && e.socketCookie >= 0, 'a 64-bit cookie as a non-negative number');
-  if (e.kind === 'payload') assert.ok(e.data.length <= 16 * 1024, 'the captured bytes fit in the record they came from');
+  if (e.kind === 'payload') {
+    assert.ok(e.data.length <= 16 * 1024, 'the captured bytes fit in the record they came from');
+    if (e.h1Response !== undefined) assert.ok(Number.isFinite(e.h1Response.timeUs) && e.h1Response.status <= 65535, 'a summary\'s response half is read in bounds');
+  }
 }
 
 describe('ebpf_network decoder under fuzzed records', function () {

@@ -4,7 +4,7 @@ import type {
 } from '../../../core/events';
 import { EventDecoder } from '../../../receivers/ebpf_network/decoder';
 import { FlowTable } from '../../../receivers/ebpf_network/flows';
-import { RecordType, STRUCTS } from '../../../receivers/ebpf_network/layout';
+import { RecordType, STRUCTS, h1ResponseOffset } from '../../../receivers/ebpf_network/layout';
 import { buildRecord, type RecordSpec } from './records';
 
 const clock = { toEpochUs: (ns: number) => 1_700_000_000_000_000 + Math.round(ns / 1000) };
@@ -200,6 +200,75 @@ describe('ebpf_network decoder', () => {
     assert.equal(new TextDecoder().decode(e.data), 'GET / HTTP/1.1\r\n');
     assert.equal(e.originalLength, 5000);
     assert.equal(e.truncated, true);
+  });
+
+  /** An NE_H1_SUMMARY record's tail: the request's bytes padded to 8, then its ne_h1_response. */
+  function summaryTail(request: Uint8Array, response: Array<[keyof typeof STRUCTS.ne_h1_response.fields, 1 | 2 | 4 | 8, number]>): Uint8Array {
+    const R = STRUCTS.ne_h1_response;
+    const at = h1ResponseOffset(request.length) - STRUCTS.ne_payload.size;
+    const tail = new Uint8Array(at + R.size);
+    tail.set(request);
+    const v = new DataView(tail.buffer);
+    for (const [field, width, value] of response) {
+      const o = at + R.fields[field];
+      if (width === 1) v.setUint8(o, value);
+      else if (width === 2) v.setUint16(o, value, true);
+      else if (width === 4) v.setUint32(o, value, true);
+      else v.setBigUint64(o, BigInt(value), true);
+    }
+    return tail;
+  }
+
+  it('decodes an HTTP/1 summary as the request\'s payload event plus its response', () => {
+    const { events, feed, decoder } = setup();
+    const P = STRUCTS.ne_payload.fields;
+    const request = new TextEncoder().encode('GET /odd HTTP/1.1\r\nHost: h\r\n\r\n');
+    assert.equal(request.length % 8 !== 0, true, 'an odd length exercises the padding');
+    const tail = summaryTail(request, [
+      ['ts_ns', 8, 3_000_250_000], ['len', 4, 1234], ['body_len', 4, 1190], ['pid', 4, 77], ['tid', 4, 78],
+      ['status', 2, 404], ['data_dir', 1, 2], ['version_minor', 1, 0],
+    ]);
+    assert.equal(tail.length, Math.ceil(request.length / 8) * 8 + STRUCTS.ne_h1_response.size);
+    const common: RecordSpec = {
+      type: RecordType.PAYLOAD, size: STRUCTS.ne_payload.size, tsNs: 3_000_000_000, proto: 6, direction: 2, pid: 3, tid: 4, comm: 'curl', cookie: 9,
+      laddr: LOOP4, raddr: LOOP4, lport: 40000, rport: 8080,
+      fields: [[P.fd, 4, 7], [P.orig_len, 4, request.length], [P.cap_len, 4, request.length], [P.data_dir, 1, 1]],
+    };
+    const padded = new Uint8Array(Math.ceil(request.length / 8) * 8);
+    padded.set(request);
+    feed({ ...common, tail: padded });
+    feed({ ...common, type: RecordType.H1_SUMMARY, tail });
+    const [plain, summary] = events as PayloadEvent[];
+    assert.equal(events.length, 2);
+    assert.equal(decoder.stats.malformed, 0);
+    assert.equal(plain.h1Response, undefined, 'ordinary payload carries no summary');
+    // Everything but the summary decodes as the request's own payload record would.
+    const { h1Response, ...asPayload } = summary;
+    assert.deepEqual({ ...asPayload, data: Array.from(asPayload.data) }, { ...plain, data: Array.from(plain.data) });
+    assert.equal(new TextDecoder().decode(summary.data), 'GET /odd HTTP/1.1\r\nHost: h\r\n\r\n');
+    assert.equal(summary.dataDirection, 'send');
+    assert.equal(summary.timeUs, clock.toEpochUs(3_000_000_000));
+    assert.deepEqual(h1Response, {
+      timeUs: clock.toEpochUs(3_000_250_000), length: 1234, bodyLength: 1190, status: 404, versionMinor: 0, pid: 77, tid: 78, dataDirection: 'recv',
+    });
+  });
+
+  it('counts a summary too short for its request or its response half as malformed', () => {
+    const { events, feed, decoder } = setup();
+    const P = STRUCTS.ne_payload.fields;
+    const request = new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n');
+    const tail = summaryTail(request, [['status', 2, 200]]);
+    const spec = (t: Uint8Array, capLen = request.length): RecordSpec => ({
+      type: RecordType.H1_SUMMARY, size: STRUCTS.ne_payload.size, fields: [[P.cap_len, 4, capLen], [P.orig_len, 4, capLen]], tail: t,
+    });
+    feed(spec(tail.subarray(0, tail.length - 8))); // the response half cut short
+    feed(spec(tail.subarray(0, 8))); // the request cut short
+    feed(spec(tail, 2 ** 32 - 1)); // claims bytes it lacks
+    feed({ type: RecordType.H1_SUMMARY, size: 96 }); // not even the payload header
+    assert.equal(events.length, 0);
+    assert.equal(decoder.stats.malformed, 4);
+    feed(spec(tail));
+    assert.equal((events[0] as PayloadEvent).h1Response?.status, 200, 'the whole record still decodes');
   });
 
   it('counts and skips malformed and unknown records instead of throwing', () => {

@@ -7,6 +7,7 @@
 //   /big      200, 100000-byte body (far beyond the capture size)
 //   /bigchunked 200, chunked body of 1 MiB in 16 writes
 //   /old      200 without a length: chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0 ones
+//   /drop     no response: the connection is closed
 //   other     404
 'use strict';
 const http = require('node:http');
@@ -38,6 +39,8 @@ const server = http.createServer((req, res) => {
     } else if (path === '/old') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('an old-style body, ended by the close\n');
+    } else if (path === '/drop') {
+      req.socket.destroy();
     } else if (path === '/echo') {
       const text = JSON.stringify({ received: body });
       res.writeHead(201, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

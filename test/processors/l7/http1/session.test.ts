@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { HttpTransactionEvent, L7Event, PayloadEvent } from '../../../../core/events';
 import { http1Protocol } from '../../../../processors/l7/http1';
 import type { L7Options } from '../../../../processors/l7/protocol';
-import { CLIENT, SERVER, SessionDriver, enc, payload } from '../payloads';
+import { CLIENT, SERVER, SessionDriver, enc, payload, summary } from '../payloads';
 import { loadFixture, replay } from '../fixtures';
 
 const OPTIONS: L7Options = { captureQuery: false, transactionTimeoutMs: 5000, maxBufferBytes: 16384 };
@@ -423,4 +423,121 @@ describe('l7 http1 on recorded fixtures', () => {
       ]);
     });
   }
+});
+
+describe('l7 http1 session: exchanges the kernel summarised', () => {
+  const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  it('builds the transaction from the request\'s own head and the summary, marked measuredOnly', () => {
+    const d = driver();
+    const request = `POST /orders/7?token=x HTTP/1.1\r\nHost: shop.test\r\nUser-Agent: curl/8.0\r\ntraceparent: ${TRACEPARENT}\r\nContent-Length: 5\r\n\r\nhello`;
+    assert.equal(d.feed(summary(CLIENT, SERVER, request, 1000, { timeUs: 3500, status: 201, bodyLength: 17, versionMinor: 0 })), true);
+    const [tx] = http(d.out);
+    assert.equal(d.out.length, 1);
+    assert.equal(tx.measuredOnly, true);
+    assert.equal(tx.side, 'client');
+    assert.equal(tx.process.pid, CLIENT.pid);
+    assert.equal(tx.socketCookie, CLIENT.cookie);
+    assert.equal(tx.method, 'POST');
+    assert.equal(tx.path, '/orders/7');
+    assert.equal(tx.query, undefined, 'query strings only with capture_query');
+    assert.equal(tx.host, 'shop.test');
+    assert.equal(tx.userAgent, 'curl/8.0');
+    assert.deepEqual(tx.traceContext, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 });
+    assert.equal(tx.httpVersion, '1.1', 'the request\'s version, as for a parsed exchange');
+    assert.equal(tx.statusCode, 201);
+    assert.equal(tx.requestBodySize, 5);
+    assert.equal(tx.responseBodySize, 17);
+    assert.equal(tx.timeUs, 1000);
+    assert.equal(tx.startUs, 1000);
+    assert.equal(tx.endUs, 3500);
+    assert.equal(tx.errorType, undefined);
+    assert.equal(d.session.malformed, 0);
+  });
+
+  it('keeps the query string when asked, and reports a server\'s summary as the server', () => {
+    const d = driver({ captureQuery: true });
+    d.feed(summary(SERVER, CLIENT, 'GET /a?b=1 HTTP/1.0\r\n\r\n', 10, { timeUs: 25, status: 200, bodyLength: 3 }));
+    const [tx] = http(d.out);
+    assert.equal(tx.side, 'server');
+    assert.equal(tx.process.pid, SERVER.pid);
+    assert.equal(tx.localPort, SERVER.port);
+    assert.equal(tx.query, 'b=1');
+    assert.equal(tx.httpVersion, '1.0');
+    assert.equal(tx.measuredOnly, true);
+  });
+
+  it('HEAD and 204 summaries have no response body', () => {
+    const d = driver();
+    d.feed(
+      summary(CLIENT, SERVER, 'HEAD /big HTTP/1.1\r\nHost: h\r\n\r\n', 100, { timeUs: 150, status: 200, length: 60 }),
+      summary(CLIENT, SERVER, 'DELETE /item/3 HTTP/1.1\r\nHost: h\r\n\r\n', 200, { timeUs: 240, status: 204, length: 40 }),
+    );
+    assert.deepEqual(http(d.out).map((t) => [t.method, t.path, t.statusCode, t.requestBodySize, t.responseBodySize, t.endUs - t.startUs, t.measuredOnly]), [
+      ['HEAD', '/big', 200, 0, 0, 50, true],
+      ['DELETE', '/item/3', 204, 0, 0, 40, true],
+    ]);
+    assert.equal(d.session.malformed, 0);
+  });
+
+  it('full exchange, summary, full exchange on one connection: each request with its own response', () => {
+    const d = driver();
+    d.feed(
+      send('GET /first HTTP/1.1\r\nHost: h\r\n\r\n', 100),
+      recv('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 150),
+      summary(CLIENT, SERVER, 'GET /second HTTP/1.1\r\nHost: h\r\n\r\n', 200, { timeUs: 260, status: 404, bodyLength: 9 }),
+      send('POST /third HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc', 300),
+      recv('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops', 380),
+    );
+    assert.deepEqual(http(d.out).map((t) => [t.path, t.statusCode, t.requestBodySize, t.responseBodySize, t.startUs, t.endUs, t.measuredOnly]), [
+      ['/first', 200, 0, 2, 100, 150, undefined],
+      ['/second', 404, 0, 9, 200, 260, true],
+      ['/third', 500, 3, 4, 300, 380, undefined],
+    ]);
+    assert.equal(d.session.malformed, 0);
+  });
+
+  it('request bytes that are no whole request: counted malformed, nothing emitted, never thrown', () => {
+    // Each on a fresh session: the first thing a session sees, when it is not HTTP, ends it.
+    for (const bytes of [
+      enc('\x00\x01\x02 garbage, not a request line at all'),
+      enc('GET /x HTTP/1.1\r\nHost: h\r\n'), // the head does not end
+      enc('GET /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort'), // the body does not match its length
+      enc('GET /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
+      enc('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), // a response where the request should be
+      new Uint8Array(0),
+    ]) {
+      const d = driver();
+      assert.equal(d.feed(summary(CLIENT, SERVER, bytes, 10, { timeUs: 20, status: 200 })), false, 'the stream is given up, as for any first message that is not HTTP');
+      assert.equal(d.out.length, 0);
+      assert.equal(d.session.malformed, 1);
+    }
+    // After a parsed exchange the session keeps going, and the next exchange is reported.
+    const d = driver();
+    d.feed(send('GET /ok HTTP/1.1\r\n\r\n', 1), recv('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 2));
+    assert.equal(d.feed(summary(CLIENT, SERVER, 'GET /x HTTP/1.1\r\nHost: h\r\n', 10, { timeUs: 20, status: 200 })), true);
+    assert.equal(d.feed(summary(CLIENT, SERVER, 'GET /y HTTP/1.1\r\n\r\n', 30, { timeUs: 40, status: 101 })), true, 'no interim status is ever summarised');
+    d.feed(send('GET /next HTTP/1.1\r\n\r\n', 50), recv('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 60));
+    assert.deepEqual(http(d.out).map((t) => t.path), ['/ok', '/next']);
+    assert.equal(d.session.malformed, 2);
+  });
+
+  it('a summary while an exchange is still open (records lost): counted malformed, and the stream resynchronises', () => {
+    const d = driver();
+    d.feed(send('GET /open HTTP/1.1\r\n\r\n', 10));
+    assert.equal(d.feed(summary(CLIENT, SERVER, 'GET /summed HTTP/1.1\r\n\r\n', 20, { timeUs: 30, status: 200 })), true);
+    assert.equal(d.out.length, 0);
+    assert.equal(d.session.malformed, 1);
+    // Inside a response body: the body's bytes are not taken for the next message.
+    d.feed(recv('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart', 40));
+    d.feed(summary(CLIENT, SERVER, 'GET /summed2 HTTP/1.1\r\n\r\n', 50, { timeUs: 60, status: 200 }));
+    assert.equal(d.session.malformed, 2);
+    assert.deepEqual(http(d.out).map((t) => [t.path, t.statusCode, t.responseBodySize, t.measuredOnly]), [['/open', 200, 4, undefined]], 'the open response as far as it was seen');
+    d.feed(send('GET /after HTTP/1.1\r\n\r\n', 70), recv('HTTP/1.1 204 No Content\r\n\r\n', 80));
+    assert.deepEqual(http(d.out).map((t) => [t.path, t.statusCode]), [['/open', 200], ['/after', 204]]);
+    // A request travelling the other way round than this session has seen requests go.
+    d.feed(summary(SERVER, CLIENT, 'GET /reversed HTTP/1.1\r\n\r\n', 90, { timeUs: 95, status: 200 }));
+    assert.equal(d.session.malformed, 3);
+    assert.equal(d.out.length, 2);
+  });
 });

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * HTTP/1 exchanges summarised in the kernel, so that user space parses only the transactions it
+ * will export (cfg.h1_full_per_cpu > 0).
+ *
+ * Every request and response is still seen here; what changes is what crosses the ring. Up to
+ * cfg.h1_full_per_cpu exchanges a second (per CPU) are copied in full as ever. Beyond that, an
+ * exchange the kernel can frame exactly, a whole request in one call answered by a whole
+ * response in the next, becomes one NE_H1_SUMMARY record: the request's bytes and the response's
+ * status, length and time. The l7 processor counts and measures it like any other transaction
+ * and makes no span of it. Anything else (split or pipelined messages, chunked or
+ * close-delimited bodies, 1xx, upgrades, a call larger than capture_bytes) is copied in full,
+ * and so is everything on the stream until it is provably between exchanges again (a whole
+ * request answered by a whole response), so user space always resumes at a message boundary
+ * with nothing of its own in flight. A connection's first exchange is one of those: a
+ * connection with a single exchange never pays for holding a request.
+ *
+ * Exactness rests on the framing rules of RFC 9112 section 6: a request's body is framed by
+ * Content-Length or absent; a response's by Content-Length, or absent for HEAD, 204 and 304.
+ * A Transfer-Encoding header, a repeated or unreadable Content-Length, a header block not ended
+ * by CRLF CRLF, or a message that does not end exactly where its call ends: not summarised.
+ */
+#ifndef NE_H1_SUMMARY_BPF_H
+#define NE_H1_SUMMARY_BPF_H
+
+/* struct stream_state.h1 */
+#define H1_AT_BOUNDARY 1 /* between exchanges: nothing in flight in either direction */
+#define H1_WHOLE_REQ 2   /* the last call was a whole request, copied in full */
+#define H1_STASHED 4     /* a whole request waits in h1_stashes for its response */
+#define H1_HEAD_REQ 8    /* that request was a HEAD: its response has no body */
+
+/* Header lines scanned at most (a longer block is copied in full), and per bpf_loop round. */
+#define H1_MAX_HEAD_LINES 64
+#define H1_LINES_PER_ROUND 4
+
+/* A whole request held back until the next call shows whether its exchange is summarised. */
+struct h1_stash {
+	struct ne_payload rec; /* the request's record, complete, as it would have been sent */
+	__u8 data[NE_H1_MAX_REQUEST + sizeof(struct ne_h1_response)]; /* its bytes, then the response half */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct h1_stash);
+} h1_stashes SEC(".maps");
+
+/* This CPU's budget of exchanges copied in full, per second. */
+struct h1_budget {
+	__u64 window_ns;
+	__u64 used;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct h1_budget);
+} h1_budgets SEC(".maps");
+
+/* What a header block says about framing. */
+struct h1_scan {
+	__u64 content_length; /* valid when has_length */
+	__u32 len;            /* bytes of the call in the scratch */
+	__u32 pos;            /* where the search for the next line feed goes on */
+	__u32 head_end;       /* offset just past CRLF CRLF, 0 until found */
+	__u8 has_length;
+	__u8 unframed;        /* Transfer-Encoding, a second Content-Length, or one that does not parse */
+	__u8 _pad[2];
+	__u32 scratch_at;     /* H1_FORGET's slots */
+	__u64 scratch_value;
+};
+
+/*
+ * The scan's state lives in a map, not on the stack: the verifier does not follow values
+ * through map memory, so the rounds of the scan converge to one verified state instead of one
+ * per offset and length seen.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct h1_scan);
+} h1_scans SEC(".maps");
+
+#define H1_MASK (NE_MAX_CAPTURE - 1)
+
+/* The 8 bytes at `at` of the scratch data, little-endian; `at` is masked into the buffer. */
+static __always_inline __u64 h1_word(const __u8 *data, __u32 at)
+{
+	__u64 w;
+	__builtin_memcpy(&w, &data[at & H1_MASK], sizeof(w));
+	return w;
+}
+
+#define H1_LOWER 0x2020202020202020ULL
+/* "content-" and "length:" as little-endian words (lower-cased: header names ignore case). */
+#define H1_CONTENT_ 0x2d746e65746e6f63ULL
+#define H1_LENGTH_ 0x003a6874676e656cULL
+#define H1_7_BYTES 0x00ffffffffffffffULL
+/* "transfer" and "-encodin" */
+#define H1_TRANSFER 0x726566736e617274ULL
+#define H1_ENCODIN 0x6e69646f636e652dULL
+
+/*
+ * A value the verifier forgets: written to the scan's map slot and read back. Paths that differ
+ * only in it then merge, which keeps the scan's verification linear instead of one copy of the
+ * rest of the scan per way of reaching a point.
+ */
+#define H1_FORGET(sc, field, value) ({ (sc)->field = (value); *(volatile typeof((sc)->field) *)&(sc)->field; })
+
+/* The Content-Length value at `at` (just after the colon): up to two blanks, digits, CR. */
+static __always_inline void h1_parse_length(struct h1_scan *sc, const __u8 *data, __u32 at)
+{
+	__u8 c = data[at & H1_MASK];
+	if (c == ' ' || c == '\t')
+		at++;
+	c = data[at & H1_MASK];
+	if (c == ' ' || c == '\t')
+		at++;
+	at = H1_FORGET(sc, scratch_at, at);
+	__u64 value = 0;
+	__u32 digits = 0;
+#pragma unroll
+	for (int i = 0; i < 10; i++) {
+		__u8 d = data[(at + i) & H1_MASK] - '0';
+		if (d > 9)
+			break;
+		value = value * 10 + d;
+		digits = i + 1;
+	}
+	value = H1_FORGET(sc, scratch_value, value);
+	digits = H1_FORGET(sc, scratch_at, digits);
+	if (digits == 0 || data[(at + digits) & H1_MASK] != '\r' || sc->has_length) {
+		sc->unframed = 1;
+		return;
+	}
+	sc->content_length = value;
+	sc->has_length = 1;
+}
+
+/* A header line starting at `at`: Content-Length and Transfer-Encoding decide the framing. */
+static __always_inline void h1_header_line(struct h1_scan *sc, const __u8 *data, __u32 at)
+{
+	if (at + 18 > sc->len)
+		return;
+	__u8 first = data[at & H1_MASK] | 0x20;
+	if (first != 'c' && first != 't')
+		return;
+	__u64 a = h1_word(data, at) | H1_LOWER;
+	__u64 b = h1_word(data, at + 8);
+	/* The colon has the case bit already, so the 7 bytes "length:" compare lower-cased. */
+	if (a == H1_CONTENT_ && ((b | H1_LOWER) & H1_7_BYTES) == H1_LENGTH_)
+		h1_parse_length(sc, data, at + 15);
+	else if (a == H1_TRANSFER && (b | H1_LOWER) == H1_ENCODIN)
+		sc->unframed = 1;
+}
+
+/*
+ * Finds the next line feed from sc->pos (within 64 bytes; a longer stretch is left to the next
+ * round) and looks at the line after it. 1 when the scan is over (CRLF CRLF or the end).
+ */
+static __always_inline long h1_next_line(struct h1_scan *sc, const __u8 *data)
+{
+	__u32 pos = sc->pos;
+	__u32 lf = 0xffffffff;
+#pragma unroll
+	for (int w = 0; w < 8; w++) {
+		__u32 at = pos + w * 8;
+		if (at >= sc->len)
+			break;
+		__u64 x = h1_word(data, at) ^ 0x0a0a0a0a0a0a0a0aULL;
+		__u64 t = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+		if (t != 0) {
+			/* The lowest flagged byte is a line feed (higher ones may be false): its index. */
+			__u64 lowest = t & (~t + 1);
+			lf = at + (__u32)(((lowest >> 7) * 0x0001020304050607ULL) >> 56);
+			break;
+		}
+	}
+	lf = H1_FORGET(sc, scratch_at, lf);
+	if (lf == 0xffffffff) {
+		if (pos + 64 >= sc->len)
+			return 1;
+		sc->pos = pos + 64;
+		return 0;
+	}
+	if (lf >= sc->len)
+		return 1;
+	sc->pos = lf + 1;
+	if (lf < 1 || data[(lf - 1) & H1_MASK] != '\r')
+		return 0;
+	if (lf >= 3 && data[(lf - 2) & H1_MASK] == '\n' && data[(lf - 3) & H1_MASK] == '\r') {
+		sc->head_end = lf + 1;
+		return 1;
+	}
+	h1_header_line(sc, data, lf + 1);
+	return 0;
+}
+
+/* bpf_loop body: the next H1_LINES_PER_ROUND lines of the header block. */
+static long h1_scan_lines(__u64 index, void *ctx)
+{
+	__u32 k = 0;
+	struct h1_scan *sc = bpf_map_lookup_elem(&h1_scans, &k);
+	struct ne_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+	if (!sc || !s)
+		return 1;
+#pragma unroll
+	for (int i = 0; i < H1_LINES_PER_ROUND; i++)
+		if (h1_next_line(sc, s->data))
+			return 1;
+	return 0;
+}
+
+/* Scans the header block of the message in this CPU's scratch data (`len` bytes); NULL if it cannot. */
+static __always_inline struct h1_scan *h1_scan_head(__u32 len)
+{
+	__u32 k = 0;
+	struct h1_scan *sc = bpf_map_lookup_elem(&h1_scans, &k);
+	if (!sc)
+		return NULL;
+	__builtin_memset(sc, 0, sizeof(*sc));
+	sc->len = len;
+	bpf_loop(H1_MAX_HEAD_LINES / H1_LINES_PER_ROUND, h1_scan_lines, NULL, 0);
+	return sc;
+}
+
+/* A whole request: its header block and Content-Length body end exactly where the call ends. */
+static __always_inline bool h1_whole_request(__u32 len)
+{
+	struct h1_scan *sc = h1_scan_head(len);
+	if (!sc || sc->head_end == 0 || sc->unframed)
+		return false;
+	__u64 body = sc->has_length ? sc->content_length : 0;
+	return sc->head_end + body == len;
+}
+
+/*
+ * A whole response after a request (HEAD when `head`): status line "HTTP/1.x NNN", no 1xx, and
+ * a body framed exactly by the call. Fills `out` (not ts/pid/tid/data_dir).
+ */
+static __always_inline bool h1_whole_response(const __u8 *d, __u32 len, bool head, struct ne_h1_response *out)
+{
+	if (len < 16 || d[4] != '/' || d[5] != '1' || d[6] != '.' || (d[7] != '0' && d[7] != '1') || d[8] != ' ')
+		return false;
+	if (d[9] < '1' || d[9] > '5' || d[10] < '0' || d[10] > '9' || d[11] < '0' || d[11] > '9' || (d[12] != ' ' && d[12] != '\r'))
+		return false;
+	__u16 status = (d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0');
+	if (status < 200)
+		return false;
+	struct h1_scan *sc = h1_scan_head(len);
+	if (!sc || sc->head_end == 0 || sc->unframed)
+		return false;
+	__u64 body;
+	if (head || status == 204 || status == 304)
+		body = 0;
+	else if (sc->has_length)
+		body = sc->content_length;
+	else
+		return false; /* delimited by the close */
+	if (sc->head_end + body != len)
+		return false;
+	out->len = len;
+	out->body_len = (__u32)body;
+	out->status = status;
+	out->version_minor = d[7] - '0';
+	return true;
+}
+
+/* A token of this CPU's budget of exchanges copied in full, if one is left this second. */
+static __always_inline bool h1_full_token(__u64 now)
+{
+	__u32 k = 0;
+	struct h1_budget *b = bpf_map_lookup_elem(&h1_budgets, &k);
+	if (!b)
+		return true;
+	if (now - b->window_ns >= 1000000000ULL) {
+		b->window_ns = now;
+		b->used = 0;
+	}
+	if (b->used >= cfg.h1_full_per_cpu)
+		return false;
+	b->used++;
+	return true;
+}
+
+/* Sends the held request as the payload record it was, and forgets it. */
+static __always_inline void h1_unstash(struct h1_stash *k)
+{
+	__u32 size = k->rec.h.size;
+	if (size <= sizeof(*k))
+		output_record(&k->rec, size);
+	STAT_INC(h1_unstashed);
+}
+
+/* A socket going away with a request still held: the request is sent as it was. */
+static __always_inline void h1_flush_at_close(const struct sock *sk, struct sock_info *o)
+{
+	o->h1_held = 0;
+	struct stream_state *st = bpf_sk_storage_get(&l7_streams, (void *)sk, 0, 0);
+	if (!st || !(st->h1 & H1_STASHED))
+		return;
+	st->h1 = 0;
+	struct h1_stash *k = bpf_sk_storage_get(&h1_stashes, (void *)sk, 0, 0);
+	if (k)
+		h1_unstash(k);
+}
+
+/*
+ * Holds the whole request in this CPU's scratch (its record complete, `n` bytes) in the socket's
+ * stash until the next call; false if it cannot (it is then sent as usual).
+ */
+static __always_inline bool h1_hold(struct sock *sk, struct ne_scratch *s, __u32 n, __u8 dir)
+{
+	struct h1_stash *k = bpf_sk_storage_get(&h1_stashes, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!k) {
+		STAT_INC(map_full);
+		return false;
+	}
+	barrier_var(n);
+	if (n == 0 || n > NE_H1_MAX_REQUEST || bpf_probe_read_kernel(k->data, n, s->data))
+		return false;
+	k->rec = s->rec;
+	k->rec.orig_len = n;
+	k->rec.cap_len = n;
+	k->rec.data_dir = dir;
+	k->rec.truncated = 0;
+	k->rec.h.size = (sizeof(k->rec) + n + 7) & ~7U;
+	return true;
+}
+
+/* Tags a global function's socket argument as the kernel's own pointer (kernel 6.8+). */
+#define __h1_arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
+
+/*
+ * One call on an HTTP/1-capable stream whose record in this CPU's scratch (header, tuple, fd,
+ * lengths and direction filled; cap_len bytes of data) is about to be sent. True when the call
+ * was taken here: held as a request, or ended a summarised exchange. False: send it as usual
+ * (a held request that it does not answer has been sent first).
+ */
+
+__noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_state *st, struct ne_scratch *s, struct sock_info *o)
+{
+	/*
+	 * A global function: the verifier checks it once, on its own, instead of once per path
+	 * through the capture that reaches it (which exceeds its budget). So everything comes as
+	 * the record's own fields, and st and s are checked here.
+	 */
+	if (!st || !s || !o)
+		return 0;
+	__u32 off = s->rec.cap_len;
+	__u32 moved = s->rec.orig_len;
+	__u8 dir = s->rec.data_dir;
+	__u8 state = st->h1;
+	bool whole_call = moved == off && off >= 16 && off <= NE_MAX_CAPTURE;
+	__u32 word = whole_call ? *(const __u32 *)s->data : 0;
+#define W(a, b, c, d) ((__u32)(a) | (__u32)(b) << 8 | (__u32)(c) << 16 | (__u32)(d) << 24)
+	bool response = word == W('H', 'T', 'T', 'P');
+	bool request = !response && word != W('P', 'R', 'I', ' ') && word != W('C', 'O', 'N', 'N') && looks_http1(word);
+	bool head = word == W('H', 'E', 'A', 'D');
+#undef W
+	if (state & H1_STASHED) {
+		struct h1_stash *k = bpf_sk_storage_get(&h1_stashes, sk, 0, 0);
+		st->h1 = 0;
+		o->h1_held = 0;
+		if (!k)
+			return false;
+		struct ne_payload *req = &k->rec;
+		__u32 at = (req->cap_len + 7) & ~7U;
+		struct ne_h1_response resp = {};
+		if (response && req->data_dir != dir && at <= NE_H1_MAX_REQUEST &&
+		    h1_whole_response(s->data, off, state & H1_HEAD_REQ, &resp)) {
+			barrier_var(at);
+			if (at > NE_H1_MAX_REQUEST)
+				return false;
+			resp.ts_ns = s->rec.h.ts_ns;
+			resp.pid = s->rec.h.pid;
+			resp.tid = s->rec.h.tid;
+			resp.data_dir = dir;
+			__builtin_memcpy(&k->data[at], &resp, sizeof(resp));
+			req->h.type = NE_H1_SUMMARY;
+			req->h.size = sizeof(*req) + at + sizeof(resp);
+			output_record(req, sizeof(*req) + at + sizeof(resp));
+			STAT_INC(h1_summarised);
+			st->h1 = H1_AT_BOUNDARY;
+			return true;
+		}
+		h1_unstash(k);
+		return false;
+	}
+	if (request) {
+		bool whole = h1_whole_request(off);
+		if (whole && (state & H1_AT_BOUNDARY) && off <= NE_H1_MAX_REQUEST && !h1_full_token(s->rec.h.ts_ns) &&
+		    h1_hold(sk, s, off, dir)) {
+			st->h1 = H1_STASHED | (head ? H1_HEAD_REQ : 0);
+			o->h1_held = 1;
+			return true;
+		}
+		st->h1 = whole ? (H1_WHOLE_REQ | (head ? H1_HEAD_REQ : 0)) : 0;
+		return false;
+	}
+	/* A whole response right after a whole request ends an exchange sent in full. */
+	struct ne_h1_response resp;
+	if (response && (state & H1_WHOLE_REQ) && h1_whole_response(s->data, off, state & H1_HEAD_REQ, &resp))
+		st->h1 = H1_AT_BOUNDARY;
+	else
+		st->h1 = 0;
+	return false;
+}
+
+#endif /* NE_H1_SUMMARY_BPF_H */

@@ -1,0 +1,140 @@
+/**
+ * HTTP/1 exchanges summarised in the kernel (ebpf_network http1_summary_above), on the real
+ * kernel: beyond the budget, whole keep-alive exchanges cross the ring as one summary each and
+ * are counted and measured without a span; everything the kernel cannot frame exactly still
+ * arrives in full and parses as before (the shapes test of ebpf-e2e.test.ts runs with summaries
+ * on too); a request held for a summary is never lost.
+ * Runs as root (CI=true must run it); skips with the reason elsewhere.
+ */
+import assert from 'node:assert/strict';
+import type { HttpTransactionEvent, NetworkEvent } from '../../../core/events';
+import { factory as receiverFactory } from '../../../receivers/ebpf_network';
+import { groupsFor } from '../../../receivers/ebpf_network/bpf-object';
+import { kernelConfigFrom } from '../../../receivers/ebpf_network/receiver';
+import { requireKernel } from '../../receivers/ebpf_network/helpers';
+import { pipeline, runClient, startHttpServer } from './kernel-pipeline';
+
+/** A node client: `count` GETs of /hello, one of /missing and a HEAD, in turn on one keep-alive connection. */
+const KEEP_ALIVE_CLIENT = `
+const http = require('node:http');
+const [port, count] = process.argv.slice(1).map(Number);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const call = (path, method = 'GET') => new Promise((resolve, reject) => {
+  const req = http.request({ host: '127.0.0.1', port, path, method, agent }, (res) => { res.resume(); res.on('end', resolve); });
+  req.on('error', reject);
+  req.end();
+});
+(async () => {
+  for (let i = 0; i < count; i++) await call('/hello');
+  await call('/missing');
+  await call('/hello', 'HEAD');
+  agent.destroy();
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+/**
+ * Five connections of three GETs and a request the server answers by closing the connection:
+ * the budget (one full exchange per CPU and second) leaves most /drop requests held.
+ */
+const DROPPED_CLIENT = `
+const http = require('node:http');
+const port = Number(process.argv[1]);
+const call = (agent, path) => new Promise((resolve) => {
+  const req = http.request({ host: '127.0.0.1', port, path, agent }, (res) => { res.resume(); res.on('end', resolve); });
+  req.on('error', () => resolve());
+  req.end();
+});
+(async () => {
+  for (let c = 0; c < 5; c++) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < 3; i++) await call(agent, '/hello');
+    await call(agent, '/drop');
+    agent.destroy();
+  }
+})();
+`;
+
+type Kernel = { kernelStats(): { h1Summarised: number; h1Unstashed: number } };
+
+describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above', function () {
+  this.timeout(60_000);
+
+  it('loads the capture programs with the summary code only when asked to, the budget split over the CPUs', () => {
+    const defaults = receiverFactory.createDefaultConfig();
+    const off = kernelConfigFrom(defaults, 2);
+    assert.equal(off.h1FullPerCpu, 0);
+    assert.ok(groupsFor(off).has('owner') && !groupsFor(off).has('owner_h1'), 'a kernel without bpf_loop still loads the default');
+    const on = kernelConfigFrom({ ...defaults, http1_summary_above: 10_001 }, 2);
+    assert.equal(on.h1FullPerCpu, 5001);
+    assert.ok(groupsFor(on).has('owner_h1') && !groupsFor(on).has('owner'));
+    assert.ok(groupsFor({ ...on, enablePayload: false }).has('owner'), 'no payload capture, nothing to summarise');
+  });
+
+  it('counts every keep-alive exchange at both ends; only the budgeted ones become spans, each parsed as before', async function () {
+    requireKernel(this);
+    const p = await pipeline({}, { http1_summary_above: 1 });
+    const listening = await startHttpServer();
+    const count = 40;
+    const exchanges = count + 2;
+    try {
+      const clientPid = await runClient(process.execPath, ['-e', KEEP_ALIVE_CLIENT, String(listening.port), String(count)]);
+      const counted = () => p.telemetry.get('transactions_http');
+      await waitUntil(() => counted() >= 2 * exchanges, 15_000, () => `${counted()} of ${2 * exchanges} transactions counted`);
+      await new Promise((r) => setTimeout(r, 300));
+      const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
+        e.kind === 'l7.http' && (e.localPort === listening.port || e.remotePort === listening.port);
+      const spans = p.out.events.filter(ours);
+      const summarised = p.telemetry.get('transactions_summarised');
+      assert.equal(counted(), 2 * exchanges, 'every exchange counted once at each end');
+      assert.equal(spans.length + summarised, 2 * exchanges, 'each is a span or a summary');
+      // One full exchange per CPU per second passes the budget of 1/s.
+      assert.ok(summarised >= 2 * exchanges - 8, `most exchanges summarised, got ${summarised}`);
+      const kernel = (p.receiver as unknown as Kernel).kernelStats();
+      assert.equal(kernel.h1Summarised, summarised, 'one summary record per summarised exchange');
+      assert.equal(kernel.h1Unstashed, 0, 'no held request sent in full');
+      for (const t of spans) {
+        assert.equal(t.process.pid, t.side === 'client' ? clientPid : listening.pid);
+        assert.ok(
+          (t.method === 'GET' && t.path === '/hello' && t.statusCode === 200) ||
+            (t.method === 'GET' && t.path === '/missing' && t.statusCode === 404) ||
+            (t.method === 'HEAD' && t.path === '/hello' && t.statusCode === 200),
+          `span ${t.method} ${t.path} ${t.statusCode}`,
+        );
+        assert.equal(t.errorType, undefined);
+      }
+      assert.equal(p.out.ofKind('payload').length, 0, 'summaries are consumed, not passed on');
+    } finally {
+      await listening.stop();
+      await p.stop();
+    }
+  });
+
+  it('a request held for a summary reaches user space when its connection closes unanswered', async function () {
+    requireKernel(this);
+    const p = await pipeline({}, { http1_summary_above: 1 });
+    const listening = await startHttpServer();
+    try {
+      await runClient(process.execPath, ['-e', DROPPED_CLIENT, String(listening.port)]);
+      const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
+        e.kind === 'l7.http' && e.path === '/drop' && (e.localPort === listening.port || e.remotePort === listening.port);
+      await p.out.waitFor((events) => events.filter(ours).length >= 10, 15_000, 'the five unanswered requests seen at both ends');
+      await new Promise((r) => setTimeout(r, 300));
+      const dropped = p.out.events.filter(ours);
+      assert.equal(dropped.filter((t) => t.side === 'client').length, 5);
+      assert.equal(dropped.filter((t) => t.side === 'server').length, 5);
+      for (const t of dropped) assert.ok(t.errorType === 'connection_closed' && !t.statusCode, `${t.side}: unanswered, got ${JSON.stringify(t)}`);
+      assert.ok((p.receiver as unknown as Kernel).kernelStats().h1Unstashed >= 1, 'held requests went out at their close');
+    } finally {
+      await listening.stop();
+      await p.stop();
+    }
+  });
+});
+
+async function waitUntil(done: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
