@@ -40,7 +40,8 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
     try {
       const object = BpfNetObject.load({
         objectPath: DEFAULT_OBJECT_PATH,
-        kernel: kernelConfigFrom(config, 1),
+        // The summary programs carry their code only with summaries on: try them that way.
+        kernel: kernelConfigFrom(spec.group === 'owner_h1' ? { ...config, http1_summary_above: 1 } : config, 1),
         ringBufferSize: TRIAL_RING_SIZE,
         maxTrackedSockets: 1024,
         verifierLogSize: TRIAL_LOG_SIZE,
@@ -56,7 +57,10 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
         name,
         ok: false,
         detail: lines.length > 12 ? [...lines.slice(0, 2), '...', ...lines.slice(-8)].join('\n') : message,
-        fix: 'see the verifier log above; a kernel older than 5.12 or without BTF cannot run this program',
+        fix:
+          spec.group === 'owner_h1'
+            ? 'HTTP/1 summaries need kernel 6.8+; with http1_summary_above set, the receiver loads the plain programs instead and copies every exchange in full'
+            : 'see the verifier log above; a kernel older than 5.12 or without BTF cannot run this program',
       });
     }
   }

@@ -87,6 +87,36 @@ export function resolveWakeupThreshold(config: Pick<EbpfNetworkConfig, 'wakeup_t
   return Math.min(AUTO_WAKEUP_THRESHOLD_MAX, Math.floor(config.ring_buffer_size / 4));
 }
 
+/** EPERM, or EACCES without a verifier log: missing privileges (EACCES with a log is a rejected program). */
+function refusedForPrivileges(error: BpfLoadError): boolean {
+  return error.errno === 1 || (error.errno === 13 && error.verifierLog === '');
+}
+
+/**
+ * Loads the programs; when the ones with HTTP/1 summaries are rejected (they need bpf_loop and
+ * trusted arguments of global functions, kernel 6.8+) loads the plain ones instead and says so,
+ * so a configuration that asks for summaries (the shipped one) still runs on older kernels.
+ * A refusal for lack of privileges is not retried.
+ */
+export function loadWithoutSummariesIfRejected<T>(
+  kernel: KernelConfig,
+  load: (kernel: KernelConfig) => T,
+  warn: (message: string) => void,
+): { object: T; kernel: KernelConfig } {
+  try {
+    return { object: load(kernel), kernel };
+  } catch (error) {
+    if (!(error instanceof BpfLoadError) || kernel.h1FullPerCpu === 0 || refusedForPrivileges(error)) throw error;
+    const plain = { ...kernel, h1FullPerCpu: 0 };
+    const object = load(plain);
+    warn(
+      `http1_summary_above is ignored: this kernel rejected the programs that summarise HTTP/1 exchanges in the kernel ` +
+        `(they need kernel 6.8+), so every exchange is copied in full (${error.message.split('\n')[0]})`,
+    );
+    return { object, kernel: plain };
+  }
+}
+
 export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number): KernelConfig {
   return {
     excludeTgid: config.exclude_self ? process.pid : 0,
@@ -242,24 +272,29 @@ export class EbpfNetworkReceiver implements Receiver {
     const unmet = requirements(needCgroup, config.cgroup_path).filter((r) => !r.ok);
     if (unmet.length > 0) throw new UserFacingError(explainUnmet(unmet));
 
-    const kernel = kernelConfigFrom(config, libbpf().numPossibleCpus());
+    let kernel = kernelConfigFrom(config, libbpf().numPossibleCpus());
     this.continueBytes = Math.floor(kernel.wakeupThresholdBytes / 2);
     const log = settings.logger.child('libbpf');
     try {
-      this.object = BpfNetObject.load({
-        objectPath: this.internals.objectPath,
+      const loaded = loadWithoutSummariesIfRejected(
         kernel,
-        ringBufferSize: config.ring_buffer_size,
-        maxTrackedSockets: config.max_tracked_sockets,
-        verifierLogSize: config.verifier_log_size,
-        cgroupPath: config.cgroup_path || findCgroup2Mount() || '',
-
-        log: (level, message) => (level === 'warn' ? log.warn(message) : log.debug(message)),
-      });
+        (k) =>
+          BpfNetObject.load({
+            objectPath: this.internals.objectPath,
+            kernel: k,
+            ringBufferSize: config.ring_buffer_size,
+            maxTrackedSockets: config.max_tracked_sockets,
+            verifierLogSize: config.verifier_log_size,
+            cgroupPath: config.cgroup_path || findCgroup2Mount() || '',
+            log: (level, message) => (level === 'warn' ? log.warn(message) : log.debug(message)),
+          }),
+        (message) => settings.logger.warn(message),
+      );
+      this.object = loaded.object;
+      kernel = loaded.kernel;
     } catch (error) {
       if (error instanceof BpfLoadError) {
-        // EACCES with a verifier log is a rejected program, not missing privileges.
-        const denied = error.errno === 1 || (error.errno === 13 && error.verifierLog === '');
+        const denied = refusedForPrivileges(error);
         const hint = denied
           ? ` The kernel refused (${error.errno === 1 ? 'EPERM' : 'EACCES'}): the process needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (or root), and a kernel that allows BPF for it; alternatively, ${MOCK_HINT}.`
           : '';
