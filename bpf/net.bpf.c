@@ -7,6 +7,7 @@
  *   owner.bpf.h         who owns a socket (creation, and the process moving its data)
  *   packets.bpf.h       UDP and ICMP at the packet level (cgroup_skb)
  *   payload.bpf.h       L7 payload capture, classified per stream
+ *   h1_summary.bpf.h    HTTP/1 exchanges framed in the kernel and sent as one summary each
  *   tls_uprobes.bpf.h   HTTPS plaintext from uprobes on OpenSSL, joined to its socket
  *   live_scan.bpf.h     the on-demand scan of live TCP connections
  * Works without kprobes and fentry, neither of which the kernels we target offer.
