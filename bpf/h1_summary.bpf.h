@@ -68,8 +68,8 @@ struct h1_scan {
 	__u8 has_length;
 	__u8 unframed;        /* Transfer-Encoding, a second Content-Length, or one that does not parse */
 	__u8 _pad[2];
-	__u32 scratch_at;     /* H1_FORGET's slots */
-	__u64 scratch_value;
+	__u32 scratch_at;     /* H1_FORGET's slot */
+	__u32 _pad2;
 };
 
 /*
@@ -130,13 +130,13 @@ static __always_inline void h1_parse_length(struct h1_scan *sc, const __u8 *data
 		value = value * 10 + d;
 		digits = i + 1;
 	}
-	value = H1_FORGET(sc, scratch_value, value);
+	/* Stored before it is judged: a value that does not parse marks the head unframed anyway. */
+	sc->content_length = value;
 	digits = H1_FORGET(sc, scratch_at, digits);
 	if (digits == 0 || data[(at + digits) & H1_MASK] != '\r' || sc->has_length) {
 		sc->unframed = 1;
 		return;
 	}
-	sc->content_length = value;
 	sc->has_length = 1;
 }
 
@@ -372,6 +372,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 		struct ne_h1_response resp = {};
 		if (response && req->data_dir != dir && at <= NE_H1_MAX_REQUEST &&
 		    h1_whole_response(s->data, off, state & H1_HEAD_REQ, &resp)) {
+			/* Checked above; again after the barrier only so the verifier bounds the write. */
 			barrier_var(at);
 			if (at > NE_H1_MAX_REQUEST)
 				return false;
