@@ -8,12 +8,18 @@
  * exchange the kernel can frame exactly, a whole request in one call answered by a whole
  * response in the next, becomes one NE_H1_SUMMARY record: the request's bytes and the response's
  * status, length and time. The l7 processor counts and measures it like any other transaction
- * and makes no span of it. Anything else (split or pipelined messages, chunked or
- * close-delimited bodies, 1xx, upgrades, a call larger than capture_bytes) is copied in full,
- * and so is everything on the stream until it is provably between exchanges again (a whole
- * request answered by a whole response), so user space always resumes at a message boundary
- * with nothing of its own in flight. A connection's first exchange is one of those: a
- * connection with a single exchange never pays for holding a request.
+ * and makes no span of it.
+ *
+ * A summary pairs a request with the response that follows it, which is right only when nothing
+ * else is in flight. So the kernel follows each stream exactly from its first byte: the socket's
+ * storage is made when the connection is established (a socket older than the receiver, or one
+ * that moved data before, is never summarised), and every call must start where the last one
+ * followed ended (TCP sequence numbers: a byte moved by sendfile, splice or a call not seen here
+ * breaks it), be one whole message, and alternate: a request when nothing is in flight, then its
+ * response. Anything else (split or pipelined messages, chunked or close-delimited bodies, 1xx,
+ * upgrades, a call larger than capture_bytes) is copied in full, and so is the rest of that
+ * stream: exactness once lost is not regained, and user space, which parses everything it was
+ * sent, never meets a summary with a message of its own in flight.
  *
  * Exactness rests on the framing rules of RFC 9112 section 6: a request's body is framed by
  * Content-Length or absent; a response's by Content-Length, or absent for HEAD, 204 and 304.
@@ -24,10 +30,11 @@
 #define NE_H1_SUMMARY_BPF_H
 
 /* struct stream_state.h1 */
-#define H1_AT_BOUNDARY 1 /* between exchanges: nothing in flight in either direction */
-#define H1_WHOLE_REQ 2   /* the last call was a whole request, copied in full */
-#define H1_STASHED 4     /* a whole request waits in h1_stashes for its response */
-#define H1_HEAD_REQ 8    /* that request was a HEAD: its response has no body */
+#define H1_EXACT 1     /* followed from the stream's first byte, every message whole: pairing is exact */
+#define H1_REQ_OPEN 2  /* a whole request sent in full waits for its response */
+#define H1_STASHED 4   /* a whole request waits in h1_stashes for its response */
+#define H1_HEAD_REQ 8  /* that request was a HEAD: its response has no body */
+#define H1_REQ_SENT 16 /* that request was sent from this socket (its response is received) */
 
 /* Header lines scanned at most (a longer block is copied in full), and per bpf_loop round. */
 #define H1_MAX_HEAD_LINES 64
@@ -227,46 +234,34 @@ static __always_inline struct h1_scan *h1_scan_head(__u32 len)
 	return sc;
 }
 
-/* A whole request: its header block and Content-Length body end exactly where the call ends. */
-static __always_inline bool h1_whole_request(__u32 len)
+/* The final status of a status line "HTTP/1.x NNN" at d (`len` bytes), or 0 (1xx too). */
+static __always_inline __u16 h1_final_status(const __u8 *d, __u32 len)
 {
-	struct h1_scan *sc = h1_scan_head(len);
-	if (!sc || sc->head_end == 0 || sc->unframed)
-		return false;
-	__u64 body = sc->has_length ? sc->content_length : 0;
-	return sc->head_end + body == len;
+	if (len < 16 || d[4] != '/' || d[5] != '1' || d[6] != '.' || (d[7] != '0' && d[7] != '1') || d[8] != ' ')
+		return 0;
+	if (d[9] < '2' || d[9] > '5' || d[10] < '0' || d[10] > '9' || d[11] < '0' || d[11] > '9' || (d[12] != ' ' && d[12] != '\r'))
+		return 0;
+	return (d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0');
 }
 
 /*
- * A whole response after a request (HEAD when `head`): status line "HTTP/1.x NNN", no 1xx, and
- * a body framed exactly by the call. Fills `out` (not ts/pid/tid/data_dir).
+ * The body length of the message in this CPU's scratch data (`len` bytes) when its header block
+ * frames it to end exactly where the call ends, or -1. A request without Content-Length has no
+ * body; a response without one ends with the connection, unless it has no body at all
+ * (`bodiless`: the answer to a HEAD, 204, 304). A global function: the verifier walks the scan
+ * once, whatever the state of the caller.
  */
-static __always_inline bool h1_whole_response(const __u8 *d, __u32 len, bool head, struct ne_h1_response *out)
+__noinline long h1_framed_body(__u32 len, int request, int bodiless)
 {
-	if (len < 16 || d[4] != '/' || d[5] != '1' || d[6] != '.' || (d[7] != '0' && d[7] != '1') || d[8] != ' ')
-		return false;
-	if (d[9] < '1' || d[9] > '5' || d[10] < '0' || d[10] > '9' || d[11] < '0' || d[11] > '9' || (d[12] != ' ' && d[12] != '\r'))
-		return false;
-	__u16 status = (d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0');
-	if (status < 200)
-		return false;
 	struct h1_scan *sc = h1_scan_head(len);
 	if (!sc || sc->head_end == 0 || sc->unframed)
-		return false;
-	__u64 body;
-	if (head || status == 204 || status == 304)
-		body = 0;
-	else if (sc->has_length)
+		return -1;
+	__u64 body = 0;
+	if (sc->has_length && !bodiless)
 		body = sc->content_length;
-	else
-		return false; /* delimited by the close */
-	if (sc->head_end + body != len)
-		return false;
-	out->len = len;
-	out->body_len = (__u32)body;
-	out->status = status;
-	out->version_minor = d[7] - '0';
-	return true;
+	else if (!request && !bodiless)
+		return -1;
+	return sc->head_end + body == len ? (long)body : -1;
 }
 
 /* A token of this CPU's budget of exchanges copied in full, if one is left this second. */
@@ -331,6 +326,46 @@ static __always_inline bool h1_hold(struct sock *sk, struct ne_scratch *s, __u32
 	return true;
 }
 
+/*
+ * A TCP connection just established, nothing moved yet: its streams are followed from here.
+ * Storage that exists already was made by a call that moved data first (TCP Fast Open data
+ * read before the handshake ended): that stream is not followed.
+ */
+static __always_inline void h1_follow_from_start(const struct sock *sk)
+{
+	if (bpf_sk_storage_get(&l7_streams, (void *)sk, 0, 0))
+		return;
+	struct stream_state *st = bpf_sk_storage_get(&l7_streams, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!st || !tp) {
+		STAT_INC(map_full);
+		return;
+	}
+	st->send_next = tp->write_seq;
+	st->recv_next = tp->copied_seq;
+	st->h1 = H1_EXACT;
+}
+
+/*
+ * Whether this call (`moved` bytes in `dir`, already moved) starts where the last call followed
+ * in that direction ended; it is followed from here on either way. The socket layer has moved
+ * write_seq or copied_seq past the call's bytes before the tracepoint runs.
+ */
+static __always_inline bool h1_contiguous(struct sock *sk, struct stream_state *st, __u8 dir, __u32 moved)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return false;
+	bool send = dir == NE_DATA_SEND;
+	__u32 end = send ? tp->write_seq : tp->copied_seq;
+	__u32 expected = send ? st->send_next : st->recv_next;
+	if (send)
+		st->send_next = end;
+	else
+		st->recv_next = end;
+	return end - moved == expected;
+}
+
 /* Tags a global function's socket argument as the kernel's own pointer (kernel 6.8+). */
 #define __h1_arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
 
@@ -340,7 +375,6 @@ static __always_inline bool h1_hold(struct sock *sk, struct ne_scratch *s, __u32
  * was taken here: held as a request, or ended a summarised exchange. False: send it as usual
  * (a held request that it does not answer has been sent first).
  */
-
 __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_state *st, struct ne_scratch *s, struct sock_info *o)
 {
 	/*
@@ -348,66 +382,79 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 	 * through the capture that reaches it (which exceeds its budget). So everything comes as
 	 * the record's own fields, and st and s are checked here.
 	 */
-	if (!st || !s || !o)
+	if (!sk || !st || !s || !o)
 		return 0;
 	__u32 off = s->rec.cap_len;
 	__u32 moved = s->rec.orig_len;
 	__u8 dir = s->rec.data_dir;
 	__u8 state = st->h1;
+	bool followed = (state & H1_EXACT) && h1_contiguous(sk, st, dir, moved);
 	bool whole_call = moved == off && off >= 16 && off <= NE_MAX_CAPTURE;
 	__u32 word = whole_call ? *(const __u32 *)s->data : 0;
 #define W(a, b, c, d) ((__u32)(a) | (__u32)(b) << 8 | (__u32)(c) << 16 | (__u32)(d) << 24)
-	bool response = word == W('H', 'T', 'T', 'P');
-	bool request = !response && word != W('P', 'R', 'I', ' ') && word != W('C', 'O', 'N', 'N') && looks_http1(word);
+	bool request = word != W('H', 'T', 'T', 'P') && word != W('P', 'R', 'I', ' ') && word != W('C', 'O', 'N', 'N') && looks_http1(word);
 	bool head = word == W('H', 'E', 'A', 'D');
 #undef W
+	/*
+	 * The one message that keeps the stream exact: a request when nothing is in flight, or the
+	 * final response to the one in flight, in the other direction.
+	 */
+	bool in_flight = state & (H1_REQ_OPEN | H1_STASHED);
+	bool req_sent = state & H1_REQ_SENT;
+	__u16 status = whole_call && in_flight && req_sent == (dir == NE_DATA_RECV) ? h1_final_status(s->data, off) : 0;
+	bool asks = !in_flight && request;
+	bool bodiless = !asks && ((state & H1_HEAD_REQ) || status == 204 || status == 304);
+	long body = followed && (asks || status) ? h1_framed_body(off, asks, bodiless) : -1;
+	bool whole = body >= 0;
+	/* Whatever does not keep the stream exact below loses it for good. */
+	st->h1 = 0;
 	if (state & H1_STASHED) {
 		struct h1_stash *k = bpf_sk_storage_get(&h1_stashes, sk, 0, 0);
-		st->h1 = 0;
 		o->h1_held = 0;
 		if (!k)
 			return false;
 		struct ne_payload *req = &k->rec;
 		__u32 at = (req->cap_len + 7) & ~7U;
-		struct ne_h1_response resp = {};
-		if (response && req->data_dir != dir && at <= NE_H1_MAX_REQUEST &&
-		    h1_whole_response(s->data, off, state & H1_HEAD_REQ, &resp)) {
+		if (whole && at <= NE_H1_MAX_REQUEST) {
 			/* Checked above; again after the barrier only so the verifier bounds the write. */
 			barrier_var(at);
 			if (at > NE_H1_MAX_REQUEST)
 				return false;
-			resp.ts_ns = s->rec.h.ts_ns;
-			resp.pid = s->rec.h.pid;
-			resp.tid = s->rec.h.tid;
-			resp.data_dir = dir;
+			struct ne_h1_response resp = {
+				.ts_ns = s->rec.h.ts_ns,
+				.len = off,
+				.body_len = (__u32)body,
+				.pid = s->rec.h.pid,
+				.tid = s->rec.h.tid,
+				.status = status,
+				.version_minor = s->data[7] - '0',
+				.data_dir = dir,
+			};
 			__builtin_memcpy(&k->data[at], &resp, sizeof(resp));
 			req->h.type = NE_H1_SUMMARY;
 			req->h.size = sizeof(*req) + at + sizeof(resp);
 			output_record(req, sizeof(*req) + at + sizeof(resp));
 			STAT_INC(h1_summarised);
-			st->h1 = H1_AT_BOUNDARY;
+			st->h1 = H1_EXACT;
 			return true;
 		}
 		h1_unstash(k);
 		return false;
 	}
-	if (request) {
-		bool whole = h1_whole_request(off);
-		if (whole && (state & H1_AT_BOUNDARY) && off <= NE_H1_MAX_REQUEST && !h1_full_token(s->rec.h.ts_ns) &&
-		    h1_hold(sk, s, off, dir)) {
-			st->h1 = H1_STASHED | (head ? H1_HEAD_REQ : 0);
-			o->h1_held = 1;
-			return true;
-		}
-		st->h1 = whole ? (H1_WHOLE_REQ | (head ? H1_HEAD_REQ : 0)) : 0;
+	if (!whole)
+		return false;
+	if (!asks) {
+		/* The whole response to the request in flight, sent in full like it: between exchanges again. */
+		st->h1 = H1_EXACT;
 		return false;
 	}
-	/* A whole response right after a whole request ends an exchange sent in full. */
-	struct ne_h1_response resp;
-	if (response && (state & H1_WHOLE_REQ) && h1_whole_response(s->data, off, state & H1_HEAD_REQ, &resp))
-		st->h1 = H1_AT_BOUNDARY;
-	else
-		st->h1 = 0;
+	__u8 next = H1_EXACT | (head ? H1_HEAD_REQ : 0) | (dir == NE_DATA_SEND ? H1_REQ_SENT : 0);
+	if (off <= NE_H1_MAX_REQUEST && !h1_full_token(s->rec.h.ts_ns) && h1_hold(sk, s, off, dir)) {
+		st->h1 = next | H1_STASHED;
+		o->h1_held = 1;
+		return true;
+	}
+	st->h1 = next | H1_REQ_OPEN;
 	return false;
 }
 

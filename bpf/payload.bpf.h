@@ -93,7 +93,9 @@ struct stream_state {
 	__u8 sniffed;  /* chunks seen while NE_CLS_UNKNOWN */
 	__u8 tls_dirs; /* NE_DATA_SEND | NE_DATA_RECV bits that carried a handshake record */
 	__u8 h1;       /* H1_* bits of h1_summary.bpf.h */
-	__u8 _pad[4];
+	/* Where each direction's stream stood after the last call h1_take_call followed (TCP sequence numbers). */
+	__u32 send_next;
+	__u32 recv_next;
 };
 
 struct {

@@ -141,12 +141,19 @@ static __always_inline bool is_peer_of_excluded(const struct sock *sk)
 	return tuple_from_sock(&t, sk, IPPROTO_TCP) && is_self_flow(&t);
 }
 
-/* Reports the open and marks the socket for the live scan. */
+static void h1_follow_from_start(const struct sock *sk);
+
+/*
+ * Reports the open and marks the socket for the live scan; with HTTP/1 summaries, its streams
+ * are followed from their first byte (only a stream followed so can be summarised).
+ */
 static __always_inline void open_and_mark(const struct sock *sk, __u64 cookie, struct sock_info *o)
 {
 	emit_tcp_open(sk, cookie, o);
 	if (cfg.enable_live_tcp && o->opened)
 		mark_live(sk, o);
+	if (cfg.h1_full_per_cpu && cfg.enable_payload)
+		h1_follow_from_start(sk);
 }
 
 SEC("tp_btf/inet_sock_set_state")

@@ -7,6 +7,7 @@
  * Runs as root (CI=true must run it); skips with the reason elsewhere.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import type { HttpTransactionEvent, NetworkEvent } from '../../../core/events';
 import { factory as receiverFactory } from '../../../receivers/ebpf_network';
 import { groupsFor } from '../../../receivers/ebpf_network/bpf-object';
@@ -52,6 +53,51 @@ const call = (agent, path) => new Promise((resolve) => {
     agent.destroy();
   }
 })();
+`;
+
+/**
+ * Rounds on one connection, each writing two requests back to back (two writes: pipelined) and a
+ * third once the first answer arrived, while the second is still unanswered. The server answers
+ * each 15 ms after the one before, so every answer is a read of its own at the client.
+ */
+const PIPELINED_CLIENT = `
+const net = require('node:net');
+const [port, rounds] = process.argv.slice(1).map(Number);
+const sock = net.connect(port, '127.0.0.1');
+const get = (status) => 'GET /late/' + status + ' HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n';
+let answers = 0;
+let wake = () => {};
+sock.on('data', (d) => { answers += d.toString().split('HTTP/1.1 ').length - 1; wake(); });
+const until = (n) => new Promise((resolve) => { wake = () => { if (answers >= n) resolve(); }; wake(); });
+sock.on('connect', async () => {
+  for (let i = 0; i < rounds; i++) {
+    sock.write(get(201));
+    sock.write(get(202));
+    await until(3 * i + 1);
+    sock.write(get(203));
+    await until(3 * i + 3);
+  }
+  sock.end();
+});
+sock.on('close', () => process.exit(0));
+`;
+
+/** One GET on a keep-alive connection, then `count` more once a line arrives on stdin. */
+const LATE_START_CLIENT = `
+const http = require('node:http');
+const [port, count] = process.argv.slice(1).map(Number);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const call = () => new Promise((resolve, reject) => {
+  http.get({ host: '127.0.0.1', port, path: '/hello', agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+});
+(async () => {
+  await call();
+  console.log('ready');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  for (let i = 0; i < count; i++) await call();
+  agent.destroy();
+  process.exit(0);
+})().catch((e) => { console.error(e); process.exit(1); });
 `;
 
 type Kernel = { kernelStats(): { h1Summarised: number; h1Unstashed: number } };
@@ -127,6 +173,53 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
     } finally {
       await listening.stop();
       await p.stop();
+    }
+  });
+
+  it('pairs nothing in the kernel once requests are pipelined: every answer goes to its own request', async function () {
+    requireKernel(this);
+    const p = await pipeline({}, { http1_summary_above: 1 });
+    const listening = await startHttpServer();
+    const rounds = 8;
+    const exchanges = 3 * rounds;
+    try {
+      await runClient(process.execPath, ['-e', PIPELINED_CLIENT, String(listening.port), String(rounds)]);
+      const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
+        e.kind === 'l7.http' && (e.localPort === listening.port || e.remotePort === listening.port);
+      await p.out.waitFor((events) => events.filter(ours).length >= 2 * exchanges, 15_000, 'every pipelined exchange as a span at both ends');
+      await new Promise((r) => setTimeout(r, 300));
+      const spans = p.out.events.filter(ours);
+      assert.equal(spans.length, 2 * exchanges, 'no exchange summarised, none lost');
+      for (const t of spans) assert.equal(t.statusCode, Number(t.path?.slice('/late/'.length)), `${t.side} ${t.path} answered ${t.statusCode}`);
+      assert.equal(p.telemetry.get('transactions_http'), 2 * exchanges);
+      assert.equal(p.telemetry.get('transactions_summarised'), 0);
+    } finally {
+      await listening.stop();
+      await p.stop();
+    }
+  });
+
+  it('never summarises a connection older than the receiver: its streams were not followed from their start', async function () {
+    requireKernel(this);
+    const listening = await startHttpServer();
+    const client = spawn(process.execPath, ['-e', LATE_START_CLIENT, String(listening.port), '20'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => client.once('exit', resolve));
+    let p: Awaited<ReturnType<typeof pipeline>> | undefined;
+    try {
+      await new Promise((resolve) => client.stdout!.once('data', resolve));
+      p = await pipeline({}, { http1_summary_above: 1 });
+      client.stdin!.write('go\n');
+      assert.equal(await exited, 0);
+      const counted = () => p!.telemetry.get('transactions_http');
+      await waitUntil(() => counted() >= 40, 15_000, () => `${counted()} of 40 transactions counted`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(counted(), 40, 'the 20 later exchanges at both ends');
+      assert.equal(p.telemetry.get('transactions_summarised'), 0);
+      assert.equal((p.receiver as unknown as Kernel).kernelStats().h1Summarised, 0);
+    } finally {
+      client.kill();
+      await listening.stop();
+      await p?.stop();
     }
   });
 });

@@ -8,6 +8,7 @@
 //   /bigchunked 200, chunked body of 1 MiB in 16 writes
 //   /old      200 without a length: chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0 ones
 //   /drop     no response: the connection is closed
+//   /late/NNN status NNN after 15 ms, content-length body (pipelined answers arrive apart)
 //   other     404
 'use strict';
 const http = require('node:http');
@@ -39,6 +40,11 @@ const server = http.createServer((req, res) => {
     } else if (path === '/old') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('an old-style body, ended by the close\n');
+    } else if (path.startsWith('/late/')) {
+      setTimeout(() => {
+        res.writeHead(Number(path.slice(6)), { 'content-type': 'text/plain', 'content-length': 3 });
+        res.end('ok\n');
+      }, 15);
     } else if (path === '/drop') {
       req.socket.destroy();
     } else if (path === '/echo') {
