@@ -35,6 +35,7 @@
 #define H1_STASHED 4   /* a whole request waits in h1_stashes for its response */
 #define H1_HEAD_REQ 8  /* that request was a HEAD: its response has no body */
 #define H1_REQ_SENT 16 /* that request was sent from this socket (its response is received) */
+#define H1_ANSWERED 32 /* an exchange has ended: from now on a request may be held */
 
 /* Header lines scanned at most (a longer block is copied in full), and per bpf_loop round. */
 #define H1_MAX_HEAD_LINES 64
@@ -294,10 +295,9 @@ static __always_inline void h1_unstash(struct h1_stash *k)
 static __always_inline void h1_flush_at_close(const struct sock *sk, struct sock_info *o)
 {
 	o->h1_held = 0;
-	struct stream_state *st = bpf_sk_storage_get(&l7_streams, (void *)sk, 0, 0);
-	if (!st || !(st->h1 & H1_STASHED))
+	if (!(o->stream.h1 & H1_STASHED))
 		return;
-	st->h1 = 0;
+	o->stream.h1 = 0;
 	struct h1_stash *k = bpf_sk_storage_get(&h1_stashes, (void *)sk, 0, 0);
 	if (k)
 		h1_unstash(k);
@@ -327,23 +327,18 @@ static __always_inline bool h1_hold(struct sock *sk, struct ne_scratch *s, __u32
 }
 
 /*
- * A TCP connection just established, nothing moved yet: its streams are followed from here.
- * Storage that exists already was made by a call that moved data first (TCP Fast Open data
- * read before the handshake ended): that stream is not followed.
+ * A TCP connection just established: its streams are followed from here. One whose entry shows
+ * data classified already moved bytes first (TCP Fast Open data read before the handshake
+ * ended) and is not followed.
  */
-static __always_inline void h1_follow_from_start(const struct sock *sk)
+static __always_inline void h1_follow_from_start(const struct sock *sk, struct sock_info *o)
 {
-	if (bpf_sk_storage_get(&l7_streams, (void *)sk, 0, 0))
-		return;
-	struct stream_state *st = bpf_sk_storage_get(&l7_streams, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
-	if (!st || !tp) {
-		STAT_INC(map_full);
+	if (!tp || o->stream.cls != NE_CLS_UNKNOWN || o->stream.sniffed)
 		return;
-	}
-	st->send_next = tp->write_seq;
-	st->recv_next = tp->copied_seq;
-	st->h1 = H1_EXACT;
+	o->stream.send_next = tp->write_seq;
+	o->stream.recv_next = tp->copied_seq;
+	o->stream.h1 = H1_EXACT;
 }
 
 /*
@@ -435,7 +430,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			req->h.size = sizeof(*req) + at + sizeof(resp);
 			output_record(req, sizeof(*req) + at + sizeof(resp));
 			STAT_INC(h1_summarised);
-			st->h1 = H1_EXACT;
+			st->h1 = H1_EXACT | H1_ANSWERED;
 			return true;
 		}
 		h1_unstash(k);
@@ -445,11 +440,16 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 		return false;
 	if (!asks) {
 		/* The whole response to the request in flight, sent in full like it: between exchanges again. */
-		st->h1 = H1_EXACT;
+		st->h1 = H1_EXACT | H1_ANSWERED;
 		return false;
 	}
 	__u8 next = H1_EXACT | (head ? H1_HEAD_REQ : 0) | (dir == NE_DATA_SEND ? H1_REQ_SENT : 0);
-	if (off <= NE_H1_MAX_REQUEST && !h1_full_token(s->rec.h.ts_ns) && h1_hold(sk, s, off, dir)) {
+	/*
+	 * A connection's first request goes in full: most connections that carry one exchange carry
+	 * only that one (Connection: close), and holding it would cost them socket storage of ~660
+	 * bytes, made in the call, to save one record.
+	 */
+	if ((state & H1_ANSWERED) && off <= NE_H1_MAX_REQUEST && !h1_full_token(s->rec.h.ts_ns) && h1_hold(sk, s, off, dir)) {
 		st->h1 = next | H1_STASHED;
 		o->h1_held = 1;
 		return true;

@@ -88,16 +88,12 @@ struct syscall_io {
 #define NE_CLS_TLS_DONE 4 /* TLS past its handshake: no longer copied */
 #define NE_CLS_TLS_PLAIN 5 /* TLS whose plaintext the library uprobes take (tls_uprobes.bpf.h) */
 
-struct stream_state {
-	__u8 cls;
-	__u8 sniffed;  /* chunks seen while NE_CLS_UNKNOWN */
-	__u8 tls_dirs; /* NE_DATA_SEND | NE_DATA_RECV bits that carried a handshake record */
-	__u8 h1;       /* H1_* bits of h1_summary.bpf.h */
-	/* Where each direction's stream stood after the last call h1_take_call followed (TCP sequence numbers). */
-	__u32 send_next;
-	__u32 recv_next;
-};
 
+/*
+ * The class of a TCP stream lives in its socket's entry (sock_info.stream), made with the entry
+ * at the open; only a socket without an entry (enable_tcp off, or its entry gone at the close
+ * with bytes still to read) gets socket-local storage for it, which costs ~1 µs to make.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -22,6 +22,17 @@ struct {
 	__type(value, struct ne_stats);
 } stats SEC(".maps");
 
+/* How payload capture sees a TCP stream (payload.bpf.h, h1_summary.bpf.h). */
+struct stream_state {
+	__u8 cls;
+	__u8 sniffed;  /* chunks seen while NE_CLS_UNKNOWN */
+	__u8 tls_dirs; /* NE_DATA_SEND | NE_DATA_RECV bits that carried a handshake record */
+	__u8 h1;       /* H1_* bits of h1_summary.bpf.h */
+	/* Where each direction's stream stood after the last call h1_take_call followed (TCP sequence numbers). */
+	__u32 send_next;
+	__u32 recv_next;
+};
+
 /* Who owns a socket, and what we decided about it. Private to the kernel side. */
 struct sock_info {
 	__u64 start_ns;
@@ -36,6 +47,7 @@ struct sock_info {
 	__u8 live;    /* reported by the live scan (see live_scan.bpf.h) */
 	__u8 h1_held; /* a request waits in h1_stashes (h1_summary.bpf.h) */
 	char comm[NE_COMM_LEN];
+	struct stream_state stream; /* TCP: what the capture knows of its bytes */
 };
 
 static __always_inline struct ne_stats *stats_slot(void)

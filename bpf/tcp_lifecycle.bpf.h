@@ -141,7 +141,7 @@ static __always_inline bool is_peer_of_excluded(const struct sock *sk)
 	return tuple_from_sock(&t, sk, IPPROTO_TCP) && is_self_flow(&t);
 }
 
-static void h1_follow_from_start(const struct sock *sk);
+static void h1_follow_from_start(const struct sock *sk, struct sock_info *o);
 
 /*
  * Reports the open and marks the socket for the live scan; with HTTP/1 summaries, its streams
@@ -153,7 +153,7 @@ static __always_inline void open_and_mark(const struct sock *sk, __u64 cookie, s
 	if (cfg.enable_live_tcp && o->opened)
 		mark_live(sk, o);
 	if (cfg.h1_full_per_cpu && cfg.enable_payload)
-		h1_follow_from_start(sk);
+		h1_follow_from_start(sk, o);
 }
 
 SEC("tp_btf/inet_sock_set_state")
