@@ -10,7 +10,7 @@
  * so such a receive is noted in task storage and copied at sys_exit (whose program returns at
  * once for every other syscall).
  *
- * What: each TCP stream is classified once, in socket-local storage. A stream that starts like
+ * What: each TCP stream is classified once, in its socket's entry. A stream that starts like
  * HTTP/1, HTTP/2 (preface or frame header), DNS over TCP or a TLS handshake keeps being
  * copied; one that shows none of them within NE_SNIFF_CHUNKS reads/writes is not copied again,
  * and a TLS stream stops being copied once application data follows a handshake seen in both
