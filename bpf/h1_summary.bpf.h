@@ -11,10 +11,10 @@
  * and makes no span of it.
  *
  * A summary pairs a request with the response that follows it, which is right only when nothing
- * else is in flight. So the kernel follows each stream exactly from its first byte: the socket's
- * storage is made when the connection is established (a socket older than the receiver, or one
- * that moved data before, is never summarised), and every call must start where the last one
- * followed ended (TCP sequence numbers: a byte moved by sendfile, splice or a call not seen here
+ * else is in flight. So the kernel follows each stream exactly from its first byte: following
+ * starts when the connection is established, in the socket's entry (a socket older than the
+ * receiver, or one that moved data before, is never summarised), and every call must start
+ * where the last one followed ended (TCP sequence numbers: a byte moved by sendfile, splice or a call not seen here
  * breaks it), be one whole message, and alternate: a request when nothing is in flight, then its
  * response. Anything else (split or pipelined messages, chunked or close-delimited bodies, 1xx,
  * upgrades, a call larger than capture_bytes) is copied in full, and so is the rest of that
