@@ -14,9 +14,9 @@
  * else is in flight. So the kernel follows each stream exactly from its first byte: following
  * starts when the connection is established, in the socket's entry (a socket older than the
  * receiver, or one that moved data before, is never summarised), and every call must start
- * where the last one followed ended (TCP sequence numbers: a byte moved by sendfile, splice or a call not seen here
- * breaks it), be one whole message, and alternate: a request when nothing is in flight, then its
- * response. Anything else (split or pipelined messages, chunked or close-delimited bodies, 1xx,
+ * where the last one followed ended (TCP sequence numbers: a byte moved by sendfile, splice or
+ * a call not seen here breaks it), be one whole message, and alternate: a request when nothing
+ * is in flight, then its response. Anything else (split or pipelined messages, chunked or close-delimited bodies, 1xx,
  * upgrades, a call larger than capture_bytes) is copied in full, and so is the rest of that
  * stream: exactness once lost is not regained, and user space, which parses everything it was
  * sent, never meets a summary with a message of its own in flight.
