@@ -23,8 +23,24 @@ static __always_inline bool icmp_interesting(__u8 family, __u8 type)
 	return type == 1 || type == 2 || type == 3 || type == 128 || type == 129;
 }
 
+/*
+ * A packet of a TCP socket: most packets are, and nothing here is for them (the TCP lifecycle and
+ * the capture see TCP). Told by the socket, before any header is loaded: a TCP socket sends and
+ * is delivered only TCP segments, and ICMP errors about TCP reach no socket's filter.
+ */
+static __always_inline bool of_tcp_socket(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	if (!sk)
+		return false;
+	sk = bpf_sk_fullsock(sk);
+	return sk && sk->protocol == IPPROTO_TCP;
+}
+
 static __always_inline void handle_skb(struct __sk_buff *skb, __u8 dir)
 {
+	if (of_tcp_socket(skb))
+		return;
 	struct ne_tuple t = {};
 	__u8 proto;
 	__u32 l4off, l4len;
