@@ -15,9 +15,11 @@
  * starts when the connection is established, in the socket's entry (a socket older than the
  * receiver, or one that moved data before, is never summarised), and every call must start
  * where the last one followed ended (TCP sequence numbers: a byte moved by sendfile, splice or
- * a call not seen here breaks it), be one whole message, and alternate: a request when nothing
- * is in flight, then its response. Anything else (split or pipelined messages, chunked or close-delimited bodies, 1xx,
- * upgrades, a call larger than capture_bytes) is copied in full, and so is the rest of that
+ * a call not seen here breaks it), start with a message whose head is captured whole (its
+ * Content-Length body may go on in later calls, which are counted off exactly), and alternate:
+ * a request when nothing is in flight, then its response. Only an exchange of one call each way
+ * is summarised. Anything else (split heads, pipelined messages, chunked or close-delimited
+ * bodies, 1xx, upgrades) is copied in full, and so is the rest of that
  * stream: exactness once lost is not regained, and user space, which parses everything it was
  * sent, never meets a summary with a message of its own in flight.
  *
@@ -36,6 +38,8 @@
 #define H1_HEAD_REQ 8  /* that request was a HEAD: its response has no body */
 #define H1_REQ_SENT 16 /* that request was sent from this socket (its response is received) */
 #define H1_ANSWERED 32 /* an exchange has ended: from now on a request may be held */
+#define H1_BODY 64     /* the body of the last message goes on in later calls (body_left bytes) */
+#define H1_BODY_REQ 128 /* that body is the request's (else the response's) */
 
 /* Header lines scanned at most (a longer block is copied in full), and per bpf_loop round. */
 #define H1_MAX_HEAD_LINES 64
@@ -77,7 +81,7 @@ struct h1_scan {
 	__u8 unframed;        /* Transfer-Encoding, a second Content-Length, or one that does not parse */
 	__u8 _pad[2];
 	__u32 scratch_at;     /* H1_FORGET's slot */
-	__u32 _pad2;
+	__u32 verdict;        /* h1_take_call's decision values, forgotten through here */
 };
 
 /*
@@ -246,13 +250,13 @@ static __always_inline __u16 h1_final_status(const __u8 *d, __u32 len)
 }
 
 /*
- * The body length of the message in this CPU's scratch data (`len` bytes) when its header block
- * frames it to end exactly where the call ends, or -1. A request without Content-Length has no
- * body; a response without one ends with the connection, unless it has no body at all
- * (`bodiless`: the answer to a HEAD, 204, 304). A global function: the verifier walks the scan
- * once, whatever the state of the caller.
+ * The length of the message that starts the call, head and body, from its header block in this
+ * CPU's scratch data (`len` bytes captured), or -1 when the head is not all there or does not
+ * frame the message. A request without Content-Length has no body; a response without one ends
+ * with the connection, unless it has no body at all (`bodiless`: the answer to a HEAD, 204,
+ * 304). A global function: the verifier walks the scan once, whatever the state of the caller.
  */
-__noinline long h1_framed_body(__u32 len, int request, int bodiless)
+__noinline long h1_message_length(__u32 len, int request, int bodiless)
 {
 	struct h1_scan *sc = h1_scan_head(len);
 	if (!sc || sc->head_end == 0 || sc->unframed)
@@ -262,7 +266,7 @@ __noinline long h1_framed_body(__u32 len, int request, int bodiless)
 		body = sc->content_length;
 	else if (!request && !bodiless)
 		return -1;
-	return sc->head_end + body == len ? (long)body : -1;
+	return (long)(sc->head_end + body);
 }
 
 /* A token of this CPU's budget of exchanges copied in full, if one is left this second. */
@@ -361,6 +365,22 @@ static __always_inline bool h1_contiguous(struct sock *sk, struct stream_state *
 	return end - moved == expected;
 }
 
+/*
+ * The final response to the request in flight (`status`), sent in full: between exchanges again
+ * when it was `whole`, or with its body still to come (`rest` bytes). Anything else loses the
+ * stream's exactness (st->h1 stays 0). Returns false: the call goes to user space.
+ */
+static __always_inline int h1_response_follows(struct stream_state *st, __u8 state, __u16 status, bool whole, bool goes_on, __u32 rest)
+{
+	if (status && goes_on) {
+		st->body_left = rest;
+		st->h1 = H1_EXACT | H1_ANSWERED | (state & H1_REQ_SENT) | H1_BODY;
+	} else if (status && whole) {
+		st->h1 = H1_EXACT | H1_ANSWERED;
+	}
+	return false;
+}
+
 /* Tags a global function's socket argument as the kernel's own pointer (kernel 6.8+). */
 #define __h1_arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
 
@@ -384,25 +404,56 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 	__u8 dir = s->rec.data_dir;
 	__u8 state = st->h1;
 	bool followed = (state & H1_EXACT) && h1_contiguous(sk, st, dir, moved);
+	/* Whatever does not keep the stream exact below loses it for good. */
+	st->h1 = 0;
+	if (state & H1_BODY) {
+		/* The rest of a body whose head said how long it is, in the same direction. */
+		bool req_sent = state & H1_REQ_SENT;
+		bool body_dir_send = (state & H1_BODY_REQ) ? req_sent : !req_sent;
+		if (!followed || body_dir_send != (dir == NE_DATA_SEND) || moved > st->body_left)
+			return false;
+		st->body_left -= moved;
+		if (st->body_left > 0)
+			st->h1 = state;
+		else if (state & H1_BODY_REQ)
+			st->h1 = (state & (H1_EXACT | H1_ANSWERED | H1_HEAD_REQ | H1_REQ_SENT)) | H1_REQ_OPEN;
+		else
+			st->h1 = H1_EXACT | H1_ANSWERED;
+		return false;
+	}
 	bool whole_call = moved == off && off >= 16 && off <= NE_MAX_CAPTURE;
-	__u32 word = whole_call ? *(const __u32 *)s->data : 0;
+	__u32 word = off >= 16 && off <= NE_MAX_CAPTURE ? *(const __u32 *)s->data : 0;
 #define W(a, b, c, d) ((__u32)(a) | (__u32)(b) << 8 | (__u32)(c) << 16 | (__u32)(d) << 24)
 	bool request = word != W('H', 'T', 'T', 'P') && word != W('P', 'R', 'I', ' ') && word != W('C', 'O', 'N', 'N') && looks_http1(word);
 	bool head = word == W('H', 'E', 'A', 'D');
 #undef W
 	/*
 	 * The one message that keeps the stream exact: a request when nothing is in flight, or the
-	 * final response to the one in flight, in the other direction.
+	 * final response to the one in flight, in the other direction. It starts the call; its body
+	 * may go on in later calls, never beyond the call's end.
 	 */
 	bool in_flight = state & (H1_REQ_OPEN | H1_STASHED);
 	bool req_sent = state & H1_REQ_SENT;
-	__u16 status = whole_call && in_flight && req_sent == (dir == NE_DATA_RECV) ? h1_final_status(s->data, off) : 0;
+	__u16 status = in_flight && req_sent == (dir == NE_DATA_RECV) && word ? h1_final_status(s->data, off) : 0;
 	bool asks = !in_flight && request;
 	bool bodiless = !asks && ((state & H1_HEAD_REQ) || status == 204 || status == 304);
-	long body = followed && (asks || status) ? h1_framed_body(off, asks, bodiless) : -1;
-	bool whole = body >= 0;
-	/* Whatever does not keep the stream exact below loses it for good. */
-	st->h1 = 0;
+	long length = followed && (asks || status) ? h1_message_length(off, asks, bodiless) : -1;
+	bool whole = length >= 0 && (__u64)length == moved;
+	__u64 rest = length >= 0 && (__u64)length > moved ? (__u64)length - moved : 0;
+	/* A body that goes on, in bytes the receiver can count. */
+	bool goes_on = rest > 0 && rest <= 0xffffffffULL;
+	/*
+	 * What was decided, passed through map memory so that the verifier forgets how: the paths
+	 * below then merge instead of multiplying by every way of reaching them.
+	 */
+	__u32 k1 = 0;
+	struct h1_scan *v = bpf_map_lookup_elem(&h1_scans, &k1);
+	if (!v)
+		return false;
+	whole = H1_FORGET(v, verdict, whole);
+	goes_on = H1_FORGET(v, verdict, goes_on);
+	status = H1_FORGET(v, verdict, status);
+	asks = H1_FORGET(v, verdict, asks);
 	if (state & H1_STASHED) {
 		struct h1_stash *k = bpf_sk_storage_get(&h1_stashes, sk, 0, 0);
 		o->h1_held = 0;
@@ -410,7 +461,9 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			return false;
 		struct ne_payload *req = &k->rec;
 		__u32 at = (req->cap_len + 7) & ~7U;
-		if (whole && at <= NE_H1_MAX_REQUEST) {
+		__u32 k0 = 0;
+		struct h1_scan *sc = bpf_map_lookup_elem(&h1_scans, &k0);
+		if (whole && whole_call && sc && at <= NE_H1_MAX_REQUEST) {
 			/* Checked above; again after the barrier only so the verifier bounds the write. */
 			barrier_var(at);
 			if (at > NE_H1_MAX_REQUEST)
@@ -418,7 +471,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			struct ne_h1_response resp = {
 				.ts_ns = s->rec.h.ts_ns,
 				.len = off,
-				.body_len = (__u32)body,
+				.body_len = off - sc->head_end,
 				.pid = s->rec.h.pid,
 				.tid = s->rec.h.tid,
 				.status = status,
@@ -433,29 +486,32 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			st->h1 = H1_EXACT | H1_ANSWERED;
 			return true;
 		}
+		/* Not summarised: the request goes first, as it was; the stream may still be exact. */
 		h1_unstash(k);
+		return h1_response_follows(st, state, status, whole, goes_on, (__u32)rest);
+	}
+	if (asks && (whole || goes_on)) {
+		__u8 next = H1_EXACT | (state & H1_ANSWERED) | (head ? H1_HEAD_REQ : 0) | (dir == NE_DATA_SEND ? H1_REQ_SENT : 0);
+		if (goes_on) {
+			st->body_left = (__u32)rest;
+			st->h1 = next | H1_BODY | H1_BODY_REQ;
+			return false;
+		}
+		/*
+		 * A connection's first request goes in full: most connections that carry one exchange
+		 * carry only that one (Connection: close), and holding it would cost them socket storage
+		 * of ~660 bytes, made in the call, to save one record.
+		 */
+		if ((state & H1_ANSWERED) && whole_call && off <= NE_H1_MAX_REQUEST && !h1_full_token(s->rec.h.ts_ns) &&
+		    h1_hold(sk, s, off, dir)) {
+			st->h1 = next | H1_STASHED;
+			o->h1_held = 1;
+			return true;
+		}
+		st->h1 = next | H1_REQ_OPEN;
 		return false;
 	}
-	if (!whole)
-		return false;
-	if (!asks) {
-		/* The whole response to the request in flight, sent in full like it: between exchanges again. */
-		st->h1 = H1_EXACT | H1_ANSWERED;
-		return false;
-	}
-	__u8 next = H1_EXACT | (head ? H1_HEAD_REQ : 0) | (dir == NE_DATA_SEND ? H1_REQ_SENT : 0);
-	/*
-	 * A connection's first request goes in full: most connections that carry one exchange carry
-	 * only that one (Connection: close), and holding it would cost them socket storage of ~660
-	 * bytes, made in the call, to save one record.
-	 */
-	if ((state & H1_ANSWERED) && off <= NE_H1_MAX_REQUEST && !h1_full_token(s->rec.h.ts_ns) && h1_hold(sk, s, off, dir)) {
-		st->h1 = next | H1_STASHED;
-		o->h1_held = 1;
-		return true;
-	}
-	st->h1 = next | H1_REQ_OPEN;
-	return false;
+	return h1_response_follows(st, state, status, whole, goes_on, (__u32)rest);
 }
 
 #endif /* NE_H1_SUMMARY_BPF_H */

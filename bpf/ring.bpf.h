@@ -31,6 +31,7 @@ struct stream_state {
 	/* Where each direction's stream stood after the last call h1_take_call followed (TCP sequence numbers). */
 	__u32 send_next;
 	__u32 recv_next;
+	__u32 body_left; /* bytes of a message body still to come in later calls (H1_BODY) */
 };
 
 /* Who owns a socket, and what we decided about it. Private to the kernel side. */

@@ -100,6 +100,29 @@ const call = () => new Promise((resolve, reject) => {
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
 
+/**
+ * One keep-alive connection: small GETs around a 100,000-byte download and a 20,000-byte upload,
+ * messages longer than one captured call whose Content-Length the kernel follows across calls.
+ */
+const LARGE_BODIES_CLIENT = `
+const http = require('node:http');
+const port = Number(process.argv[1]);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const call = (path, method = 'GET', body) => new Promise((resolve, reject) => {
+  const req = http.request({ host: '127.0.0.1', port, path, method, agent }, (res) => { res.resume(); res.on('end', resolve); });
+  req.on('error', reject);
+  req.end(body);
+});
+(async () => {
+  for (let i = 0; i < 20; i++) await call('/hello');
+  await call('/big');
+  for (let i = 0; i < 20; i++) await call('/hello');
+  await call('/echo', 'POST', Buffer.alloc(20000, 0x61));
+  for (let i = 0; i < 10; i++) await call('/hello');
+  agent.destroy();
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
 type Kernel = { kernelStats(): { h1Summarised: number; h1Unstashed: number } };
 
 describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above', function () {
@@ -170,6 +193,39 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
       assert.equal(dropped.filter((t) => t.side === 'server').length, 5);
       for (const t of dropped) assert.ok(t.errorType === 'connection_closed' && !t.statusCode, `${t.side}: unanswered, got ${JSON.stringify(t)}`);
       assert.ok((p.receiver as unknown as Kernel).kernelStats().h1Unstashed >= 1, 'held requests went out at their close');
+    } finally {
+      await listening.stop();
+      await p.stop();
+    }
+  });
+
+  it('keeps summarising a keep-alive connection after bodies longer than one call', async function () {
+    requireKernel(this);
+    const p = await pipeline({}, { http1_summary_above: 1 });
+    const listening = await startHttpServer();
+    const small = 50;
+    const exchanges = small + 2;
+    try {
+      const clientPid = await runClient(process.execPath, ['-e', LARGE_BODIES_CLIENT, String(listening.port)]);
+      const counted = () => p.telemetry.get('transactions_http');
+      await waitUntil(() => counted() >= 2 * exchanges, 15_000, () => `${counted()} of ${2 * exchanges} transactions counted`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(counted(), 2 * exchanges, 'every exchange counted once at each end');
+      const summarised = p.telemetry.get('transactions_summarised');
+      // Each end: the first request in full, one full exchange per CPU per second; the rest summarised,
+      // those after the download and the upload too.
+      assert.ok(summarised >= 2 * small - 12, `the small exchanges summarised, got ${summarised}`);
+      const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
+        e.kind === 'l7.http' && (e.localPort === listening.port || e.remotePort === listening.port);
+      const spans = p.out.events.filter(ours);
+      assert.equal(spans.length + summarised, 2 * exchanges);
+      for (const path of ['/big', '/echo']) assert.equal(spans.filter((t) => t.path === path).length, 2, `${path} as a span at both ends`);
+      for (const t of spans) {
+        assert.equal(t.process.pid, t.side === 'client' ? clientPid : listening.pid);
+        if (t.path === '/big') assert.ok(t.statusCode === 200 && t.responseBodySize === 100_000, `/big: ${t.statusCode} ${t.responseBodySize}`);
+        else if (t.path === '/echo') assert.ok(t.statusCode === 201 && t.requestBodySize === 20_000, `/echo: ${t.statusCode} ${t.requestBodySize}`);
+        else assert.ok(t.path === '/hello' && t.statusCode === 200, `${t.path} ${t.statusCode}`);
+      }
     } finally {
       await listening.stop();
       await p.stop();
