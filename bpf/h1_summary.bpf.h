@@ -19,9 +19,9 @@
  * Content-Length body may go on in later calls, which are counted off exactly), and alternate:
  * a request when nothing is in flight, then its response. Only an exchange of one call each way
  * is summarised. Anything else (split heads, pipelined messages, chunked or close-delimited
- * bodies, 1xx, upgrades) is copied in full, and so is the rest of that
- * stream: exactness once lost is not regained, and user space, which parses everything it was
- * sent, never meets a summary with a message of its own in flight.
+ * bodies, 1xx, upgrades) is copied in full, and so is the rest of that stream: exactness once
+ * lost is not regained, and user space, which parses everything it was sent, never meets a
+ * summary with a message of its own in flight.
  *
  * Exactness rests on the framing rules of RFC 9112 section 6: a request's body is framed by
  * Content-Length or absent; a response's by Content-Length, or absent for HEAD, 204 and 304.
@@ -461,9 +461,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			return false;
 		struct ne_payload *req = &k->rec;
 		__u32 at = (req->cap_len + 7) & ~7U;
-		__u32 k0 = 0;
-		struct h1_scan *sc = bpf_map_lookup_elem(&h1_scans, &k0);
-		if (whole && whole_call && sc && at <= NE_H1_MAX_REQUEST) {
+		if (whole && whole_call && at <= NE_H1_MAX_REQUEST) {
 			/* Checked above; again after the barrier only so the verifier bounds the write. */
 			barrier_var(at);
 			if (at > NE_H1_MAX_REQUEST)
@@ -471,7 +469,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			struct ne_h1_response resp = {
 				.ts_ns = s->rec.h.ts_ns,
 				.len = off,
-				.body_len = off - sc->head_end,
+				.body_len = off - v->head_end, /* the scan's, still in this CPU's slot */
 				.pid = s->rec.h.pid,
 				.tid = s->rec.h.tid,
 				.status = status,

@@ -88,7 +88,6 @@ struct syscall_io {
 #define NE_CLS_TLS_DONE 4 /* TLS past its handshake: no longer copied */
 #define NE_CLS_TLS_PLAIN 5 /* TLS whose plaintext the library uprobes take (tls_uprobes.bpf.h) */
 
-
 /*
  * The class of a TCP stream lives in its socket's entry (sock_info.stream), made with the entry
  * at the open; only a socket without an entry (enable_tcp off, or its entry gone at the close

@@ -28,7 +28,7 @@ struct stream_state {
 	__u8 sniffed;  /* chunks seen while NE_CLS_UNKNOWN */
 	__u8 tls_dirs; /* NE_DATA_SEND | NE_DATA_RECV bits that carried a handshake record */
 	__u8 h1;       /* H1_* bits of h1_summary.bpf.h */
-	/* Where each direction's stream stood after the last call h1_take_call followed (TCP sequence numbers). */
+	/* Where each direction stood after the last call h1_take_call followed (TCP sequence numbers). */
 	__u32 send_next;
 	__u32 recv_next;
 	__u32 body_left; /* bytes of a message body still to come in later calls (H1_BODY) */

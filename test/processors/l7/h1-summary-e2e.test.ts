@@ -141,20 +141,13 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
 
   it('counts every keep-alive exchange at both ends; only the budgeted ones become spans, each parsed as before', async function () {
     requireKernel(this);
-    const p = await pipeline({}, { http1_summary_above: 1 });
-    const listening = await startHttpServer();
     const count = 40;
     const exchanges = count + 2;
-    try {
+    await withSummaries(async (p, listening) => {
       const clientPid = await runClient(process.execPath, ['-e', KEEP_ALIVE_CLIENT, String(listening.port), String(count)]);
-      const counted = () => p.telemetry.get('transactions_http');
-      await waitUntil(() => counted() >= 2 * exchanges, 15_000, () => `${counted()} of ${2 * exchanges} transactions counted`);
-      await new Promise((r) => setTimeout(r, 300));
-      const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
-        e.kind === 'l7.http' && (e.localPort === listening.port || e.remotePort === listening.port);
-      const spans = p.out.events.filter(ours);
+      await expectCountedAtBothEnds(p, exchanges);
+      const spans = httpSpansOf(p, listening.port);
       const summarised = p.telemetry.get('transactions_summarised');
-      assert.equal(counted(), 2 * exchanges, 'every exchange counted once at each end');
       assert.equal(spans.length + summarised, 2 * exchanges, 'each is a span or a summary');
       // One full exchange per CPU per second passes the budget of 1/s.
       assert.ok(summarised >= 2 * exchanges - 8, `most exchanges summarised, got ${summarised}`);
@@ -172,17 +165,12 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
         assert.equal(t.errorType, undefined);
       }
       assert.equal(p.out.ofKind('payload').length, 0, 'summaries are consumed, not passed on');
-    } finally {
-      await listening.stop();
-      await p.stop();
-    }
+    });
   });
 
   it('a request held for a summary reaches user space when its connection closes unanswered', async function () {
     requireKernel(this);
-    const p = await pipeline({}, { http1_summary_above: 1 });
-    const listening = await startHttpServer();
-    try {
+    await withSummaries(async (p, listening) => {
       await runClient(process.execPath, ['-e', DROPPED_CLIENT, String(listening.port)]);
       const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
         e.kind === 'l7.http' && e.path === '/drop' && (e.localPort === listening.port || e.remotePort === listening.port);
@@ -193,31 +181,21 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
       assert.equal(dropped.filter((t) => t.side === 'server').length, 5);
       for (const t of dropped) assert.ok(t.errorType === 'connection_closed' && !t.statusCode, `${t.side}: unanswered, got ${JSON.stringify(t)}`);
       assert.ok((p.receiver as unknown as Kernel).kernelStats().h1Unstashed >= 1, 'held requests went out at their close');
-    } finally {
-      await listening.stop();
-      await p.stop();
-    }
+    });
   });
 
   it('keeps summarising a keep-alive connection after bodies longer than one call', async function () {
     requireKernel(this);
-    const p = await pipeline({}, { http1_summary_above: 1 });
-    const listening = await startHttpServer();
     const small = 50;
     const exchanges = small + 2;
-    try {
+    await withSummaries(async (p, listening) => {
       const clientPid = await runClient(process.execPath, ['-e', LARGE_BODIES_CLIENT, String(listening.port)]);
-      const counted = () => p.telemetry.get('transactions_http');
-      await waitUntil(() => counted() >= 2 * exchanges, 15_000, () => `${counted()} of ${2 * exchanges} transactions counted`);
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal(counted(), 2 * exchanges, 'every exchange counted once at each end');
+      await expectCountedAtBothEnds(p, exchanges);
       const summarised = p.telemetry.get('transactions_summarised');
       // Each end: the first request in full, one full exchange per CPU per second; the rest summarised,
       // those after the download and the upload too.
       assert.ok(summarised >= 2 * small - 12, `the small exchanges summarised, got ${summarised}`);
-      const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
-        e.kind === 'l7.http' && (e.localPort === listening.port || e.remotePort === listening.port);
-      const spans = p.out.events.filter(ours);
+      const spans = httpSpansOf(p, listening.port);
       assert.equal(spans.length + summarised, 2 * exchanges);
       for (const path of ['/big', '/echo']) assert.equal(spans.filter((t) => t.path === path).length, 2, `${path} as a span at both ends`);
       for (const t of spans) {
@@ -226,33 +204,21 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
         else if (t.path === '/echo') assert.ok(t.statusCode === 201 && t.requestBodySize === 20_000, `/echo: ${t.statusCode} ${t.requestBodySize}`);
         else assert.ok(t.path === '/hello' && t.statusCode === 200, `${t.path} ${t.statusCode}`);
       }
-    } finally {
-      await listening.stop();
-      await p.stop();
-    }
+    });
   });
 
   it('pairs nothing in the kernel once requests are pipelined: every answer goes to its own request', async function () {
     requireKernel(this);
-    const p = await pipeline({}, { http1_summary_above: 1 });
-    const listening = await startHttpServer();
     const rounds = 8;
     const exchanges = 3 * rounds;
-    try {
+    await withSummaries(async (p, listening) => {
       await runClient(process.execPath, ['-e', PIPELINED_CLIENT, String(listening.port), String(rounds)]);
-      const ours = (e: NetworkEvent): e is HttpTransactionEvent =>
-        e.kind === 'l7.http' && (e.localPort === listening.port || e.remotePort === listening.port);
-      await p.out.waitFor((events) => events.filter(ours).length >= 2 * exchanges, 15_000, 'every pipelined exchange as a span at both ends');
-      await new Promise((r) => setTimeout(r, 300));
-      const spans = p.out.events.filter(ours);
+      await expectCountedAtBothEnds(p, exchanges);
+      const spans = httpSpansOf(p, listening.port);
       assert.equal(spans.length, 2 * exchanges, 'no exchange summarised, none lost');
       for (const t of spans) assert.equal(t.statusCode, Number(t.path?.slice('/late/'.length)), `${t.side} ${t.path} answered ${t.statusCode}`);
-      assert.equal(p.telemetry.get('transactions_http'), 2 * exchanges);
       assert.equal(p.telemetry.get('transactions_summarised'), 0);
-    } finally {
-      await listening.stop();
-      await p.stop();
-    }
+    });
   });
 
   it('never summarises a connection older than the receiver: its streams were not followed from their start', async function () {
@@ -260,16 +226,13 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
     const listening = await startHttpServer();
     const client = spawn(process.execPath, ['-e', LATE_START_CLIENT, String(listening.port), '20'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const exited = new Promise<number | null>((resolve) => client.once('exit', resolve));
-    let p: Awaited<ReturnType<typeof pipeline>> | undefined;
+    let p: Pipeline | undefined;
     try {
       await new Promise((resolve) => client.stdout!.once('data', resolve));
       p = await pipeline({}, { http1_summary_above: 1 });
       client.stdin!.write('go\n');
       assert.equal(await exited, 0);
-      const counted = () => p!.telemetry.get('transactions_http');
-      await waitUntil(() => counted() >= 40, 15_000, () => `${counted()} of 40 transactions counted`);
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal(counted(), 40, 'the 20 later exchanges at both ends');
+      await expectCountedAtBothEnds(p, 20);
       assert.equal(p.telemetry.get('transactions_summarised'), 0);
       assert.equal((p.receiver as unknown as Kernel).kernelStats().h1Summarised, 0);
     } finally {
@@ -279,6 +242,36 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
     }
   });
 });
+
+type Pipeline = Awaited<ReturnType<typeof pipeline>>;
+type Server = Awaited<ReturnType<typeof startHttpServer>>;
+
+/** The receiver summarising beyond one exchange a second, l7 after it, and the e2e http server; all stopped after `body`. */
+async function withSummaries(body: (p: Pipeline, server: Server) => Promise<void>): Promise<void> {
+  const p = await pipeline({}, { http1_summary_above: 1 });
+  const server = await startHttpServer();
+  try {
+    await body(p, server);
+  } finally {
+    await server.stop();
+    await p.stop();
+  }
+}
+
+/** Waits for `exchanges` transactions at each end, lets late records arrive, and asserts there are no more. */
+async function expectCountedAtBothEnds(p: Pipeline, exchanges: number): Promise<void> {
+  const counted = () => p.telemetry.get('transactions_http');
+  await waitUntil(() => counted() >= 2 * exchanges, 15_000, () => `${counted()} of ${2 * exchanges} transactions counted`);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(counted(), 2 * exchanges, 'every exchange counted once at each end');
+}
+
+/** The HTTP spans of connections to or from `port`. */
+function httpSpansOf(p: Pipeline, port: number): HttpTransactionEvent[] {
+  return p.out.events.filter(
+    (e: NetworkEvent): e is HttpTransactionEvent => e.kind === 'l7.http' && (e.localPort === port || e.remotePort === port),
+  );
+}
 
 async function waitUntil(done: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
