@@ -55,6 +55,7 @@ union ne_any_record {
 	struct ne_icmp icmp;
 	struct ne_payload payload;
 	struct ne_h1_response h1_response;
+	struct ne_h1_count h1_count;
 };
 
 struct ne_scratch {

@@ -308,6 +308,45 @@ static __always_inline void h1_flush_at_close(const struct sock *sk, struct sock
 }
 
 /*
+ * The socket's counted exchanges, taken: whoever takes them sends them. An atomic add, not a
+ * plain store of 0, so that an exchange counted meanwhile on another CPU stays for the next.
+ */
+static __always_inline __u32 h1_take_counted(struct sock_info *o)
+{
+	__u32 n = o->h1_counted;
+	if (n)
+		__sync_fetch_and_add(&o->h1_counted, -n);
+	return n;
+}
+
+/* `c` (its ne_payload header and tuple filled, as a record of the socket) carrying `n` exchanges. */
+static __always_inline void h1_send_count(struct ne_h1_count *c, __u32 n)
+{
+	c->p.h.type = NE_H1_COUNT;
+	c->p.h.size = sizeof(*c);
+	c->p.orig_len = 0;
+	c->p.cap_len = 0;
+	c->p.truncated = 0;
+	c->exchanges = n;
+	c->_pad = 0;
+	output_record(c, sizeof(*c));
+}
+
+/* A socket going away with exchanges counted and not yet sent; `t` is its tuple. */
+static __always_inline void h1_count_at_close(__u64 cookie, struct sock_info *o, const struct ne_tuple *t)
+{
+	__u32 n = h1_take_counted(o);
+	if (!n)
+		return;
+	struct ne_h1_count c = {};
+	fill_header(&c.p.h, NE_H1_COUNT, sizeof(c), cookie, o);
+	c.p.t = *t;
+	c.p.fd = -1;
+	c.p.data_dir = NE_DATA_SEND;
+	h1_send_count(&c, n);
+}
+
+/*
  * Holds the whole request in this CPU's scratch (its record complete, `n` bytes) in the socket's
  * stash until the next call; false if it cannot (it is then sent as usual).
  */
@@ -461,6 +500,19 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			return false;
 		struct ne_payload *req = &k->rec;
 		__u32 at = (req->cap_len + 7) & ~7U;
+		if (whole && whole_call && cfg.h1_counts_only) {
+			/* Nothing crosses the ring but a count now and then; the held request is dropped. */
+			STAT_INC(h1_summarised);
+			st->h1 = H1_EXACT | H1_ANSWERED;
+			__sync_fetch_and_add(&o->h1_counted, 1);
+			if (o->h1_counted >= NE_H1_COUNT_BATCH) {
+				/* The response's record in the scratch names the socket; its bytes are done with. */
+				__u32 n = h1_take_counted(o);
+				if (n)
+					h1_send_count((struct ne_h1_count *)&s->rec, n);
+			}
+			return true;
+		}
 		if (whole && whole_call && at <= NE_H1_MAX_REQUEST) {
 			/* Checked above; again after the barrier only so the verifier bounds the write. */
 			barrier_var(at);

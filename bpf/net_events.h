@@ -30,6 +30,8 @@ enum ne_record_type {
 	                    * connection's counters so far, from the dump_live_tcp iterator, never the ring */
 	NE_H1_SUMMARY = 9, /* struct ne_payload + the request's bytes (padded to 8) + struct ne_h1_response:
 	                    * one whole HTTP/1 exchange at one socket, framed exactly by the kernel */
+	NE_H1_COUNT = 10,  /* struct ne_h1_count: whole HTTP/1 exchanges at one socket, framed exactly by
+	                    * the kernel and only counted (ne_config.h1_counts_only) */
 };
 
 /* struct ne_tuple.direction */
@@ -167,6 +169,20 @@ struct ne_h1_response {
 	__u8 _pad[4];
 }; /* 32 */
 
+/* A socket's counted exchanges are sent once this many have gathered, and at its close. */
+#define NE_H1_COUNT_BATCH 64
+
+/*
+ * NE_H1_COUNT: exchanges a socket summarised without sending them, since its last count record.
+ * Its ne_payload header names the socket (cap_len 0, no data) as the summaries' would; sent every
+ * NE_H1_COUNT_BATCH exchanges and when the socket closes.
+ */
+struct ne_h1_count {
+	struct ne_payload p;
+	__u32 exchanges;
+	__u32 _pad;
+}; /* 120 */
+
 /*
  * Load-time configuration: one `const volatile struct ne_config` in .rodata, written by the
  * loader between open and load so the verifier prunes disabled paths.
@@ -193,12 +209,13 @@ struct ne_config {
 	__u8 enable_live_tcp;     /* mark reported TCP sockets for the live scan (tcp_update_interval > 0) */
 	__u8 n_exclude_comm;      /* entries used in exclude_comm[] */
 	__u8 enable_tls_plain;    /* OpenSSL uprobes are attached: join their calls to sockets */
-	__u8 _pad2;
+	__u8 h1_counts_only;      /* summarised HTTP/1 exchanges are counted (NE_H1_COUNT), not sent */
 	/* Processes whose sockets are never reported, by task name (comm); NUL-padded, and a
 	 * trailing '*' matches any rest (exclude_processes). */
 	char exclude_comm[NE_MAX_EXCLUDED_COMM][NE_COMM_LEN];
 	/* HTTP/1 transactions per second and CPU whose bytes are copied in full; beyond that, exchanges
-	 * the kernel frames exactly become NE_H1_SUMMARY records. 0 = always copied in full. */
+	 * the kernel frames exactly become NE_H1_SUMMARY records (or counts, h1_counts_only). 0 = always
+	 * copied in full. */
 	__u32 h1_full_per_cpu;
 }; /* 232 */
 
@@ -220,7 +237,7 @@ struct ne_stats {
 	__u64 skipped_decrypted;       /* reads/writes not copied: TLS whose plaintext the uprobes take */
 	__u64 skipped_decrypted_bytes;
 	__u64 tls_unbound;             /* plaintext of an SSL object whose connection is unknown, dropped */
-	__u64 h1_summarised;           /* HTTP/1 exchanges sent as NE_H1_SUMMARY records */
+	__u64 h1_summarised;           /* HTTP/1 exchanges sent as NE_H1_SUMMARY records or counted */
 	__u64 h1_unstashed;            /* requests held for a summary and then sent in full after all */
 }; /* 144 */
 
@@ -235,6 +252,7 @@ _Static_assert(sizeof(struct ne_sock_owner) == 56, "ne_sock_owner layout");
 _Static_assert(sizeof(struct ne_icmp) == 112, "ne_icmp layout");
 _Static_assert(sizeof(struct ne_payload) == 112, "ne_payload layout");
 _Static_assert(sizeof(struct ne_h1_response) == 32, "ne_h1_response layout");
+_Static_assert(sizeof(struct ne_h1_count) == 120, "ne_h1_count layout");
 _Static_assert(sizeof(struct ne_config) == 232, "ne_config layout");
 _Static_assert(sizeof(struct ne_stats) == 144, "ne_stats layout");
 

@@ -49,6 +49,7 @@ struct sock_info {
 	__u8 h1_held; /* a request waits in h1_stashes (h1_summary.bpf.h) */
 	char comm[NE_COMM_LEN];
 	struct stream_state stream; /* TCP: what the capture knows of its bytes */
+	__u32 h1_counted; /* HTTP/1 exchanges summarised and counted, not yet sent (h1_summary.bpf.h) */
 };
 
 static __always_inline struct ne_stats *stats_slot(void)

@@ -64,6 +64,7 @@ static __always_inline void fill_tcp_counters(struct ne_tcp_close *r, const stru
 }
 
 static void h1_flush_at_close(const struct sock *sk, struct sock_info *o);
+static void h1_count_at_close(__u64 cookie, struct sock_info *o, const struct ne_tuple *t);
 
 static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, struct sock_info *o, int oldstate)
 {
@@ -74,6 +75,9 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
 		return;
 	t.direction = o ? o->direction : NE_DIR_UNKNOWN;
+	/* Exchanges counted at this socket go out before the close too. */
+	if (o && o->h1_counted)
+		h1_count_at_close(cookie, o, &t);
 	struct ne_tcp_close *r = reserve(sizeof(*r));
 	if (!r)
 		return;

@@ -175,6 +175,13 @@ export interface PayloadEvent extends EventHeader {
    * transaction event of it. Absent for ordinary payload.
    */
   h1Response?: H1ResponseSummary;
+  /**
+   * Set when the kernel summarised whole HTTP/1 exchanges at this socket and only counted them
+   * (`http1_summary_above` with no metrics exporter in the collector): that many exchanges since
+   * the socket's last count. The event carries no data; the l7 processor adds the count to its
+   * transaction counters and passes nothing on. Absent for ordinary payload.
+   */
+  h1Exchanges?: number;
 }
 
 /** The response of a summarised HTTP/1 exchange (PayloadEvent.h1Response). */

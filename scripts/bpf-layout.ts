@@ -13,7 +13,7 @@ const OBJECT_FILE = join(__dirname, '..', 'bpf', 'net.bpf.o');
 /** Every struct of bpf/net_events.h, in the header's order. */
 const STRUCT_NAMES = [
   'ne_header', 'ne_tuple', 'ne_tcp_open', 'ne_tcp_close', 'ne_tcp_fail', 'ne_udp_pkt', 'ne_sock_owner',
-  'ne_icmp', 'ne_payload', 'ne_h1_response', 'ne_config', 'ne_stats',
+  'ne_icmp', 'ne_payload', 'ne_h1_response', 'ne_h1_count', 'ne_config', 'ne_stats',
 ] as const;
 
 /** Fields wrapped at this width, so a changed offset shows as a one-line diff. */

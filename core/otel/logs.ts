@@ -58,6 +58,7 @@ export function logBody(event: NonL7Event): string {
     case 'icmp':
       return `icmp ${event.icmpName || `type ${event.icmpType} code ${event.icmpCode}`} ${where} (${event.bytes} B)`;
     case 'payload': {
+      if (event.h1Exchanges !== undefined) return `${event.h1Exchanges} HTTP/1 exchanges counted in the kernel ${where}`;
       const chunk = `payload ${event.dataDirection} ${event.originalLength} B on fd ${event.fd}${event.truncated ? ` (captured ${event.data.length} B)` : ''} ${where}`;
       const r = event.h1Response;
       // A summarised HTTP/1 exchange: this is its request; the response was not copied.

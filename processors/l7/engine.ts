@@ -73,6 +73,7 @@ export class L7Engine {
   readonly counters: Record<string, number> = {};
   private readonly table = new ConnectionTable();
   private readonly modules: readonly ProtocolModule[];
+  private readonly http1Active: boolean;
   private readonly ports: Record<ProtocolName, ReadonlySet<number>>;
   /** Candidate lists by bitmask of hinted modules, built on first use. */
   private readonly orders = new Map<number, { candidates: ProtocolModule[]; hinted: boolean }>();
@@ -107,6 +108,7 @@ export class L7Engine {
     private readonly onSessionError: (message: string) => void = () => undefined,
   ) {
     this.modules = available.filter((m) => options.protocols.includes(m.name));
+    this.http1Active = this.modules.some((m) => m.name === 'http1');
     this.ports = portsByProtocol(options);
     for (const name of PROTOCOL_NAMES) {
       this.counters[`detected_${name}`] = 0;
@@ -147,6 +149,10 @@ export class L7Engine {
       if (event.timeUs > latest) latest = event.timeUs;
       switch (event.kind) {
         case 'payload':
+          if (event.h1Exchanges !== undefined) {
+            this.countSummarised(event.h1Exchanges);
+            break;
+          }
           if (this.options.forwardPayload) out.push(event);
           else this.counters.payload_consumed++;
           this.onPayload(event);
@@ -193,6 +199,16 @@ export class L7Engine {
       this.closeConnection(conn, nowUs, undefined);
     }
     return out as L7Event[];
+  }
+
+  /**
+   * HTTP/1 exchanges the kernel framed and only counted: transactions like any other, though no
+   * session sees them (each sat between two exchanges its session parsed or was told of).
+   */
+  private countSummarised(exchanges: number): void {
+    if (!this.http1Active) return;
+    this.counters.transactions_http += exchanges;
+    this.counters.transactions_summarised += exchanges;
   }
 
   private onPayload(event: PayloadEvent): void {

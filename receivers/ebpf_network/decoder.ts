@@ -17,7 +17,7 @@ import type { RecordSink } from './ring-reader';
 // Module-local copies: imported bindings compile to getter calls under tsx/CommonJS, which
 // cost half the decode time when read per field.
 const {
-  CLOSE_FIN, CLOSE_RESET, COMM_LEN, DATA_SEND, DIR_INBOUND, DIR_OUTBOUND, H1_RESPONSE_OFF, OFF, PAYLOAD_DECRYPTED, RecordType, STRUCTS, h1ResponseOffset,
+  CLOSE_FIN, CLOSE_RESET, COMM_LEN, DATA_SEND, DIR_INBOUND, DIR_OUTBOUND, H1_COUNT_EXCHANGES, H1_RESPONSE_OFF, OFF, PAYLOAD_DECRYPTED, RecordType, STRUCTS, h1ResponseOffset,
 } = layout;
 const { formatIpv4, formatIpv6 } = ipFormat;
 const { icmpName } = icmpNames;
@@ -137,6 +137,13 @@ export class EventDecoder implements RecordSink {
         if (at + STRUCTS.ne_h1_response.size > len) break;
         const event = this.payload(view, bytes, off, bootNs, capLen);
         event.h1Response = this.h1Response(view, off + at);
+        this.emit(event);
+        return;
+      }
+      case RecordType.H1_COUNT: {
+        if (len < STRUCTS.ne_h1_count.size) break;
+        const event = this.payload(view, bytes, off, bootNs, 0);
+        event.h1Exchanges = view.getUint32(off + H1_COUNT_EXCHANGES, true);
         this.emit(event);
         return;
       }

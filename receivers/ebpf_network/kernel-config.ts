@@ -18,6 +18,8 @@ export interface KernelConfig {
   captureBytes: number;
   /** HTTP/1 exchanges per second and CPU copied in full before whole ones are summarised; 0: always in full. */
   h1FullPerCpu: number;
+  /** Summarised exchanges are only counted (NE_H1_COUNT records), not sent one by one. */
+  h1CountsOnly: boolean;
   enableIpv4: boolean;
   enableIpv6: boolean;
   enableTcp: boolean;
@@ -59,6 +61,7 @@ export function encodeKernelConfig(c: KernelConfig): Uint8Array {
   v.setUint8(f.enable_payload, c.enablePayload ? 1 : 0);
   v.setUint8(f.enable_live_tcp, c.enableLiveTcp ? 1 : 0);
   v.setUint8(f.enable_tls_plain, c.enableTlsPlain && c.enablePayload ? 1 : 0);
+  v.setUint8(f.h1_counts_only, c.h1CountsOnly ? 1 : 0);
   v.setUint8(f.n_ports, c.ports.length);
   v.setUint8(f.n_exclude_ports, c.excludePorts.length);
   c.ports.forEach((p, i) => v.setUint16(f.ports + 2 * i, p, true));

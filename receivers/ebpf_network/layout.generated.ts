@@ -68,6 +68,12 @@ export const STRUCTS = {
       ts_ns: 0, len: 8, body_len: 12, pid: 16, tid: 20, status: 24, data_dir: 26, version_minor: 27,
     },
   },
+  ne_h1_count: {
+    size: 120,
+    fields: {
+      p: 0, exchanges: 112,
+    },
+  },
   ne_config: {
     size: 232,
     fields: {
@@ -75,7 +81,7 @@ export const STRUCTS = {
       capture_bytes: 16, enable_ipv4: 20, enable_ipv6: 21, enable_tcp: 22, enable_udp: 23,
       enable_icmp: 24, enable_payload: 25, n_ports: 26, n_exclude_ports: 27, ports: 28,
       exclude_ports: 60, wakeup_interval_us: 92, enable_live_tcp: 96, n_exclude_comm: 97,
-      enable_tls_plain: 98, exclude_comm: 100, h1_full_per_cpu: 228,
+      enable_tls_plain: 98, h1_counts_only: 99, exclude_comm: 100, h1_full_per_cpu: 228,
     },
   },
   ne_stats: {

@@ -22,6 +22,8 @@ export const RecordType = {
   TCP_LIVE: 8,
   /** ne_payload and the request's bytes (padded to 8), then ne_h1_response: one whole HTTP/1 exchange. */
   H1_SUMMARY: 9,
+  /** ne_h1_count: exchanges at one socket summarised and only counted. */
+  H1_COUNT: 10,
 } as const;
 
 /** enum ne_direction */
@@ -70,6 +72,9 @@ export const OFF = {
 export const TUPLE_OFFSET = TUPLE;
 
 const R = STRUCTS.ne_h1_response.fields;
+
+/** Where an NE_H1_COUNT record holds its count. */
+export const H1_COUNT_EXCHANGES = STRUCTS.ne_h1_count.fields.exchanges;
 
 /** Offsets inside the ne_h1_response that ends an NE_H1_SUMMARY record (at h1ResponseOffset). */
 export const H1_RESPONSE_OFF = {

@@ -117,7 +117,12 @@ export function loadWithoutSummariesIfRejected<T>(
   }
 }
 
-export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number): KernelConfig {
+/**
+ * The kernel's configuration block. `measured`: something downstream measures transactions (the
+ * collector has a metrics exporter), so each summarised HTTP/1 exchange is sent with its request
+ * and response time; otherwise the l7 processor only counts them, and the kernel sends counts.
+ */
+export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number, measured = false): KernelConfig {
   return {
     excludeTgid: config.exclude_self ? process.pid : 0,
     excludeProcesses: config.exclude_processes,
@@ -128,6 +133,7 @@ export function kernelConfigFrom(config: EbpfNetworkConfig, possibleCpus: number
     wakeupIntervalUs: config.poll_interval * 1000,
     captureBytes: config.capture_bytes,
     h1FullPerCpu: config.http1_summary_above > 0 ? Math.max(1, Math.ceil(config.http1_summary_above / possibleCpus)) : 0,
+    h1CountsOnly: !measured,
     enableIpv4: config.enable_ipv4,
     enableIpv6: config.enable_ipv6,
     enableTcp: config.enable_tcp,
@@ -272,7 +278,7 @@ export class EbpfNetworkReceiver implements Receiver {
     const unmet = requirements(needCgroup, config.cgroup_path).filter((r) => !r.ok);
     if (unmet.length > 0) throw new UserFacingError(explainUnmet(unmet));
 
-    let kernel = kernelConfigFrom(config, libbpf().numPossibleCpus());
+    let kernel = kernelConfigFrom(config, libbpf().numPossibleCpus(), this.host?.metricsEnabled === true);
     this.continueBytes = Math.floor(kernel.wakeupThresholdBytes / 2);
     const log = settings.logger.child('libbpf');
     try {

@@ -43,7 +43,7 @@ describe('bpf/net.bpf.o layout vs the TypeScript decoder', () => {
   });
 
   it('the decoder knows every field of every record it reads (no field added in C only)', () => {
-    for (const name of ['ne_header', 'ne_tuple', 'ne_tcp_close', 'ne_tcp_fail', 'ne_udp_pkt', 'ne_icmp', 'ne_payload', 'ne_h1_response', 'ne_config', 'ne_stats']) {
+    for (const name of ['ne_header', 'ne_tuple', 'ne_tcp_close', 'ne_tcp_fail', 'ne_udp_pkt', 'ne_icmp', 'ne_payload', 'ne_h1_response', 'ne_h1_count', 'ne_config', 'ne_stats']) {
       const known = STRUCTS[name as keyof typeof STRUCTS].fields as Record<string, number>;
       for (const m of btf.struct(name).members!) {
         if (m.name.startsWith('_')) continue; // explicit padding

@@ -38,6 +38,11 @@ function everyKind(): NetworkEvent[] {
     data: request, originalLength: request.length, truncated: false,
     h1Response: { timeUs: header.timeUs + 900, length: 45, bodyLength: 7, status: 200, versionMinor: 1, pid: header.process.pid, tid: header.process.tid, dataDirection: 'recv' },
   });
+  // Exchanges the kernel only counted at that socket (NE_H1_COUNT): no data, a count.
+  events.push({
+    ...header, kind: 'payload', localPort: header.localPort ^ 1, socketCookie: header.socketCookie + 1_000_000, dataDirection: 'send', fd: -1,
+    data: new Uint8Array(0), originalLength: 0, truncated: false, h1Exchanges: 64,
+  });
   return events;
 }
 

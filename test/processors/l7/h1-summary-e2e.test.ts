@@ -8,7 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader, type Histogram } from '@opentelemetry/sdk-metrics';
 import type { HttpTransactionEvent, NetworkEvent } from '../../../core/events';
+import type { TestHostOptions } from '../../../core/testing';
 import { factory as receiverFactory } from '../../../receivers/ebpf_network';
 import { groupsFor } from '../../../receivers/ebpf_network/bpf-object';
 import { kernelConfigFrom } from '../../../receivers/ebpf_network/receiver';
@@ -123,7 +125,24 @@ const call = (path, method = 'GET', body) => new Promise((resolve, reject) => {
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
 
-type Kernel = { kernelStats(): { h1Summarised: number; h1Unstashed: number } };
+/** `count` GETs on one keep-alive connection, then 'done' on stdout; closes it once a line arrives on stdin. */
+const HELD_OPEN_CLIENT = `
+const http = require('node:http');
+const [port, count] = process.argv.slice(1).map(Number);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const call = () => new Promise((resolve, reject) => {
+  http.get({ host: '127.0.0.1', port, path: '/hello', agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+});
+(async () => {
+  for (let i = 0; i < count; i++) await call();
+  console.log('done');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  agent.destroy();
+  process.exit(0);
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+type Kernel = { kernelStats(): { h1Summarised: number; h1Unstashed: number; records: number } };
 
 describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above', function () {
   this.timeout(60_000);
@@ -166,6 +185,57 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
       }
       assert.equal(p.out.ofKind('payload').length, 0, 'summaries are consumed, not passed on');
     });
+  });
+
+  it('with a metrics exporter in the collector, sends each summarised exchange and measures it at both ends', async function () {
+    requireKernel(this);
+    const count = 40;
+    const exchanges = count + 2;
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    await withSummaries(async (p, listening) => {
+      await runClient(process.execPath, ['-e', KEEP_ALIVE_CLIENT, String(listening.port), String(count)]);
+      await expectCountedAtBothEnds(p, exchanges);
+      const summarised = p.telemetry.get('transactions_summarised');
+      assert.ok(summarised >= 2 * exchanges - 8, `most exchanges summarised, got ${summarised}`);
+      assert.equal((p.receiver as unknown as Kernel).kernelStats().h1Summarised, summarised);
+      await reader.forceFlush();
+      const measured = { client: 0, server: 0 };
+      for (const rm of exporter.getMetrics()) {
+        for (const m of rm.scopeMetrics.flatMap((sm) => sm.metrics)) {
+          const side = m.descriptor.name === 'http.client.request.duration' ? 'client' : m.descriptor.name === 'http.server.request.duration' ? 'server' : undefined;
+          if (side === undefined) continue;
+          for (const point of m.dataPoints) if (point.attributes['server.port'] === listening.port) measured[side] += (point.value as Histogram).count;
+        }
+      }
+      assert.deepEqual(measured, { client: exchanges, server: exchanges }, 'every exchange measured, the summarised ones too');
+    }, { metricReaders: [reader] });
+  });
+
+  it('without one, sends the counts of a busy connection in batches before it closes, and the rest at its close', async function () {
+    requireKernel(this);
+    const count = 150;
+    const p = await pipeline({}, { http1_summary_above: 1 });
+    const listening = await startHttpServer();
+    const client = spawn(process.execPath, ['-e', HELD_OPEN_CLIENT, String(listening.port), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => client.once('exit', resolve));
+    try {
+      await new Promise((resolve) => client.stdout!.once('data', resolve));
+      await new Promise((r) => setTimeout(r, 500));
+      const kernel = (p.receiver as unknown as Kernel).kernelStats();
+      const open = p.telemetry.get('transactions_summarised');
+      // Each end: at most NE_H1_COUNT_BATCH - 1 counted exchanges wait for the close.
+      assert.ok(open >= kernel.h1Summarised - 2 * 63 && open % 64 === 0 && open > 0, `${open} of ${kernel.h1Summarised} counted while open`);
+      client.stdin!.write('close\n');
+      assert.equal(await exited, 0);
+      await expectCountedAtBothEnds(p, count);
+      assert.equal(p.telemetry.get('transactions_summarised'), (p.receiver as unknown as Kernel).kernelStats().h1Summarised);
+      assert.ok(kernel.records < count, `${kernel.records} records for ${2 * count} transactions`);
+    } finally {
+      client.kill();
+      await listening.stop();
+      await p.stop();
+    }
   });
 
   it('a request held for a summary reaches user space when its connection closes unanswered', async function () {
@@ -247,8 +317,8 @@ type Pipeline = Awaited<ReturnType<typeof pipeline>>;
 type Server = Awaited<ReturnType<typeof startHttpServer>>;
 
 /** The receiver summarising beyond one exchange a second, l7 after it, and the e2e http server; all stopped after `body`. */
-async function withSummaries(body: (p: Pipeline, server: Server) => Promise<void>): Promise<void> {
-  const p = await pipeline({}, { http1_summary_above: 1 });
+async function withSummaries(body: (p: Pipeline, server: Server) => Promise<void>, host: TestHostOptions = {}): Promise<void> {
+  const p = await pipeline({}, { http1_summary_above: 1 }, host);
   const server = await startHttpServer();
   try {
     await body(p, server);

@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Processor } from '../../../core/component';
-import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
+import { CollectingConsumer, createTestHost, createTestSettings, type TestHostOptions } from '../../../core/testing';
 import { factory as l7Factory, type L7Config } from '../../../processors/l7';
 import { factory as receiverFactory, type EbpfNetworkConfig } from '../../../receivers/ebpf_network';
 import type { EbpfNetworkReceiver } from '../../../receivers/ebpf_network/receiver';
@@ -59,13 +59,13 @@ export function requireTools(ctx: Mocha.Context, ...tools: string[]): void {
   ctx.skip();
 }
 
-export async function pipeline(overrides: Partial<L7Config> = {}, receiverOverrides: Partial<EbpfNetworkConfig> = {}) {
+export async function pipeline(overrides: Partial<L7Config> = {}, receiverOverrides: Partial<EbpfNetworkConfig> = {}, hostOptions: TestHostOptions = {}) {
   delete process.env.TAPIO_MOCK_MODE;
   const out = new CollectingConsumer();
   const config: L7Config = { ...l7Factory.createDefaultConfig(), ...overrides };
   const settings = createTestSettings('processor', 'l7');
   const l7: Processor = await l7Factory.createProcessor(settings, config, out);
-  const host = createTestHost();
+  const host = createTestHost(hostOptions);
   await l7.start(host);
   const receiver = (await receiverFactory.createReceiver(
     createTestSettings('receiver', 'ebpf_network'),

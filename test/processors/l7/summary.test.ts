@@ -24,6 +24,14 @@ const ok = (t: number, self: Endpoint = CLIENT): PayloadEvent => payload(self, S
 const summarised = (path: string, t: number, status: number, self: Endpoint = CLIENT): PayloadEvent =>
   summary(self, SERVER, `GET ${path} HTTP/1.1\r\nHost: shop\r\n\r\n`, t, { timeUs: t + 2500, status, bodyLength: 12 });
 
+/** The kernel's count of `exchanges` summarised at the client's socket (an NE_H1_COUNT record). */
+function counted(exchanges: number, t: number): PayloadEvent {
+  const event = payload(CLIENT, SERVER, 'send', '', t);
+  event.originalLength = 0;
+  event.h1Exchanges = exchanges;
+  return event;
+}
+
 async function pipeline(overrides: Record<string, unknown> = {}) {
   const settings = createTestSettings('processor', 'l7');
   const next = new CollectingConsumer();
@@ -111,6 +119,28 @@ describe('l7 processor: summarised HTTP/1 exchanges', () => {
     await processor.consume([event]);
     assert.deepEqual(next.events, [event]);
     assert.equal(telemetry.get('transactions_summarised'), 1);
+    await processor.shutdown();
+  });
+
+  it('adds exchanges the kernel only counted to the transaction counters, measuring and passing on nothing, even with forward_payload', async () => {
+    const { processor, next, telemetry, recorded } = await pipeline({ forward_payload: true });
+    await processor.consume([get('/first', T0), ok(T0 + 100), counted(64, T0 + 200), counted(5, T0 + 300), get('/last', T0 + 400), ok(T0 + 500)]);
+    assert.deepEqual(next.events.filter((e) => e.kind === 'l7.http').map((t) => (t as HttpTransactionEvent).path), ['/first', '/last']);
+    assert.ok(next.events.every((e) => e.kind !== 'payload' || e.h1Exchanges === undefined), 'counts are not payload to forward');
+    assert.equal(telemetry.get('transactions_http'), 71);
+    assert.equal(telemetry.get('transactions_summarised'), 69);
+    assert.equal(telemetry.get('payload_consumed'), 0, 'forwarded, not consumed');
+    assert.equal(telemetry.get('malformed_http1'), 0, 'the session is between exchanges before and after');
+    assert.deepEqual(await recorded(), { 200: 2 }, 'a count carries no durations to record');
+    await processor.shutdown();
+  });
+
+  it('counts nothing from the kernel\'s counts when HTTP/1 is not among its protocols', async () => {
+    const { processor, next, telemetry } = await pipeline({ protocols: ['dns'] });
+    await processor.consume([counted(64, T0)]);
+    assert.equal(next.events.length, 0);
+    assert.equal(telemetry.get('transactions_http'), 0);
+    assert.equal(telemetry.get('transactions_summarised'), 0);
     await processor.shutdown();
   });
 

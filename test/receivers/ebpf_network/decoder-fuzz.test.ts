@@ -31,6 +31,7 @@ function corpus(): Uint8Array[] {
     { ...base, proto: 1, type: RecordType.ICMP, size: STRUCTS.ne_icmp.size, fields: [[I.icmp_type, 1, 8], [I.echo_id, 2, 7], [I.bytes, 4, 64]] },
     { ...base, type: RecordType.PAYLOAD, size: STRUCTS.ne_payload.size, fields: [[P.cap_len, 4, 18], [P.orig_len, 4, 18], [P.data_dir, 1, 1]], tail: new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n') },
     { ...base, type: RecordType.H1_SUMMARY, size: STRUCTS.ne_payload.size, fields: [[P.cap_len, 4, 18], [P.orig_len, 4, 18], [P.data_dir, 1, 1]], tail: summaryTail('GET / HTTP/1.1\r\n\r\n') },
+    { ...base, type: RecordType.H1_COUNT, size: STRUCTS.ne_payload.size, fields: [[P.data_dir, 1, 1]], tail: new Uint8Array([64, 0, 0, 0, 0, 0, 0, 0]) },
   ];
   return specs.map(buildRecord);
 }

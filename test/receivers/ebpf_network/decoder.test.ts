@@ -253,6 +253,26 @@ describe('ebpf_network decoder', () => {
     });
   });
 
+  it('decodes an HTTP/1 count as a payload event of the socket with no data and the count', () => {
+    const { events, feed, decoder } = setup();
+    const P = STRUCTS.ne_payload.fields;
+    const tail = new Uint8Array(STRUCTS.ne_h1_count.size - STRUCTS.ne_payload.size);
+    new DataView(tail.buffer).setUint32(STRUCTS.ne_h1_count.fields.exchanges - STRUCTS.ne_payload.size, 64, true);
+    feed({
+      type: RecordType.H1_COUNT, size: STRUCTS.ne_payload.size, tsNs: 3_000_000_000, proto: 6, direction: 1, pid: 3, tid: 4, comm: 'nginx', cookie: 9,
+      laddr: LOOP4, raddr: LOOP4, lport: 8080, rport: 40000, fields: [[P.fd, 4, -1], [P.data_dir, 1, 1]], tail,
+    });
+    feed({ type: RecordType.H1_COUNT, size: STRUCTS.ne_payload.size, tail: tail.subarray(0, 4) }); // the count cut off
+    assert.equal(decoder.stats.malformed, 1);
+    assert.equal(events.length, 1);
+    const e = events[0] as PayloadEvent;
+    assert.equal(e.kind, 'payload');
+    assert.equal(e.h1Exchanges, 64);
+    assert.equal(e.data.length, 0);
+    assert.equal(e.originalLength, 0);
+    assert.deepEqual([e.localPort, e.remotePort, e.socketCookie, e.process.pid, e.direction], [8080, 40000, 9, 3, 'inbound']);
+  });
+
   it('counts a summary too short for its request or its response half as malformed', () => {
     const { events, feed, decoder } = setup();
     const P = STRUCTS.ne_payload.fields;
