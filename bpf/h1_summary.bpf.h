@@ -8,7 +8,9 @@
  * exchange the kernel can frame exactly, a whole request in one call answered by a whole
  * response in the next, becomes one NE_H1_SUMMARY record: the request's bytes and the response's
  * status, length and time. The l7 processor counts and measures it like any other transaction
- * and makes no span of it.
+ * and makes no span of it. When nothing downstream measures (cfg.h1_counts_only), not even that
+ * record is sent: the exchange is counted in the socket's entry, and the count goes out as an
+ * NE_H1_COUNT record every NE_H1_COUNT_BATCH exchanges and at the socket's close.
  *
  * A summary pairs a request with the response that follows it, which is right only when nothing
  * else is in flight. So the kernel follows each stream exactly from its first byte: following
