@@ -550,11 +550,13 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			return false;
 		}
 		/*
-		 * A connection's first request goes in full: most connections that carry one exchange
-		 * carry only that one (Connection: close), and holding it would cost them socket storage
-		 * of ~660 bytes, made in the call, to save one record.
+		 * A connection's first request goes in full when summaries are sent: most connections
+		 * that carry one exchange carry only that one (Connection: close), and holding it would
+		 * cost them socket storage of ~660 bytes, made in the call, to save one record. When
+		 * exchanges are only counted, holding it saves that connection's session in user space
+		 * (its two records, their parse, its span), which costs more than the storage.
 		 */
-		if ((state & H1_ANSWERED) && whole_call && off <= NE_H1_MAX_REQUEST && !h1_full_token(s->rec.h.ts_ns) &&
+		if (((state & H1_ANSWERED) || cfg.h1_counts_only) && whole_call && off <= NE_H1_MAX_REQUEST && !h1_full_token(s->rec.h.ts_ns) &&
 		    h1_hold(sk, s, off, dir)) {
 			st->h1 = next | H1_STASHED;
 			o->h1_held = 1;

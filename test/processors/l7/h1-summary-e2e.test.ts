@@ -125,6 +125,18 @@ const call = (path, method = 'GET', body) => new Promise((resolve, reject) => {
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
 
+/** `count` connections of one GET each (Connection: close), one after the other. */
+const SHORT_CONNECTIONS_CLIENT = `
+const http = require('node:http');
+const [port, count] = process.argv.slice(1).map(Number);
+const call = () => new Promise((resolve, reject) => {
+  http.get({ host: '127.0.0.1', port, path: '/hello', agent: false, headers: { connection: 'close' } }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+});
+(async () => {
+  for (let i = 0; i < count; i++) await call();
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
 /** `count` GETs on one keep-alive connection, then 'done' on stdout; closes it once a line arrives on stdin. */
 const HELD_OPEN_CLIENT = `
 const http = require('node:http');
@@ -236,6 +248,22 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
       await listening.stop();
       await p.stop();
     }
+  });
+
+  it('without one, counts the single exchange of short connections too, with no session in user space for them', async function () {
+    requireKernel(this);
+    const count = 40;
+    await withSummaries(async (p, listening) => {
+      await runClient(process.execPath, ['-e', SHORT_CONNECTIONS_CLIENT, String(listening.port), String(count)]);
+      await expectCountedAtBothEnds(p, count);
+      const summarised = p.telemetry.get('transactions_summarised');
+      assert.ok(summarised >= 2 * count - 8, `most first exchanges counted in the kernel, got ${summarised}`);
+      assert.equal((p.receiver as unknown as Kernel).kernelStats().h1Summarised, summarised);
+      const spans = httpSpansOf(p, listening.port);
+      assert.equal(spans.length + summarised, 2 * count);
+      for (const t of spans) assert.ok(t.path === '/hello' && t.statusCode === 200, `${t.side} ${t.path} ${t.statusCode}`);
+      assert.ok(p.telemetry.get('detected_http1') <= spans.length, 'sessions only for the exchanges sent in full');
+    });
   });
 
   it('a request held for a summary reaches user space when its connection closes unanswered', async function () {
