@@ -10,7 +10,8 @@
  * status, length and time. The l7 processor counts and measures it like any other transaction
  * and makes no span of it. When nothing downstream measures (cfg.h1_counts_only), not even that
  * record is sent: the exchange is counted in the socket's entry, and the count goes out as an
- * NE_H1_COUNT record every NE_H1_COUNT_BATCH exchanges and at the socket's close.
+ * NE_H1_COUNT record every NE_H1_COUNT_BATCH exchanges, and with the socket's live-scan and
+ * close records.
  *
  * A summary pairs a request with the response that follows it, which is right only when nothing
  * else is in flight. So the kernel follows each stream exactly from its first byte: following
@@ -332,20 +333,6 @@ static __always_inline void h1_send_count(struct ne_h1_count *c, __u32 n)
 	c->exchanges = n;
 	c->_pad = 0;
 	output_record(c, sizeof(*c));
-}
-
-/* A socket going away with exchanges counted and not yet sent; `t` is its tuple. */
-static __always_inline void h1_count_at_close(__u64 cookie, struct sock_info *o, const struct ne_tuple *t)
-{
-	__u32 n = h1_take_counted(o);
-	if (!n)
-		return;
-	struct ne_h1_count c = {};
-	fill_header(&c.p.h, NE_H1_COUNT, sizeof(c), cookie, o);
-	c.p.t = *t;
-	c.p.fd = -1;
-	c.p.data_dir = NE_DATA_SEND;
-	h1_send_count(&c, n);
 }
 
 /*

@@ -93,7 +93,8 @@ struct ne_tcp_close {
 	__u32 retransmits;   /* tcp_sock.total_retrans */
 	__u8 reason;         /* enum ne_close_reason */
 	__u8 old_state;      /* TCP state the socket left for CLOSE */
-	__u8 _pad[6];
+	__u8 _pad[2];
+	__u32 h1_exchanges;  /* HTTP/1 exchanges counted at this socket since its last count (h1_counts_only) */
 }; /* 144 */
 
 struct ne_tcp_fail {
@@ -169,13 +170,15 @@ struct ne_h1_response {
 	__u8 _pad[4];
 }; /* 32 */
 
-/* A socket's counted exchanges are sent once this many have gathered, and at its close. */
+/*
+ * A socket's counted exchanges go out once this many have gathered (NE_H1_COUNT), and with its
+ * live and close records (ne_tcp_close.h1_exchanges).
+ */
 #define NE_H1_COUNT_BATCH 64
 
 /*
- * NE_H1_COUNT: exchanges a socket summarised without sending them, since its last count record.
- * Its ne_payload header names the socket (cap_len 0, no data) as the summaries' would; sent every
- * NE_H1_COUNT_BATCH exchanges and when the socket closes.
+ * NE_H1_COUNT: exchanges a socket summarised without sending them, since its last count. Its
+ * ne_payload header names the socket (cap_len 0, no data) as the summaries' would.
  */
 struct ne_h1_count {
 	struct ne_payload p;

@@ -64,7 +64,7 @@ static __always_inline void fill_tcp_counters(struct ne_tcp_close *r, const stru
 }
 
 static void h1_flush_at_close(const struct sock *sk, struct sock_info *o);
-static void h1_count_at_close(__u64 cookie, struct sock_info *o, const struct ne_tuple *t);
+static __u32 h1_take_counted(struct sock_info *o);
 
 static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, struct sock_info *o, int oldstate)
 {
@@ -75,9 +75,6 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 	if (!tuple_from_sock(&t, sk, IPPROTO_TCP) || !ports_ok(t.lport, t.rport))
 		return;
 	t.direction = o ? o->direction : NE_DIR_UNKNOWN;
-	/* Exchanges counted at this socket go out before the close too. */
-	if (o && o->h1_counted)
-		h1_count_at_close(cookie, o, &t);
 	struct ne_tcp_close *r = reserve(sizeof(*r));
 	if (!r)
 		return;
@@ -100,6 +97,9 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 	else
 		r->reason = NE_CLOSE_FIN;
 	r->old_state = oldstate;
+	/* HTTP/1 exchanges counted at this socket and not yet sent go with its close. */
+	if (o && o->h1_counted)
+		r->h1_exchanges = h1_take_counted(o);
 	submit(r, sizeof(*r));
 }
 

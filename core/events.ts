@@ -178,8 +178,9 @@ export interface PayloadEvent extends EventHeader {
   /**
    * Set when the kernel summarised whole HTTP/1 exchanges at this socket and only counted them
    * (`http1_summary_above` with no metrics exporter in the collector): that many exchanges since
-   * the socket's last count. The event carries no data; the l7 processor adds the count to its
-   * transaction counters and passes nothing on. Absent for ordinary payload.
+   * the socket's last count, sent every 64 exchanges and ahead of the socket's live-scan update
+   * and close. The event carries no data; the l7 processor adds the count to its transaction
+   * counters and passes nothing on. Absent for ordinary payload.
    */
   h1Exchanges?: number;
 }

@@ -22,6 +22,7 @@ const {
 const { formatIpv4, formatIpv6 } = ipFormat;
 const { icmpName } = icmpNames;
 const TWO_32 = 4294967296;
+const NO_DATA = new Uint8Array(0);
 const IPPROTO_UDP = 17;
 const CLOSE = STRUCTS.ne_tcp_close.fields;
 const FAIL = STRUCTS.ne_tcp_fail.fields;
@@ -100,10 +101,12 @@ export class EventDecoder implements RecordSink {
         return;
       case RecordType.TCP_CLOSE:
         if (len < STRUCTS.ne_tcp_close.size) break;
+        this.emitCounted(view, bytes, off, bootNs, view.getUint32(off + CLOSE.h1_exchanges, true));
         this.emit(this.closed(view, bytes, off, bootNs));
         return;
       case RecordType.TCP_LIVE:
         if (len < STRUCTS.ne_tcp_close.size) break;
+        this.emitCounted(view, bytes, off, bootNs, view.getUint32(off + CLOSE.h1_exchanges, true));
         this.emit(this.live(view, bytes, off, bootNs));
         return;
       case RecordType.TCP_FAIL:
@@ -140,13 +143,10 @@ export class EventDecoder implements RecordSink {
         this.emit(event);
         return;
       }
-      case RecordType.H1_COUNT: {
+      case RecordType.H1_COUNT:
         if (len < STRUCTS.ne_h1_count.size) break;
-        const event = this.payload(view, bytes, off, bootNs, 0);
-        event.h1Exchanges = view.getUint32(off + H1_COUNT_EXCHANGES, true);
-        this.emit(event);
+        this.emitCounted(view, bytes, off, bootNs, view.getUint32(off + H1_COUNT_EXCHANGES, true));
         return;
-      }
       default:
         this.stats.unknownType++;
         return;
@@ -281,6 +281,34 @@ export class EventDecoder implements RecordSink {
       truncated: view.getUint8(off + PAYLOAD.truncated) !== 0,
       decrypted: (view.getUint8(off + PAYLOAD.flags) & PAYLOAD_DECRYPTED) !== 0,
     };
+  }
+
+  /**
+   * HTTP/1 exchanges the kernel counted at the record's socket (header and tuple at `off`), as a
+   * payload event without data; nothing when there are none.
+   */
+  private emitCounted(view: DataView, bytes: Uint8Array, off: number, bootNs: number, exchanges: number): void {
+    if (exchanges === 0) return;
+    this.emit({
+      kind: 'payload',
+      timeUs: this.clock.toEpochUs(bootNs),
+      process: this.process(view, bytes, off),
+      transport: 'tcp',
+      networkType: networkType(view, off),
+      localAddress: address(view, bytes, off + OFF.laddr, off),
+      localPort: view.getUint16(off + OFF.lport, true),
+      remoteAddress: address(view, bytes, off + OFF.raddr, off),
+      remotePort: view.getUint16(off + OFF.rport, true),
+      direction: direction(view, off),
+      socketCookie: u64(view, off + OFF.cookie),
+      netnsId: view.getUint32(off + OFF.netns, true),
+      dataDirection: 'send',
+      fd: -1,
+      data: NO_DATA,
+      originalLength: 0,
+      truncated: false,
+      h1Exchanges: exchanges,
+    });
   }
 
   private h1Response(view: DataView, at: number): H1ResponseSummary {

@@ -29,7 +29,7 @@ export const STRUCTS = {
     size: 144,
     fields: {
       h: 0, t: 56, duration_ns: 96, bytes_sent: 104, bytes_received: 112, segs_out: 120,
-      segs_in: 124, srtt_us: 128, retransmits: 132, reason: 136, old_state: 137,
+      segs_in: 124, srtt_us: 128, retransmits: 132, reason: 136, old_state: 137, h1_exchanges: 140,
     },
   },
   ne_tcp_fail: {

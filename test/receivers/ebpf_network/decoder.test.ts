@@ -90,6 +90,20 @@ describe('ebpf_network decoder', () => {
     assert.equal('closeReason' in e, false);
   });
 
+  it('puts the HTTP/1 exchanges a close or live record counted before its connection event, as a count of its socket', () => {
+    const { events, feed } = setup();
+    const common = { size: 144, family: 4 as const, laddr: LOOP4, raddr: LOOP4, lport: 8080, rport: 40000, direction: 1, pid: 9, comm: 'nginx', cookie: 77 };
+    feed({ ...common, type: RecordType.TCP_LIVE, fields: [[C.h1_exchanges, 4, 17]] });
+    feed({ ...common, type: RecordType.TCP_CLOSE, fields: [[C.h1_exchanges, 4, 63], [C.reason, 1, 1]] });
+    feed({ ...common, type: RecordType.TCP_CLOSE, cookie: 78, fields: [[C.reason, 1, 1]] }); // none counted: no count event
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.socketCookie, e.kind === 'payload' ? e.h1Exchanges : undefined]),
+      [['payload', 77, 17], ['connection.updated', 77, undefined], ['payload', 77, 63], ['connection.closed', 77, undefined], ['connection.closed', 78, undefined]],
+    );
+    const count = events[0] as PayloadEvent;
+    assert.deepEqual([count.localPort, count.remotePort, count.direction, count.process.pid, count.data.length, count.originalLength], [8080, 40000, 'inbound', 9, 0, 0]);
+  });
+
   it('decodes 64-bit fields between 2^31 and 2^32 and just above 2^32 exactly', () => {
     const { events, feed } = setup();
     feed({
