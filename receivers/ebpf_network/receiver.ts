@@ -332,6 +332,14 @@ export class EbpfNetworkReceiver implements Receiver {
       this.timers.push(setInterval(() => this.reportLiveConnections(), config.tcp_update_interval).unref());
     }
     settings.logger.info(`attached ${this.object.attached.length} eBPF programs: ${this.object.attached.join(', ')}`);
+    if (kernel.h1FullPerCpu > 0) {
+      settings.logger.info(
+        `HTTP/1 exchanges beyond ${config.http1_summary_above}/s make no span: ` +
+          (kernel.h1CountsOnly
+            ? 'the kernel counts them (no metrics exporter in the collector measures them)'
+            : 'each crosses the ring as a summary, measured by the l7 processor'),
+      );
+    }
     if (this.object.uprobePrograms.length > 0) this.startTls(this.object);
   }
 
