@@ -482,6 +482,23 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 	goes_on = H1_FORGET(v, verdict, goes_on);
 	status = H1_FORGET(v, verdict, status);
 	asks = H1_FORGET(v, verdict, asks);
+	if ((state & H1_STASHED) && whole && whole_call && cfg.h1_counts_only) {
+		/*
+		 * Nothing crosses the ring but a count now and then; the held request is dropped
+		 * without looking it up (the next hold overwrites it).
+		 */
+		o->h1_held = 0;
+		STAT_INC(h1_summarised);
+		st->h1 = H1_EXACT | H1_ANSWERED;
+		__sync_fetch_and_add(&o->h1_counted, 1);
+		if (o->h1_counted >= NE_H1_COUNT_BATCH) {
+			/* The response's record in the scratch names the socket; its bytes are done with. */
+			__u32 n = h1_take_counted(o);
+			if (n)
+				h1_send_count((struct ne_h1_count *)&s->rec, n);
+		}
+		return true;
+	}
 	if (state & H1_STASHED) {
 		struct h1_stash *k = bpf_sk_storage_get(&h1_stashes, sk, 0, 0);
 		o->h1_held = 0;
@@ -489,19 +506,6 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			return false;
 		struct ne_payload *req = &k->rec;
 		__u32 at = (req->cap_len + 7) & ~7U;
-		if (whole && whole_call && cfg.h1_counts_only) {
-			/* Nothing crosses the ring but a count now and then; the held request is dropped. */
-			STAT_INC(h1_summarised);
-			st->h1 = H1_EXACT | H1_ANSWERED;
-			__sync_fetch_and_add(&o->h1_counted, 1);
-			if (o->h1_counted >= NE_H1_COUNT_BATCH) {
-				/* The response's record in the scratch names the socket; its bytes are done with. */
-				__u32 n = h1_take_counted(o);
-				if (n)
-					h1_send_count((struct ne_h1_count *)&s->rec, n);
-			}
-			return true;
-		}
 		if (whole && whole_call && at <= NE_H1_MAX_REQUEST) {
 			/* Checked above; again after the barrier only so the verifier bounds the write. */
 			barrier_var(at);
