@@ -203,7 +203,8 @@ export class L7Engine {
 
   /**
    * HTTP/1 exchanges the kernel framed and only counted: transactions like any other, though no
-   * session sees them (each sat between two exchanges its session parsed or was told of).
+   * session sees them (the kernel counts only whole exchanges that leave the stream between
+   * exchanges, where its session, if it has one, already is).
    */
   private countSummarised(exchanges: number): void {
     if (!this.http1Active) return;
