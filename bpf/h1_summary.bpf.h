@@ -482,12 +482,13 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 	goes_on = H1_FORGET(v, verdict, goes_on);
 	status = H1_FORGET(v, verdict, status);
 	asks = H1_FORGET(v, verdict, asks);
+	if (state & H1_STASHED)
+		o->h1_held = 0;
 	if ((state & H1_STASHED) && whole && whole_call && cfg.h1_counts_only) {
 		/*
 		 * Nothing crosses the ring but a count now and then; the held request is dropped
 		 * without looking it up (the next hold overwrites it).
 		 */
-		o->h1_held = 0;
 		STAT_INC(h1_summarised);
 		st->h1 = H1_EXACT | H1_ANSWERED;
 		__sync_fetch_and_add(&o->h1_counted, 1);
@@ -501,7 +502,6 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 	}
 	if (state & H1_STASHED) {
 		struct h1_stash *k = bpf_sk_storage_get(&h1_stashes, sk, 0, 0);
-		o->h1_held = 0;
 		if (!k)
 			return false;
 		struct ne_payload *req = &k->rec;

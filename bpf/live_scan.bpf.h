@@ -46,8 +46,7 @@ int dump_live_tcp(struct bpf_iter__tcp *ctx)
 	fill_tcp_counters(&r, tp);
 	r.old_state = state;
 	/* So a quiet connection's counted HTTP/1 exchanges wait no longer than one scan interval. */
-	if (o->h1_counted)
-		r.h1_exchanges = h1_take_counted(o);
+	r.h1_exchanges = h1_take_counted(o);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

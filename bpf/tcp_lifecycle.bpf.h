@@ -98,7 +98,7 @@ static __always_inline void emit_tcp_close(const struct sock *sk, __u64 cookie, 
 		r->reason = NE_CLOSE_FIN;
 	r->old_state = oldstate;
 	/* HTTP/1 exchanges counted at this socket and not yet sent go with its close. */
-	if (o && o->h1_counted)
+	if (o)
 		r->h1_exchanges = h1_take_counted(o);
 	submit(r, sizeof(*r));
 }

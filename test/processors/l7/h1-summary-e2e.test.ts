@@ -7,11 +7,11 @@
  * Runs as root (CI=true must run it); skips with the reason elsewhere.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader, type Histogram } from '@opentelemetry/sdk-metrics';
 import type { HttpTransactionEvent, NetworkEvent } from '../../../core/events';
 import type { TestHostOptions } from '../../../core/testing';
-import { factory as receiverFactory } from '../../../receivers/ebpf_network';
+import { factory as receiverFactory, type EbpfNetworkConfig } from '../../../receivers/ebpf_network';
 import { groupsFor } from '../../../receivers/ebpf_network/bpf-object';
 import { kernelConfigFrom } from '../../../receivers/ebpf_network/receiver';
 import { requireKernel } from '../../receivers/ebpf_network/helpers';
@@ -227,50 +227,30 @@ describe('HTTP/1 exchanges summarised in the kernel beyond http1_summary_above',
   it('without one, sends the counts of a busy connection in batches before it closes, and the rest at its close', async function () {
     requireKernel(this);
     const count = 150;
-    const p = await pipeline({}, { http1_summary_above: 1 });
-    const listening = await startHttpServer();
-    const client = spawn(process.execPath, ['-e', HELD_OPEN_CLIENT, String(listening.port), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const exited = new Promise<number | null>((resolve) => client.once('exit', resolve));
-    try {
-      await new Promise((resolve) => client.stdout!.once('data', resolve));
+    await withHeldOpenClient(count, { http1_summary_above: 1 }, async (p, closeClient) => {
       await new Promise((r) => setTimeout(r, 500));
       const kernel = (p.receiver as unknown as Kernel).kernelStats();
       const open = p.telemetry.get('transactions_summarised');
       // Each end: at most NE_H1_COUNT_BATCH - 1 counted exchanges wait for the close.
       assert.ok(open >= kernel.h1Summarised - 2 * 63 && open % 64 === 0 && open > 0, `${open} of ${kernel.h1Summarised} counted while open`);
-      client.stdin!.write('close\n');
-      assert.equal(await exited, 0);
+      await closeClient();
       await expectCountedAtBothEnds(p, count);
       assert.equal(p.telemetry.get('transactions_summarised'), (p.receiver as unknown as Kernel).kernelStats().h1Summarised);
       assert.ok(kernel.records < count, `${kernel.records} records for ${2 * count} transactions`);
-    } finally {
-      client.kill();
-      await listening.stop();
-      await p.stop();
-    }
+    });
   });
 
   it('without one, sends the counts of a quiet open connection with the live scan', async function () {
     requireKernel(this);
     const count = 20;
-    const p = await pipeline({}, { http1_summary_above: 1, tcp_update_interval: 1000 });
-    const listening = await startHttpServer();
-    const client = spawn(process.execPath, ['-e', HELD_OPEN_CLIENT, String(listening.port), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const exited = new Promise<number | null>((resolve) => client.once('exit', resolve));
-    try {
-      await new Promise((resolve) => client.stdout!.once('data', resolve));
+    await withHeldOpenClient(count, { http1_summary_above: 1, tcp_update_interval: 1000 }, async (p, closeClient, client) => {
       // Fewer than a batch of counted exchanges at each end: only the scan can send them before the close.
       await expectCountedAtBothEnds(p, count);
       assert.ok(p.telemetry.get('transactions_summarised') >= 2 * count - 8, `${p.telemetry.get('transactions_summarised')} counted`);
       assert.equal(p.telemetry.get('transactions_summarised'), (p.receiver as unknown as Kernel).kernelStats().h1Summarised);
       assert.equal(client.exitCode, null, 'the connection is still open');
-      client.stdin!.write('close\n');
-      assert.equal(await exited, 0);
-    } finally {
-      client.kill();
-      await listening.stop();
-      await p.stop();
-    }
+      await closeClient();
+    });
   });
 
   it('without one, counts the single exchange of short connections too, with no session in user space for them', async function () {
@@ -377,6 +357,33 @@ async function withSummaries(body: (p: Pipeline, server: Server) => Promise<void
     await body(p, server);
   } finally {
     await server.stop();
+    await p.stop();
+  }
+}
+
+/**
+ * The receiver (with `receiverOverrides`) and l7, the e2e http server, and HELD_OPEN_CLIENT once it
+ * made its `count` GETs and holds its connection open; `closeClient` closes it and waits for a
+ * clean exit. All stopped after `body`.
+ */
+async function withHeldOpenClient(
+  count: number,
+  receiverOverrides: Partial<EbpfNetworkConfig>,
+  body: (p: Pipeline, closeClient: () => Promise<void>, client: ChildProcess) => Promise<void>,
+): Promise<void> {
+  const p = await pipeline({}, receiverOverrides);
+  const listening = await startHttpServer();
+  const client = spawn(process.execPath, ['-e', HELD_OPEN_CLIENT, String(listening.port), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => client.once('exit', resolve));
+  try {
+    await new Promise((resolve) => client.stdout!.once('data', resolve));
+    await body(p, async () => {
+      client.stdin!.write('close\n');
+      assert.equal(await exited, 0);
+    }, client);
+  } finally {
+    client.kill();
+    await listening.stop();
     await p.stop();
   }
 }
