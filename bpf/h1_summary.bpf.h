@@ -349,6 +349,7 @@ static __always_inline bool h1_hold(struct sock *sk, struct ne_scratch *s, __u32
 	barrier_var(n);
 	if (n == 0 || n > NE_H1_MAX_REQUEST || bpf_probe_read_kernel(k->data, n, s->data))
 		return false;
+	header_owner_from_current(&s->rec.h);
 	k->rec = s->rec;
 	k->rec.orig_len = n;
 	k->rec.cap_len = n;
@@ -413,8 +414,9 @@ static __always_inline int h1_response_follows(struct stream_state *st, __u8 sta
 #define __h1_arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
 
 /*
- * One call on an HTTP/1-capable stream whose record in this CPU's scratch (header, tuple, fd,
- * lengths and direction filled; cap_len bytes of data) is about to be sent. True when the call
+ * One call on an HTTP/1-capable stream whose record in this CPU's scratch (header but its owner,
+ * tuple, fd, lengths and direction filled; cap_len bytes of data) is about to be sent; the owner
+ * is filled here only where the record is held or sent, by the caller otherwise. True when the call
  * was taken here: held as a request, or ended a summarised exchange. False: send it as usual
  * (a held request that it does not answer has been sent first).
  */
@@ -495,8 +497,10 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 		if (o->h1_counted >= NE_H1_COUNT_BATCH) {
 			/* The response's record in the scratch names the socket; its bytes are done with. */
 			__u32 n = h1_take_counted(o);
-			if (n)
+			if (n) {
+				header_owner_from_current(&s->rec.h);
 				h1_send_count((struct ne_h1_count *)&s->rec, n);
+			}
 		}
 		return true;
 	}
@@ -511,6 +515,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			barrier_var(at);
 			if (at > NE_H1_MAX_REQUEST)
 				return false;
+			header_owner_from_current(&s->rec.h);
 			struct ne_h1_response resp = {
 				.ts_ns = s->rec.h.ts_ns,
 				.len = off,
