@@ -11,7 +11,9 @@
  * and makes no span of it. When nothing downstream measures (cfg.h1_counts_only), not even that
  * record is sent: the exchange is counted in the socket's entry, and the count goes out as an
  * NE_H1_COUNT record every NE_H1_COUNT_BATCH exchanges, and with the socket's live-scan and
- * close records.
+ * close records. Then a response is framed from its first H1_HEAD_BYTES (the rest of it is
+ * copied only if its exchange goes to user space after all), and one longer than capture_bytes
+ * is counted as well: nothing of it is sent.
  *
  * A summary pairs a request with the response that follows it, which is right only when nothing
  * else is in flight. So the kernel follows each stream exactly from its first byte: following
@@ -43,6 +45,20 @@
 #define H1_ANSWERED 32 /* an exchange has ended: from now on a request may be held */
 #define H1_BODY 64     /* the body of the last message goes on in later calls (body_left bytes) */
 #define H1_BODY_REQ 128 /* that body is the request's (else the response's) */
+
+/*
+ * h1_take_call's answers: the call was left to the caller to send, taken here, or judged on its
+ * head alone and not counted, so it is to be copied whole and taken again.
+ */
+#define H1_SEND 0
+#define H1_TAKEN 1
+#define H1_TAKE_AGAIN_WHOLE 2
+
+/*
+ * What is copied first of a response that may end an exchange counted in the kernel: its head is
+ * all the framing needs. A longer head makes the call be copied again, whole.
+ */
+#define H1_HEAD_BYTES 1024
 
 /* Header lines scanned at most (a longer block is copied in full), and per bpf_loop round. */
 #define H1_MAX_HEAD_LINES 64
@@ -397,7 +413,7 @@ static __always_inline bool h1_contiguous(struct sock *sk, struct stream_state *
 /*
  * The final response to the request in flight (`status`), sent in full: between exchanges again
  * when it was `whole`, or with its body still to come (`rest` bytes). Anything else loses the
- * stream's exactness (st->h1 stays 0). Returns false: the call goes to user space.
+ * stream's exactness (st->h1 stays 0). Returns H1_SEND: the call goes to user space.
  */
 static __always_inline int h1_response_follows(struct stream_state *st, __u8 state, __u16 status, bool whole, bool goes_on, __u32 rest)
 {
@@ -407,7 +423,16 @@ static __always_inline int h1_response_follows(struct stream_state *st, __u8 sta
 	} else if (status && whole) {
 		st->h1 = H1_EXACT | H1_ANSWERED;
 	}
-	return false;
+	return H1_SEND;
+}
+
+/*
+ * Whether the next call on the stream may be the response that ends an exchange counted in the
+ * kernel (a request held, no body going on), so that its head alone can decide.
+ */
+static __always_inline bool h1_awaits_counted_response(__u8 state)
+{
+	return cfg.h1_counts_only && (state & (H1_EXACT | H1_STASHED | H1_BODY)) == (H1_EXACT | H1_STASHED);
 }
 
 /* Tags a global function's socket argument as the kernel's own pointer (kernel 6.8+). */
@@ -416,11 +441,13 @@ static __always_inline int h1_response_follows(struct stream_state *st, __u8 sta
 /*
  * One call on an HTTP/1-capable stream whose record in this CPU's scratch (header but its owner,
  * tuple, fd, lengths and direction filled; cap_len bytes of data) is about to be sent; the owner
- * is filled here only where the record is held or sent, by the caller otherwise. True when the call
- * was taken here: held as a request, or ended a summarised exchange. False: send it as usual
- * (a held request that it does not answer has been sent first).
+ * is filled here only where the record is held or sent, by the caller otherwise. H1_TAKEN when
+ * the call was taken here: held as a request, or ended a summarised exchange. H1_SEND: send it as
+ * usual (a held request that it does not answer has been sent first). With `head_only` (only the
+ * first H1_HEAD_BYTES of a longer call copied, h1_awaits_counted_response) the call is taken
+ * only if it ends a counted exchange; else nothing changes and the answer is H1_TAKE_AGAIN_WHOLE.
  */
-__noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_state *st, struct ne_scratch *s, struct sock_info *o)
+__noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_state *st, struct ne_scratch *s, struct sock_info *o, int head_only)
 {
 	/*
 	 * A global function: the verifier checks it once, on its own, instead of once per path
@@ -428,11 +455,14 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 	 * the record's own fields, and st and s are checked here.
 	 */
 	if (!sk || !st || !s || !o)
-		return 0;
+		return H1_SEND;
 	__u32 off = s->rec.cap_len;
 	__u32 moved = s->rec.orig_len;
 	__u8 dir = s->rec.data_dir;
 	__u8 state = st->h1;
+	if (head_only && !h1_awaits_counted_response(state))
+		return H1_TAKE_AGAIN_WHOLE;
+	__u32 send_next = st->send_next, recv_next = st->recv_next;
 	bool followed = (state & H1_EXACT) && h1_contiguous(sk, st, dir, moved);
 	/* Whatever does not keep the stream exact below loses it for good. */
 	st->h1 = 0;
@@ -441,7 +471,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 		bool req_sent = state & H1_REQ_SENT;
 		bool body_dir_send = (state & H1_BODY_REQ) ? req_sent : !req_sent;
 		if (!followed || body_dir_send != (dir == NE_DATA_SEND) || moved > st->body_left)
-			return false;
+			return H1_SEND;
 		st->body_left -= moved;
 		if (st->body_left > 0)
 			st->h1 = state;
@@ -449,7 +479,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			st->h1 = (state & (H1_EXACT | H1_ANSWERED | H1_HEAD_REQ | H1_REQ_SENT)) | H1_REQ_OPEN;
 		else
 			st->h1 = H1_EXACT | H1_ANSWERED;
-		return false;
+		return H1_SEND;
 	}
 	bool whole_call = moved == off && off >= 16 && off <= NE_MAX_CAPTURE;
 	__u32 word = off >= 16 && off <= NE_MAX_CAPTURE ? *(const __u32 *)s->data : 0;
@@ -479,14 +509,22 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 	__u32 k1 = 0;
 	struct h1_scan *v = bpf_map_lookup_elem(&h1_scans, &k1);
 	if (!v)
-		return false;
+		return H1_SEND;
 	whole = H1_FORGET(v, verdict, whole);
 	goes_on = H1_FORGET(v, verdict, goes_on);
 	status = H1_FORGET(v, verdict, status);
 	asks = H1_FORGET(v, verdict, asks);
+	/* Counted needs the response whole, not the call captured whole: nothing of it is sent. */
+	bool counted = (state & H1_STASHED) && whole && cfg.h1_counts_only;
+	if (head_only && !counted) {
+		st->send_next = send_next;
+		st->recv_next = recv_next;
+		st->h1 = state;
+		return H1_TAKE_AGAIN_WHOLE;
+	}
 	if (state & H1_STASHED)
 		o->h1_held = 0;
-	if ((state & H1_STASHED) && whole && whole_call && cfg.h1_counts_only) {
+	if (counted) {
 		/*
 		 * Nothing crosses the ring but a count now and then; the held request is dropped
 		 * without looking it up (the next hold overwrites it).
@@ -502,19 +540,19 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 				h1_send_count((struct ne_h1_count *)&s->rec, n);
 			}
 		}
-		return true;
+		return H1_TAKEN;
 	}
 	if (state & H1_STASHED) {
 		struct h1_stash *k = bpf_sk_storage_get(&h1_stashes, sk, 0, 0);
 		if (!k)
-			return false;
+			return H1_SEND;
 		struct ne_payload *req = &k->rec;
 		__u32 at = (req->cap_len + 7) & ~7U;
 		if (whole && whole_call && at <= NE_H1_MAX_REQUEST) {
 			/* Checked above; again after the barrier only so the verifier bounds the write. */
 			barrier_var(at);
 			if (at > NE_H1_MAX_REQUEST)
-				return false;
+				return H1_SEND;
 			header_owner_from_current(&s->rec.h);
 			struct ne_h1_response resp = {
 				.ts_ns = s->rec.h.ts_ns,
@@ -532,7 +570,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 			output_record(req, sizeof(*req) + at + sizeof(resp));
 			STAT_INC(h1_summarised);
 			st->h1 = H1_EXACT | H1_ANSWERED;
-			return true;
+			return H1_TAKEN;
 		}
 		/* Not summarised: the request goes first, as it was; the stream may still be exact. */
 		h1_unstash(k);
@@ -543,7 +581,7 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 		if (goes_on) {
 			st->body_left = (__u32)rest;
 			st->h1 = next | H1_BODY | H1_BODY_REQ;
-			return false;
+			return H1_SEND;
 		}
 		/*
 		 * A connection's first request goes in full when summaries are sent: most connections
@@ -556,10 +594,10 @@ __noinline int h1_take_call(struct sock *sk __h1_arg_trusted, struct stream_stat
 		    h1_hold(sk, s, off, dir)) {
 			st->h1 = next | H1_STASHED;
 			o->h1_held = 1;
-			return true;
+			return H1_TAKEN;
 		}
 		st->h1 = next | H1_REQ_OPEN;
-		return false;
+		return H1_SEND;
 	}
 	return h1_response_follows(st, state, status, whole, goes_on, (__u32)rest);
 }

@@ -443,7 +443,10 @@ static __always_inline void emit_payload(struct sock *sk, struct sock_info *o, _
 		return;
 	struct ne_payload *r = &s->rec;
 	r->t = *t;
-	long copied = copy_call(s, io, moved);
+	bool h1_here = h1 && cfg.h1_full_per_cpu && sk && o && st;
+	/* A response that may end an exchange counted here is framed from its head: copy that first. */
+	bool head_only = h1_here && st->cls == NE_CLS_L7 && h1_awaits_counted_response(st->h1) && moved > H1_HEAD_BYTES;
+	long copied = copy_call(s, io, head_only ? H1_HEAD_BYTES : moved);
 	if (copied < 0 || copied > NE_MAX_CAPTURE)
 		return;
 	__u32 off = copied;
@@ -458,6 +461,22 @@ static __always_inline void emit_payload(struct sock *sk, struct sock_info *o, _
 	fill_header(&r->h, NE_PAYLOAD, 0, cookie, NULL);
 	r->h.netns = netns;
 	r->fd = io->fd;
+	if (h1_here && st->cls == NE_CLS_L7) {
+		r->cap_len = off;
+		r->orig_len = moved > 0xffffffffULL ? 0xffffffff : (__u32)moved;
+		r->data_dir = dir;
+		int taken = h1_take_call(sk, st, s, o, head_only);
+		if (taken == H1_TAKE_AGAIN_WHOLE) {
+			copied = copy_call(s, io, moved);
+			if (copied < 0 || copied > NE_MAX_CAPTURE)
+				return;
+			off = copied;
+			r->cap_len = off;
+			taken = h1_take_call(sk, st, s, o, 0);
+		}
+		if (taken == H1_TAKEN)
+			return;
+	}
 	/*
 	 * A long plain buffer on an L7 stream: the head record stands for the call up to its last
 	 * NE_TAIL_BYTES (so the bytes skipped between them are known exactly), the tail record
@@ -466,13 +485,6 @@ static __always_inline void emit_payload(struct sock *sk, struct sock_info *o, _
 	__u64 tail = 0;
 	if (st && st->cls == NE_CLS_L7 && io->kind == BUF_PLAIN && moved > off)
 		tail = moved - off < NE_TAIL_BYTES ? moved - off : NE_TAIL_BYTES;
-	if (h1 && cfg.h1_full_per_cpu && sk && o && st && st->cls == NE_CLS_L7) {
-		r->cap_len = off;
-		r->orig_len = moved > 0xffffffffULL ? 0xffffffff : (__u32)moved;
-		r->data_dir = dir;
-		if (h1_take_call(sk, st, s, o))
-			return;
-	}
 	header_owner_from_current(&r->h);
 	send_payload(r, off, moved - tail, dir);
 	if (tail > 0)

@@ -9,6 +9,8 @@
 //   /old      200 without a length: chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0 ones
 //   /drop     no response: the connection is closed
 //   /late/NNN status NNN after 15 ms, content-length body (pipelined answers arrive apart)
+//   /sized/N  200, content-length body of N bytes (N at most 1 MiB)
+//   /tall     200, a header block of about 2 KiB (40 x-filler headers), content-length body
 //   other     404
 'use strict';
 const http = require('node:http');
@@ -45,6 +47,15 @@ const server = http.createServer((req, res) => {
         res.writeHead(Number(path.slice(6)), { 'content-type': 'text/plain', 'content-length': 3 });
         res.end('ok\n');
       }, 15);
+    } else if (path.startsWith('/sized/') && Number(path.slice(7)) <= 1 << 20) {
+      const size = Number(path.slice(7));
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+      res.end(Buffer.alloc(size, 0x61));
+    } else if (path === '/tall') {
+      const headers = { 'content-type': 'text/plain', 'content-length': 5 };
+      for (let i = 0; i < 40; i++) headers[`x-filler-${i}`] = 'f'.repeat(32);
+      res.writeHead(200, headers);
+      res.end('tall\n');
     } else if (path === '/drop') {
       req.socket.destroy();
     } else if (path === '/echo') {
