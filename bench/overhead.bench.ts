@@ -3,11 +3,12 @@
  * rounds without and with a tracer, as a user would measure it.
  *
  *   npm run bench -- overhead [--rounds 3] [--seconds 5] [--warmup 4] [--modes keepalive,close]
- *     [--phases saturation,light] [--light-warmup 60] [--tracers shipped,l4,bpftrace,no-tls-uprobes,export-all,capture-only,l7-only] [--light-seconds 20] [--tls]   (root)
+ *     [--phases saturation,light] [--light-warmup 60] [--tracers shipped,l4,bpftrace,no-tls-uprobes,export-all,capture-only,l7-only] [--light-seconds 20] [--tls] [--body 3]   (root)
  *
  * Needs Debian's `nginx-light wrk bpftrace` (apt-get install nginx-light wrk bpftrace).
  *
- * saturation: wrk -t1 -c20 against `location = /ok { return 200 "ok\n"; }` (worker_processes 1),
+ * saturation: wrk -t1 -c20 against `location = /ok { return 200 "ok\n"; }` (worker_processes 1;
+ *   --body N: a body of N bytes instead, at most 3000),
  *   once with keep-alive and once with `Connection: close`. Each tracer run (started --warmup s
  *   before wrk) sits between two baseline runs; its ratio is its req/s over the mean of those
  *   neighbours, so drift of this shared machine cancels out. Tracers: the shipped pipeline
@@ -55,6 +56,11 @@ const MODES = option('modes', 'keepalive,close').split(',');
 const PHASES = option('phases', 'saturation,light').split(',');
 const TRACERS = option('tracers', 'shipped,l4,bpftrace').split(',');
 const TLS = args.includes('--tls');
+// The response body: nginx's 3-byte "ok" by default, or --body N bytes (an API's JSON, say). nginx
+// reads a `return` text as one configuration token, which it caps below 4 KiB.
+const BODY_BYTES = Number(option('body', '3'));
+if (!Number.isInteger(BODY_BYTES) || BODY_BYTES < 1 || BODY_BYTES > 3000) throw new Error('--body takes 1 to 3000 bytes');
+const BODY = BODY_BYTES === 3 ? 'ok\\n' : 'x'.repeat(BODY_BYTES);
 const SCHEME = TLS ? 'https' : 'http';
 const ROOT = join(__dirname, '..');
 const CLOCK_TICKS = 100;
@@ -145,7 +151,7 @@ events { worker_connections 4096; }
 http {
   access_log off;
   client_body_temp_path ${dir};
-  server { ${listenDirectives(dir, port)} location = /ok { return 200 "ok\\n"; } }
+  server { ${listenDirectives(dir, port)} location = /ok { return 200 "${BODY}"; } }
 }
 `);
   const nginx = spawn('nginx', ['-c', conf], { stdio: 'ignore' });
@@ -293,7 +299,7 @@ const median = (xs: number[]) => {
 };
 
 async function saturation(port: number, list: Tracer[], mode: string): Promise<void> {
-  console.log(`\nsaturation, ${mode === 'close' ? "wrk -H 'Connection: close'" : 'keep-alive'}: wrk -t1 -c20 -d${SECONDS}s, ${ROUNDS} rounds`);
+  console.log(`\nsaturation, ${mode === 'close' ? "wrk -H 'Connection: close'" : 'keep-alive'}: wrk -t1 -c20 -d${SECONDS}s, ${ROUNDS} rounds, ${BODY_BYTES}-byte body`);
   const ratios = new Map<string, number[]>(list.map((t) => [t.name, []]));
   const baselines: number[] = [];
   let before = runWrk(port, mode).requestsPerSecond;
