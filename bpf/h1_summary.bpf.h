@@ -77,11 +77,17 @@ struct {
 	__type(value, struct h1_stash);
 } h1_stashes SEC(".maps");
 
-/* This CPU's budget of exchanges copied in full, per second. */
+/*
+ * This CPU's budget of exchanges copied in full: cfg.h1_full_per_cpu a second, spread evenly.
+ * A budget renewed each whole second was spent in its first tenth under load, and a burst of
+ * full exchanges that size (2 KiB responses: ~40 MB at both ends) overflowed the ring.
+ */
 struct h1_budget {
-	__u64 window_ns;
-	__u64 used;
+	__u64 next_free_ns; /* a token is free once now + H1_BUDGET_BURST_NS reaches this */
 };
+
+/* How far ahead of its even pace the budget may run: tokens saved by a quiet moment, spent at once. */
+#define H1_BUDGET_BURST_NS 20000000ULL
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -288,20 +294,21 @@ __noinline long h1_message_length(__u32 len, int request, int bodiless)
 	return (long)(sc->head_end + body);
 }
 
-/* A token of this CPU's budget of exchanges copied in full, if one is left this second. */
+/*
+ * A token of this CPU's budget of exchanges copied in full, if one is free now (a generic cell
+ * rate: each token moves the budget's clock on by one interval, which must not run more than
+ * H1_BUDGET_BURST_NS ahead of now).
+ */
 static __always_inline bool h1_full_token(__u64 now)
 {
 	__u32 k = 0;
 	struct h1_budget *b = bpf_map_lookup_elem(&h1_budgets, &k);
-	if (!b)
+	if (!b || cfg.h1_full_per_cpu == 0)
 		return true;
-	if (now - b->window_ns >= 1000000000ULL) {
-		b->window_ns = now;
-		b->used = 0;
-	}
-	if (b->used >= cfg.h1_full_per_cpu)
+	__u64 next = b->next_free_ns > now ? b->next_free_ns : now;
+	if (next - now > H1_BUDGET_BURST_NS)
 		return false;
-	b->used++;
+	b->next_free_ns = next + 1000000000ULL / cfg.h1_full_per_cpu;
 	return true;
 }
 
