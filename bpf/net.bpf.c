@@ -5,12 +5,14 @@
  *   ring.bpf.h          the ring, its wake-ups and counters, record headers (shared with bench.bpf.c)
  *   tcp_lifecycle.bpf.h TCP open/close/failure from inet_sock_set_state (no kprobes)
  *   owner.bpf.h         who owns a socket (creation, and the process moving its data)
+ *   udp_peers.bpf.h     the sender of each DNS datagram an unconnected UDP socket will read
  *   packets.bpf.h       UDP and ICMP at the packet level (cgroup_skb)
  *   payload.bpf.h       L7 payload capture, classified per stream
  *   h1_summary.bpf.h    HTTP/1 exchanges framed in the kernel and sent as one summary each
  *   tls_uprobes.bpf.h   HTTPS plaintext from uprobes on OpenSSL, joined to its socket
  *   live_scan.bpf.h     the on-demand scan of live TCP connections
- * Works without kprobes and fentry, neither of which the kernels we target offer.
+ * Works without kprobes and fentry, neither of which the kernels we target offer, and without
+ * syscall tracepoints, which slow every syscall on the host down once one is attached.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,6 +26,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "common.bpf.h"
 #include "tcp_lifecycle.bpf.h"
 #include "owner.bpf.h"
+#include "udp_peers.bpf.h"
 #include "packets.bpf.h"
 #include "payload.bpf.h"
 #include "tls_uprobes.bpf.h"

@@ -242,7 +242,8 @@ struct ne_stats {
 	__u64 tls_unbound;             /* plaintext of an SSL object whose connection is unknown, dropped */
 	__u64 h1_summarised;           /* HTTP/1 exchanges sent as NE_H1_SUMMARY records or counted */
 	__u64 h1_unstashed;            /* requests held for a summary and then sent in full after all */
-}; /* 144 */
+	__u64 udp_peer_unknown;        /* DNS datagrams read by an unconnected socket whose sender was not noted */
+}; /* 152 */
 
 /* The decoder reads these sizes; a change here must be a deliberate change there too. */
 _Static_assert(sizeof(struct ne_header) == 56, "ne_header layout");
@@ -257,6 +258,6 @@ _Static_assert(sizeof(struct ne_payload) == 112, "ne_payload layout");
 _Static_assert(sizeof(struct ne_h1_response) == 32, "ne_h1_response layout");
 _Static_assert(sizeof(struct ne_h1_count) == 120, "ne_h1_count layout");
 _Static_assert(sizeof(struct ne_config) == 232, "ne_config layout");
-_Static_assert(sizeof(struct ne_stats) == 144, "ne_stats layout");
+_Static_assert(sizeof(struct ne_stats) == 152, "ne_stats layout");
 
 #endif /* NET_EVENTS_H */

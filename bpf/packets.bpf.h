@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * UDP and ICMP at the packet level with cgroup_skb: the only place that sees the remote
- * address of an unconnected sendto and every ICMP message.
+ * address of an unconnected sendto and every ICMP message, and where the sender of a datagram
+ * an unconnected socket will read is noted (udp_peers.bpf.h).
  */
 #ifndef NE_PACKETS_BPF_H
 #define NE_PACKETS_BPF_H
@@ -130,6 +131,9 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 dir)
 	}
 
 	if (proto == IPPROTO_UDP) {
+		/* Noted even from an excluded peer, so the receive can tell that it is one. */
+		if (dir == NE_DIR_INBOUND && l4len > 8)
+			udp_peer_note(skb, &t, l4off + 8, l4len - 8);
 		if (is_self_flow(&t))
 			return;
 		struct ne_udp_pkt *r = reserve(sizeof(*r));

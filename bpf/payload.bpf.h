@@ -5,10 +5,9 @@
  * Where: tp_btf/sock_send_length and sock_recv_length run for socket I/O alone, after the data
  * moved, with the socket in hand (no fd-table walk, no map keyed by thread). The user buffer is
  * found in the syscall's own arguments, read from the task's saved user registers
- * (bpf_task_pt_regs), so no program runs at syscall entry. The one exception is an unconnected
- * UDP receive: the sender's address reaches user memory only after the socket layer returns,
- * so such a receive is noted in task storage and copied at sys_exit (whose program returns at
- * once for every other syscall).
+ * (bpf_task_pt_regs), so no program runs at syscall entry or exit. The sender of a datagram an
+ * unconnected UDP socket reads reaches user memory only after the socket layer returns: it is
+ * taken from where the datagram arrived instead (udp_peers.bpf.h).
  *
  * What: each TCP stream is classified once, in its socket's entry. A stream that starts like
  * HTTP/1, HTTP/2 (preface or frame header), DNS over TCP or a TLS handshake keeps being
@@ -74,10 +73,11 @@ enum buf_kind {
 struct syscall_io {
 	__u64 buf;     /* user pointer: data, iovec array, msghdr or mmsghdr */
 	__u64 count;   /* bytes or iovec count */
-	__u64 addr;    /* user sockaddr (sendto/recvfrom), or 0 */
+	__u64 addr;    /* user sockaddr naming the peer (sendto), or 0 */
 	__s32 fd;
 	__u8 kind;     /* enum buf_kind */
-	__u8 _pad[3];
+	__u8 dir;      /* NE_DATA_SEND / NE_DATA_RECV */
+	__u8 _pad[2];
 };
 
 /* enum ne_stream_class */
@@ -99,24 +99,6 @@ struct {
 	__type(key, int);
 	__type(value, struct stream_state);
 } l7_streams SEC(".maps");
-
-/* An unconnected UDP receive waiting for sys_exit, when the sender's address is in user memory. */
-struct udp_recv_pending {
-	struct syscall_io io;
-	struct ne_tuple t; /* the socket's side, taken while the call had it */
-	__u64 cookie;
-	__u64 moved;
-	__u32 netns;
-	__u8 armed;
-	__u8 _pad[3];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct udp_recv_pending);
-} udp_recv SEC(".maps");
 
 /*
  * The buffer of the socket syscall this task is in, from its saved user registers. False for
@@ -145,7 +127,9 @@ static __always_inline bool syscall_io_of_current(struct syscall_io *io, __u8 di
 	io->fd = (int)PT_REGS_PARM1_SYSCALL(regs);
 	io->buf = PT_REGS_PARM2_SYSCALL(regs);
 	io->count = PT_REGS_PARM3_SYSCALL(regs);
-	io->addr = (nr == NR_SENDTO || nr == NR_RECVFROM) ? PT_REGS_PARM5_SYSCALL(regs) : 0;
+	/* A receive's address is written to user memory after this hook; udp_peer_take has it. */
+	io->addr = nr == NR_SENDTO ? PT_REGS_PARM5_SYSCALL(regs) : 0;
+	io->dir = dir;
 	return true;
 }
 
@@ -276,7 +260,7 @@ __noinline long copy_call(struct ne_scratch *s, const struct syscall_io *io, __u
 	struct user_msghdr msg;
 	if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)msghdr))
 		return -1;
-	if (msg.msg_name)
+	if (msg.msg_name && io->dir == NE_DATA_SEND)
 		peer_from_sockaddr(t, (__u64)msg.msg_name);
 	copy_iov(s, &off, (__u64)msg.msg_iov, msg.msg_iovlen, cap);
 	return off;
@@ -294,13 +278,6 @@ static __always_inline bool looks_http1(__u32 w)
 	       w == W('R', 'E', 'P', 'O') || w == W('S', 'E', 'A', 'R') || w == W('P', 'U', 'R', 'G') ||
 	       w == W('Q', 'U', 'E', 'R') || w == W('H', 'T', 'T', 'P') || w == W('P', 'R', 'I', ' ');
 #undef W
-}
-
-/* A DNS header at d: a known opcode, the Z bit clear and one question. */
-static __always_inline bool looks_dns_header(const __u8 *d)
-{
-	__u8 opcode = (d[2] >> 3) & 0xf;
-	return opcode != 3 && opcode <= 6 && !(d[3] & 0x40) && d[4] == 0 && d[5] == 1;
 }
 
 /* An HTTP/2 frame header: a known type, a length within the default maximum, R bit clear. */
@@ -432,8 +409,8 @@ static __always_inline void emit_tail(struct ne_scratch *s, __u64 src, __u64 tai
 
 /*
  * Builds and sends one NE_PAYLOAD record from the call's buffer. `t` holds the socket's side
- * of the tuple (the call's own peer address, if it names one, is filled in here); `st` is NULL
- * for UDP.
+ * of the tuple (the peer a send names, or the sender of an unconnected receive, is filled in
+ * here); `st` is NULL for UDP.
  */
 static __always_inline void emit_payload(struct sock *sk, struct sock_info *o, __u64 cookie, const struct ne_tuple *t, __u32 netns, struct stream_state *st,
 					 const struct syscall_io *io, __u64 moved, __u8 dir, bool h1)
@@ -450,10 +427,14 @@ static __always_inline void emit_payload(struct sock *sk, struct sock_info *o, _
 	if (copied < 0 || copied > NE_MAX_CAPTURE)
 		return;
 	__u32 off = copied;
+	/* Of UDP, only DNS is parsed: other datagrams are counted, not copied. */
+	bool dns = !st && off >= 12 && looks_dns_header(s->data);
+	/* An unconnected socket's receive: its sender was noted as the datagram arrived. */
+	if (dns && dir == NE_DATA_RECV && sk->__sk_common.skc_state != S_ESTABLISHED && !udp_peer_take(sk, s->data, moved, &r->t))
+		STAT_INC(udp_peer_unknown);
 	if (!ports_ok(r->t.lport, r->t.rport) || (!st && is_self_flow(&r->t)))
 		return;
-	/* Of UDP, only DNS is parsed: other datagrams are counted, not copied. */
-	bool send = st ? classify(st, s->data, off, dir) : off >= 12 && looks_dns_header(s->data);
+	bool send = st ? classify(st, s->data, off, dir) : dns;
 	if (!send) {
 		count_skipped(st ? st->cls : NE_CLS_OPAQUE, moved);
 		return;
@@ -529,71 +510,7 @@ static __always_inline void capture_io(struct sock *sk, __u64 cookie, const stru
 		return;
 	t.direction = o ? o->direction : NE_DIR_UNKNOWN;
 	__u32 netns = sock_netns(sk);
-	if (proto == IPPROTO_UDP && dir == NE_DATA_RECV && sk->__sk_common.skc_state != S_ESTABLISHED) {
-		/* The sender's address is copied to user memory after this; finish at sys_exit. */
-		struct udp_recv_pending *p = bpf_task_storage_get(&udp_recv, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (!p) {
-			STAT_INC(map_full);
-			return;
-		}
-		p->io = io;
-		p->t = t;
-		p->cookie = cookie;
-		p->moved = moved;
-		p->netns = netns;
-		p->armed = 1;
-		return;
-	}
-	emit_payload(proto == IPPROTO_TCP ? sk : NULL, (struct sock_info *)o, cookie, &t, netns, st, &io, moved, dir, h1);
-}
-
-/* The end of a receive noted by capture_io: the sender's address is in user memory now. */
-static __always_inline void finish_udp_recv(long ret)
-{
-	struct udp_recv_pending *p = bpf_task_storage_get(&udp_recv, bpf_get_current_task_btf(), 0, 0);
-	if (!p || !p->armed)
-		return;
-	p->armed = 0;
-	if (ret <= 0)
-		return;
-	struct syscall_io io = p->io;
-	struct ne_tuple t = p->t;
-	emit_payload(NULL, NULL, p->cookie, &t, p->netns, NULL, &io, p->moved, NE_DATA_RECV, false);
-}
-
-/*
- * Where tracefs is mounted, the receiving syscalls' own exit tracepoints run only for them
- * (the receiver prefers these); otherwise on_udp_recv_exit runs at every syscall's exit and
- * returns at once for the others.
- */
-SEC("tracepoint/syscalls/sys_exit_recvfrom")
-int on_recvfrom_exit(struct syscall_trace_exit *ctx)
-{
-	finish_udp_recv(ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_recvmsg")
-int on_recvmsg_exit(struct syscall_trace_exit *ctx)
-{
-	finish_udp_recv(ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_recvmmsg")
-int on_recvmmsg_exit(struct syscall_trace_exit *ctx)
-{
-	finish_udp_recv(ctx->ret);
-	return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_udp_recv_exit, struct pt_regs *regs, long ret)
-{
-	long nr = SYSCALL_NR(regs);
-	if (nr == NR_RECVFROM || nr == NR_RECVMSG || nr == NR_RECVMMSG)
-		finish_udp_recv(ret);
-	return 0;
+	emit_payload(sk, (struct sock_info *)o, cookie, &t, netns, st, &io, moved, dir, h1);
 }
 
 #endif /* NE_PAYLOAD_BPF_H */

@@ -2,7 +2,6 @@
  * Opens, configures, loads and attaches bpf/net.bpf.o through libbpf, and tears it all down.
  * One instance per running receiver; close() releases every kernel object it created.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { PACKAGE_ROOT } from '../../core/package-root';
@@ -20,7 +19,7 @@ import {
 export const DEFAULT_OBJECT_PATH = join(PACKAGE_ROOT, 'bpf', 'net.bpf.o');
 
 /** Which feature needs which program; a program is loaded only when something needs it. */
-export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'owner_h1' | 'packet' | 'socket_create' | 'udp_payload' | 'udp_payload_tracefs' | 'tls';
+export type ProgramGroup = 'tcp' | 'tcp_live' | 'owner' | 'owner_h1' | 'packet' | 'socket_create' | 'tls';
 
 export interface ProgramSpec {
   name: string;
@@ -31,14 +30,7 @@ export interface ProgramSpec {
   iterator?: boolean;
   /** Uprobes are loaded here and attached per file by their owner (attachUprobe). */
   uprobe?: boolean;
-  /** Why this host cannot attach the program, so another does its job; undefined when it can. */
-  unusableHere?: () => string | undefined;
 }
-
-const NEEDS_TRACEFS = (): string | undefined =>
-  syscallTracepointsAvailable()
-    ? undefined
-    : 'tracefs is not mounted, so on_udp_recv_exit does its job at every syscall exit (mount tracefs at /sys/kernel/tracing to use this one)';
 
 export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_tcp_state', group: 'tcp', cgroup: false },
@@ -53,10 +45,6 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_sock_create', group: 'socket_create', cgroup: true },
   { name: 'on_egress', group: 'packet', cgroup: true },
   { name: 'on_ingress', group: 'packet', cgroup: true },
-  { name: 'on_udp_recv_exit', group: 'udp_payload', cgroup: false },
-  { name: 'on_recvfrom_exit', group: 'udp_payload_tracefs', cgroup: false, unusableHere: NEEDS_TRACEFS },
-  { name: 'on_recvmsg_exit', group: 'udp_payload_tracefs', cgroup: false, unusableHere: NEEDS_TRACEFS },
-  { name: 'on_recvmmsg_exit', group: 'udp_payload_tracefs', cgroup: false, unusableHere: NEEDS_TRACEFS },
   { name: 'on_ssl_read', group: 'tls', cgroup: false, uprobe: true },
   { name: 'on_ssl_read_ex', group: 'tls', cgroup: false, uprobe: true },
   { name: 'on_ssl_write', group: 'tls', cgroup: false, uprobe: true },
@@ -64,17 +52,7 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   { name: 'on_ssl_return', group: 'tls', cgroup: false, uprobe: true },
 ];
 
-/**
- * The receiving syscalls' own exit tracepoints are found through tracefs (libbpf reads their
- * ids there); where it is mounted they replace a program at every syscall's exit.
- */
-export function syscallTracepointsAvailable(): boolean {
-  return ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'].some((dir) =>
-    ['recvfrom', 'recvmsg', 'recvmmsg'].every((call) => existsSync(`${dir}/events/syscalls/sys_exit_${call}/id`)),
-  );
-}
-
-export function groupsFor(config: KernelConfig, syscallTracepoints = syscallTracepointsAvailable()): Set<ProgramGroup> {
+export function groupsFor(config: KernelConfig): Set<ProgramGroup> {
   const groups = new Set<ProgramGroup>();
   if (config.enableTcp) groups.add('tcp');
   if (config.enableTcp && config.enableLiveTcp) groups.add('tcp_live');
@@ -82,11 +60,11 @@ export function groupsFor(config: KernelConfig, syscallTracepoints = syscallTrac
   if (config.enableTcp || config.enableUdp || config.enableIcmp || config.enablePayload) {
     groups.add(config.enablePayload && config.h1FullPerCpu > 0 ? 'owner_h1' : 'owner');
   }
+  // on_ingress also notes who sent each DNS datagram an unconnected socket will read.
   if (config.enableUdp || config.enableIcmp) {
     groups.add('packet');
     groups.add('socket_create');
   }
-  if (config.enablePayload && config.enableUdp) groups.add(syscallTracepoints ? 'udp_payload_tracefs' : 'udp_payload');
   if (config.enablePayload && config.enableTlsPlain) groups.add('tls');
   return groups;
 }
@@ -139,6 +117,8 @@ export interface KernelStats {
   h1Summarised: number;
   /** Requests held for a summary, then sent in full after all. */
   h1Unstashed: number;
+  /** DNS datagrams read by an unconnected socket whose sender was not noted as they arrived. */
+  udpPeerUnknown: number;
 }
 
 /** Counters before the kernel said anything. */
@@ -146,7 +126,7 @@ export function emptyKernelStats(): KernelStats {
   return {
     records: 0, ringLost: 0, truncated: 0, sampledOut: 0, rateLimited: 0, mapFull: 0, readErrors: 0,
     skippedOpaque: 0, skippedOpaqueBytes: 0, skippedEncrypted: 0, skippedEncryptedBytes: 0, selfPeerSkipped: 0, closedAtDestroy: 0,
-    skippedDecrypted: 0, skippedDecryptedBytes: 0, tlsUnbound: 0, h1Summarised: 0, h1Unstashed: 0,
+    skippedDecrypted: 0, skippedDecryptedBytes: 0, tlsUnbound: 0, h1Summarised: 0, h1Unstashed: 0, udpPeerUnknown: 0,
   };
 }
 
@@ -355,6 +335,7 @@ export class BpfNetObject {
       totals.tlsUnbound += u64(base + f.tls_unbound);
       totals.h1Summarised += u64(base + f.h1_summarised);
       totals.h1Unstashed += u64(base + f.h1_unstashed);
+      totals.udpPeerUnknown += u64(base + f.udp_peer_unknown);
     }
     return totals;
   }

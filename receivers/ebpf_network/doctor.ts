@@ -32,11 +32,6 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
       checks.push({ name, ok: false, detail: 'not tried: no cgroup2 mount to attach to', fix: 'mount cgroup v2 or disable UDP and ICMP' });
       continue;
     }
-    const unusable = spec.unusableHere?.();
-    if (unusable !== undefined) {
-      checks.push({ name, ok: true, detail: `not used here: ${unusable}` });
-      continue;
-    }
     try {
       const object = BpfNetObject.load({
         objectPath: DEFAULT_OBJECT_PATH,

@@ -85,13 +85,13 @@ export const STRUCTS = {
     },
   },
   ne_stats: {
-    size: 144,
+    size: 152,
     fields: {
       records: 0, ring_lost: 8, truncated: 16, sampled_out: 24, rate_limited: 32, map_full: 40,
       read_errors: 48, skipped_opaque: 56, skipped_opaque_bytes: 64, skipped_encrypted: 72,
       skipped_encrypted_bytes: 80, self_peer_skipped: 88, closed_at_destroy: 96,
       skipped_decrypted: 104, skipped_decrypted_bytes: 112, tls_unbound: 120, h1_summarised: 128,
-      h1_unstashed: 136,
+      h1_unstashed: 136, udp_peer_unknown: 144,
     },
   },
 } as const satisfies Record<string, StructLayout>;

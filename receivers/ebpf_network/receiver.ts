@@ -385,6 +385,7 @@ export class EbpfNetworkReceiver implements Receiver {
     t.registerGauge('tls_unbound', k((s) => s.tlsUnbound));
     t.registerGauge('http1_summarised', k((s) => s.h1Summarised));
     t.registerGauge('http1_unstashed', k((s) => s.h1Unstashed));
+    t.registerGauge('udp_peer_unknown', k((s) => s.udpPeerUnknown));
     t.registerGauge('tls_files_attached', () => this.tls?.attachedFiles() ?? 0);
     t.registerGauge('tls_attach_failures', () => this.tls?.counters.attachFailures ?? 0);
     t.registerGauge('tls_files_over_limit', () => this.tls?.counters.overLimit ?? 0);
