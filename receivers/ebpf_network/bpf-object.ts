@@ -148,6 +148,11 @@ export class BpfNetObject {
   /** The per-CPU counters (struct ne_stats), for an object that shares them (reuseFd). */
   readonly statsFd: number;
   readonly attached: string[] = [];
+  /**
+   * Instructions the verifier walked per loaded program (null where the kernel does not say):
+   * how close each is to the verifier's limit of 1,000,000 on this kernel.
+   */
+  readonly verifiedInstructions = new Map<string, number | null>();
 
   private constructor(obj: BpfObjectHandle, ringFd: number, statsMap: Pointer, ncpus: number) {
     this.obj = obj;
@@ -205,6 +210,7 @@ export class BpfNetObject {
       if (!ringMap || !statsMap) throw new BpfLoadError(`${where}: maps 'events' and 'stats' are missing`, 0);
       const self = new BpfNetObject(obj, lib.mapFd(ringMap), statsMap, lib.numPossibleCpus());
       obj = null; // owned by self from here; self.close() releases it
+      for (const { spec, prog } of chosen) self.verifiedInstructions.set(spec.name, lib.verifiedInstructions(prog));
       try {
         self.attachAll(chosen, settings.cgroupPath, where);
       } catch (error) {

@@ -14,6 +14,18 @@ import { TlsUprobes, type TlsFileStatus } from './tls/tls-uprobes';
 
 const TRIAL_RING_SIZE = 64 * 1024;
 const TRIAL_LOG_SIZE = 16 * 1024 * 1024;
+/** The verifier gives up on a program after walking this many instructions. */
+const VERIFIER_LIMIT = 1_000_000;
+
+/**
+ * How much of the verifier's budget a program took: a change to the C, or a kernel that walks
+ * more paths, can push one near the limit long before it is rejected.
+ */
+function verifierHeadroom(walked: number): string {
+  const share = Math.round((100 * walked) / VERIFIER_LIMIT);
+  const near = share >= 80 ? ' (close to the limit: a newer kernel or a small change to the program may be rejected)' : '';
+  return `the verifier walked ${walked.toLocaleString('en-US')} of its ${VERIFIER_LIMIT.toLocaleString('en-US')} instructions${near}`;
+}
 
 export async function runDoctorChecks(): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = requirements(true).map((r) => ({
@@ -43,8 +55,10 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
         cgroupPath: cgroupPath ?? '',
         only: [spec.name],
       });
+      const walked = object.verifiedInstructions.get(spec.name);
       object.close();
-      checks.push({ name, ok: true, detail: spec.uprobe ? 'loads (attached per OpenSSL copy, listed below)' : 'loads and attaches' });
+      const loads = spec.uprobe ? 'loads (attached per OpenSSL copy, listed below)' : 'loads and attaches';
+      checks.push({ name, ok: true, detail: walked ? `${loads}; ${verifierHeadroom(walked)}` : loads });
     } catch (error) {
       const message = (error as Error).message;
       const lines = message.split('\n');

@@ -46,6 +46,11 @@ export interface Libbpf {
   mapFd(map: BpfMapHandle): number;
   lookupElem(map: BpfMapHandle, key: Uint8Array, value: Uint8Array): number;
   load(obj: BpfObjectHandle): number;
+  /**
+   * After load: the instructions the verifier walked to accept the program (its limit is
+   * 1,000,000), or null where the kernel does not say (before 5.16).
+   */
+  verifiedInstructions(prog: BpfProgramHandle): number | null;
   attach(prog: BpfProgramHandle): BpfLinkHandle | null;
   attachCgroup(prog: BpfProgramHandle, cgroupFd: number): BpfLinkHandle | null;
   /**
@@ -90,6 +95,9 @@ export function recentLibbpfMessages(): string[] {
 export function clearLibbpfMessages(): void {
   recentMessages.length = 0;
 }
+
+/** Offset of verified_insns in struct bpf_prog_info (kernel 5.16+). */
+export const PROG_INFO_VERIFIED_INSNS = 216;
 
 export function libbpf(): Libbpf {
   if (cached) return cached;
@@ -142,6 +150,8 @@ export function libbpf(): Libbpf {
   const closeObject = lib.func('void bpf_object__close(void *obj)');
   const numPossibleCpus = lib.func('int libbpf_num_possible_cpus(void)');
   const setPrint = lib.func('void *libbpf_set_print(void *fn)');
+  const programFd = lib.func('int bpf_program__fd(void *prog)');
+  const objectInfo = lib.func('int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *info_len)');
 
   installPrintCallback(setPrint);
 
@@ -182,6 +192,16 @@ export function libbpf(): Libbpf {
     mapFd: (map) => mapFd(map) as number,
     lookupElem: (map, key, value) => lookupElem(map, key, key.byteLength, value, value.byteLength, 0) as number,
     load: (obj) => load(obj) as number,
+    verifiedInstructions: (prog) => {
+      const fd = programFd(prog) as number;
+      if (fd < 0) return null;
+      // struct bpf_prog_info is UAPI, so append-only: verified_insns stays at byte 216.
+      const info = new Uint8Array(PROG_INFO_VERIFIED_INSNS + 4);
+      const length = [info.byteLength];
+      if ((objectInfo(fd, info, length) as number) < 0 || length[0] < info.byteLength) return null;
+      const verified = new DataView(info.buffer).getUint32(PROG_INFO_VERIFIED_INSNS, true);
+      return verified > 0 ? verified : null;
+    },
     attach: (prog) => attach(prog) as Pointer | null,
     attachCgroup: (prog, fd) => attachCgroup(prog, fd) as Pointer | null,
     attachUprobe: (prog, retprobe, pid, path, offset) => attachUprobe(prog, retprobe, pid, path, offset) as Pointer | null,
