@@ -21,7 +21,7 @@ const VERIFIER_LIMIT = 1_000_000;
  * How much of the verifier's budget a program took: a change to the C, or a kernel that walks
  * more paths, can push one near the limit long before it is rejected.
  */
-function verifierHeadroom(walked: number): string {
+export function verifierHeadroom(walked: number): string {
   const share = Math.round((100 * walked) / VERIFIER_LIMIT);
   const near = share >= 80 ? ' (close to the limit: a newer kernel or a small change to the program may be rejected)' : '';
   return `the verifier walked ${walked.toLocaleString('en-US')} of its ${VERIFIER_LIMIT.toLocaleString('en-US')} instructions${near}`;

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { realpathSync } from 'node:fs';
-import { runDoctorChecks } from '../../../receivers/ebpf_network/doctor';
+import { runDoctorChecks, verifierHeadroom } from '../../../receivers/ebpf_network/doctor';
 import { PROGRAMS } from '../../../receivers/ebpf_network/bpf-object';
 import { requireKernel, startReceiver } from './helpers';
+
+describe('ebpf_network doctor: verifier headroom', () => {
+  it('says how much of the limit a program took, and warns from 80 % of it', () => {
+    assert.equal(verifierHeadroom(56978), 'the verifier walked 56,978 of its 1,000,000 instructions');
+    assert.doesNotMatch(verifierHeadroom(794_999), /close to the limit/);
+    assert.match(verifierHeadroom(991_313), /^the verifier walked 991,313 of its 1,000,000 instructions \(close to the limit: /);
+  });
+});
 
 describe('ebpf_network doctor', function () {
   this.timeout(60000);
