@@ -5,6 +5,7 @@
  * before it reads them, a dual-stack server, and a datagram that arrived before the receiver.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,17 @@ describe('ebpf_network senders of unconnected UDP receives', function () {
       const attached = (rx.receiver as unknown as { object: { attached: string[] } }).object.attached;
       assert.ok(attached.includes('on_ingress'), attached.join(', '));
       assert.ok(attached.every((name) => PROGRAMS.some((p) => p.name === name)), attached.join(', '));
-      assert.ok(!attached.some((name) => /exit|sys_/.test(name)), attached.join(', '));
+      // What the kernel holds: none of our programs is a (syscall) tracepoint program, and no raw
+      // tracepoint link of ours is sys_enter/sys_exit. Either would slow every syscall on the host.
+      const bpftool = (what: string) => JSON.parse(execFileSync('bpftool', [what, 'show', '--json'], { encoding: 'utf8' })) as Array<Record<string, unknown>>;
+      const ours = new Set(PROGRAMS.map((p) => p.name.slice(0, 15)));
+      const programs = bpftool('prog').filter((p) => ours.has(String(p.name)));
+      assert.ok(programs.length >= attached.length, `our programs in the kernel: ${programs.map((p) => p.name).join(', ')}`);
+      assert.deepEqual(programs.filter((p) => p.type === 'tracepoint').map((p) => p.name), []);
+      const ids = new Set(programs.map((p) => p.id));
+      const links = bpftool('link').filter((l) => ids.has(l.prog_id) && l.type === 'raw_tracepoint');
+      assert.ok(links.some((l) => l.tp_name === 'sock_recv_length'), JSON.stringify(links));
+      assert.deepEqual(links.filter((l) => String(l.tp_name).startsWith('sys_')), []);
     } finally {
       await rx.receiver.shutdown();
     }
