@@ -24,23 +24,22 @@ static __always_inline bool icmp_interesting(__u8 family, __u8 type)
 	return type == 1 || type == 2 || type == 3 || type == 128 || type == 129;
 }
 
-/*
- * A packet of a TCP socket: most packets are, and nothing here is for them (the TCP lifecycle and
- * the capture see TCP). Told by the socket, before any header is loaded: a TCP socket sends and
- * is delivered only TCP segments, and ICMP errors about TCP reach no socket's filter.
- */
-static __always_inline bool of_tcp_socket(struct __sk_buff *skb)
+/* The socket the packet belongs to, as a full socket, or NULL (a request or time-wait socket). */
+static __always_inline struct bpf_sock *full_socket_of(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
-	if (!sk)
-		return false;
-	sk = bpf_sk_fullsock(sk);
-	return sk && sk->protocol == IPPROTO_TCP;
+	return sk ? bpf_sk_fullsock(sk) : NULL;
 }
 
 static __always_inline void handle_skb(struct __sk_buff *skb, __u8 dir)
 {
-	if (of_tcp_socket(skb))
+	struct bpf_sock *sk = full_socket_of(skb);
+	/*
+	 * A packet of a TCP socket: most packets are, and nothing here is for them (the TCP lifecycle
+	 * and the capture see TCP). Told by the socket, before any header is loaded: a TCP socket
+	 * sends and is delivered only TCP segments, and ICMP errors about TCP reach no socket's filter.
+	 */
+	if (sk && sk->protocol == IPPROTO_TCP)
 		return;
 	struct ne_tuple t = {};
 	__u8 proto;
@@ -133,7 +132,7 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 dir)
 	if (proto == IPPROTO_UDP) {
 		/* Noted even from an excluded peer, so the receive can tell that it is one. */
 		if (dir == NE_DIR_INBOUND && l4len > 8)
-			udp_peer_note(skb, &t, l4off + 8, l4len - 8);
+			udp_peer_note(skb, sk, &t, l4off + 8, l4len - 8);
 		if (is_self_flow(&t))
 			return;
 		struct ne_udp_pkt *r = reserve(sizeof(*r));

@@ -45,18 +45,14 @@ struct {
 } udp_peers SEC(".maps");
 
 /*
- * At ingress: notes the sender of a DNS datagram arriving at an unconnected socket. Only
- * when payload capture is on; a connected socket's peer is in the socket itself.
+ * At ingress: notes the sender of a DNS datagram arriving at an unconnected socket (`sk`, the
+ * receiving socket's full view). Only when payload capture is on; a connected socket's peer is
+ * in the socket itself.
  */
-static __always_inline void udp_peer_note(struct __sk_buff *skb, const struct ne_tuple *t, __u32 payload_off, __u32 payload_len)
+static __always_inline void udp_peer_note(struct __sk_buff *skb, struct bpf_sock *sk, const struct ne_tuple *t, __u32 payload_off,
+					  __u32 payload_len)
 {
-	if (!cfg.enable_payload || payload_len < 12)
-		return;
-	struct bpf_sock *sk = skb->sk;
-	if (!sk)
-		return;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk || sk->state == BPF_TCP_ESTABLISHED)
+	if (!cfg.enable_payload || payload_len < 12 || !sk || sk->state == BPF_TCP_ESTABLISHED)
 		return;
 	__u8 head[12];
 	if (bpf_skb_load_bytes(skb, payload_off, head, sizeof(head)) || !looks_dns_header(head))

@@ -148,11 +148,6 @@ export class BpfNetObject {
   /** The per-CPU counters (struct ne_stats), for an object that shares them (reuseFd). */
   readonly statsFd: number;
   readonly attached: string[] = [];
-  /**
-   * Instructions the verifier walked per loaded program (null where the kernel does not say):
-   * how close each is to the verifier's limit of 1,000,000 on this kernel.
-   */
-  readonly verifiedInstructions = new Map<string, number | null>();
 
   private constructor(obj: BpfObjectHandle, ringFd: number, statsMap: Pointer, ncpus: number) {
     this.obj = obj;
@@ -210,7 +205,6 @@ export class BpfNetObject {
       if (!ringMap || !statsMap) throw new BpfLoadError(`${where}: maps 'events' and 'stats' are missing`, 0);
       const self = new BpfNetObject(obj, lib.mapFd(ringMap), statsMap, lib.numPossibleCpus());
       obj = null; // owned by self from here; self.close() releases it
-      for (const { spec, prog } of chosen) self.verifiedInstructions.set(spec.name, lib.verifiedInstructions(prog));
       try {
         self.attachAll(chosen, settings.cgroupPath, where);
       } catch (error) {
@@ -287,6 +281,19 @@ export class BpfNetObject {
       throw error;
     }
     return new LiveTcpScan(fds);
+  }
+
+  /**
+   * Instructions the verifier walked for the loaded program `name` (null where the kernel does
+   * not say, or it is not loaded): how close it is to the verifier's limit of 1,000,000 here.
+   */
+  verifiedInstructions(name: string): number | null {
+    const lib = libbpf();
+    if (!this.obj) return null;
+    for (let prog = lib.nextProgram(this.obj, null); prog; prog = lib.nextProgram(this.obj, prog)) {
+      if (lib.programName(prog) === name) return lib.verifiedInstructions(prog);
+    }
+    return null;
   }
 
   /** Names of the loaded uprobe programs (empty when TLS plaintext capture is off). */

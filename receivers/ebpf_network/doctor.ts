@@ -55,7 +55,7 @@ export async function runDoctorChecks(): Promise<DoctorCheck[]> {
         cgroupPath: cgroupPath ?? '',
         only: [spec.name],
       });
-      const walked = object.verifiedInstructions.get(spec.name);
+      const walked = object.verifiedInstructions(spec.name);
       object.close();
       const loads = spec.uprobe ? 'loads (attached per OpenSSL copy, listed below)' : 'loads and attaches';
       checks.push({ name, ok: true, detail: walked ? `${loads}; ${verifierHeadroom(walked)}` : loads });

@@ -97,7 +97,7 @@ export function clearLibbpfMessages(): void {
 }
 
 /** Offset of verified_insns in struct bpf_prog_info (kernel 5.16+). */
-export const PROG_INFO_VERIFIED_INSNS = 216;
+const PROG_INFO_VERIFIED_INSNS = 216;
 
 export function libbpf(): Libbpf {
   if (cached) return cached;

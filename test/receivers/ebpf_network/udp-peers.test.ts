@@ -17,9 +17,6 @@ interface HoldLine {
   pid: number;
   event: string;
   port?: number;
-  id?: number;
-  remotePort?: number;
-  remoteAddress?: string;
   senders?: Array<{ id: number; localPort: number }>;
 }
 
