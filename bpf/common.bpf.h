@@ -196,16 +196,13 @@ static __always_inline void unmap_v4(__u8 *a)
 }
 
 /*
- * Fills the tuple from a socket; false when the family is not observed. `sk` must be a BTF
- * pointer (a tp_btf argument, or from a bpf_skc_to_* helper): fields are read directly, which
- * costs a load each where a probe read costs a helper call.
+ * Fills the tuple from a socket but its local port; false when the family is not observed. `sk`
+ * must be a BTF pointer (a tp_btf argument, or from a bpf_skc_to_* helper): fields are read
+ * directly, which costs a load each where a probe read costs a helper call.
  */
-static __always_inline bool tuple_from_sock(struct ne_tuple *t, const struct sock *sk, __u8 proto)
+static __always_inline bool tuple_addrs_from_sock(struct ne_tuple *t, const struct sock *sk, __u8 proto)
 {
 	__u16 family = sk->__sk_common.skc_family;
-	/* inet_sport, not skc_num: TCP releases the port (skc_num = 0) before the ->CLOSE trace.
-	 * It lies past struct sock, so the verifier wants a probe read for it. */
-	t->lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	t->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	t->proto = proto;
 	if (family == AF_INET) {
@@ -229,6 +226,29 @@ static __always_inline bool tuple_from_sock(struct ne_tuple *t, const struct soc
 	}
 	t->family = 6;
 	return cfg.enable_ipv6;
+}
+
+/* The tuple of a socket in any state. */
+static __always_inline bool tuple_from_sock(struct ne_tuple *t, const struct sock *sk, __u8 proto)
+{
+	/* inet_sport, not skc_num: TCP releases the port (skc_num = 0) before the ->CLOSE trace.
+	 * It lies past struct sock, so the verifier wants a probe read for it. */
+	t->lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	return tuple_addrs_from_sock(t, sk, proto);
+}
+
+/*
+ * The tuple of a TCP or UDP socket moving data: bound, so its local port is skc_num, a direct
+ * load instead of tuple_from_sock's probe read (~30 ns on every captured call); only a TCP
+ * socket read after its close (bytes still queued) has released the port and needs the read.
+ */
+static __always_inline bool tuple_from_bound_sock(struct ne_tuple *t, const struct sock *sk, __u8 proto)
+{
+	__u16 port = sk->__sk_common.skc_num;
+	if (port == 0)
+		return tuple_from_sock(t, sk, proto);
+	t->lport = port;
+	return tuple_addrs_from_sock(t, sk, proto);
 }
 
 /* `sk` as for tuple_from_sock. */
