@@ -179,8 +179,9 @@ static __always_inline void copy_chunk(struct ne_scratch *s, __u32 *off, __u64 s
 
 /*
  * Copies from an iovec array until `total` bytes are taken or NE_MAX_IOV entries are used. The
- * entries that can be used are read in one go: a read of user memory costs ~80 ns whatever its
- * size (hardened usercopy checks), and nginx writes every response as two.
+ * entries that can be used are read in one go: a read of user memory costs ~150 ns however
+ * small (the helper and the kernel's hardened-usercopy check), and nginx writes every response
+ * from two buffers, which took four reads and now take three.
  */
 static __always_inline void copy_iov(struct ne_scratch *s, __u32 *off, __u64 iov_ptr, __u64 iov_count, __u64 total)
 {
