@@ -101,6 +101,29 @@ describe('ebpf_network payload capture on the real kernel', function () {
     }
   });
 
+  it('gives bytes read after the reader\'s socket closed that socket\'s own ports', async () => {
+    // TCP releases a socket's port when it reaches CLOSE; bytes still queued are read after
+    // that, and their capture must not take the released (zero) port for the socket's.
+    const server = startPeer(['tcp-server', '127.0.0.1', '300']);
+    try {
+      const port = (await server.next('listening')).port!;
+      const client = await runPeer(['late-reader', '127.0.0.1', String(port), '40'], 'done');
+      assert.equal(client.received, 300);
+      const isRead = (e: { kind: string }): e is PayloadEvent =>
+        e.kind === 'payload' && (e as PayloadEvent).process.pid === client.pid && (e as PayloadEvent).dataDirection === 'recv';
+      const events = await rx.consumer.waitFor((evs) => evs.some(isRead), 10000, 'the late reader\'s capture');
+      const read = events.find(isRead)!;
+      const closed = rx.consumer.ofKind('connection.closed').find((e) => e.socketCookie === read.socketCookie);
+      assert.ok(closed, 'the reader\'s socket was reported closed');
+      assert.ok(closed.timeUs <= read.timeUs, 'the socket had closed before the reply was read');
+      assert.equal(read.localPort, client.localPort);
+      assert.equal(read.remotePort, port);
+      assert.ok(read.data.every((byte) => byte === 0x61), 'the reply the server wrote');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('captures DNS datagrams with the peer of an unconnected socket, at the sender and the receiver', async () => {
     await assertDnsCapturedAtBothEnds(rx);
   });
