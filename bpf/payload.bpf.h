@@ -178,15 +178,18 @@ static __always_inline void copy_chunk(struct ne_scratch *s, __u32 *off, __u64 s
 }
 
 /*
- * Copies from an iovec array until `total` bytes are taken or NE_MAX_IOV entries are used. The
+ * Copies from an iovec array until `total` bytes are taken or `max_iov` (at most NE_MAX_IOV)
+ * entries are used. The
  * entries that can be used are read in one go: a read of user memory costs ~150 ns however
  * small (the helper and the kernel's hardened-usercopy check), and nginx writes every response
  * from two buffers, which took four reads and now take three.
  */
-static __always_inline void copy_iov(struct ne_scratch *s, __u32 *off, __u64 iov_ptr, __u64 iov_count, __u64 total)
+static __always_inline void copy_iov(struct ne_scratch *s, __u32 *off, __u64 iov_ptr, __u64 iov_count, __u64 total, __u32 max_iov)
 {
 	struct iovec iov[NE_MAX_IOV];
-	__u32 n = iov_count < NE_MAX_IOV ? (__u32)iov_count : NE_MAX_IOV;
+	__u32 n = iov_count < max_iov ? (__u32)iov_count : max_iov;
+	if (n > NE_MAX_IOV)
+		n = NE_MAX_IOV;
 	if (n == 0)
 		return;
 	if (bpf_probe_read_user(iov, n * sizeof(iov[0]), (const void *)iov_ptr)) {
@@ -240,13 +243,14 @@ static __always_inline void output_record(void *rec, __u64 size)
 
 
 /*
- * Copies the call's data (at most `moved` bytes, capture_bytes in all) into this CPU's scratch
- * and the peer it names into the record's tuple: the bytes copied, or -1. A global function,
+ * Copies the call's data (at most `moved` bytes, capture_bytes in all; with `first_buffer_only`,
+ * only from the first buffer of a vectored call) into this CPU's scratch and the peer it names
+ * into the record's tuple: the bytes copied, or -1. A global function,
  * so the verifier walks its buffer kinds and iovec rounds once, on their own, instead of once
  * for every path of the capture that reaches them (with it inline the capture programs came
  * within 1 % of the verifier's limit of 1 M instructions).
  */
-__noinline long copy_call(struct ne_scratch *s, const struct syscall_io *io, __u64 moved)
+__noinline long copy_call(struct ne_scratch *s, const struct syscall_io *io, __u64 moved, int first_buffer_only)
 {
 	if (!s || !io)
 		return -1;
@@ -258,8 +262,9 @@ __noinline long copy_call(struct ne_scratch *s, const struct syscall_io *io, __u
 		peer_from_sockaddr(t, io->addr);
 		return off;
 	}
+	__u32 max_iov = first_buffer_only ? 1 : NE_MAX_IOV;
 	if (io->kind == BUF_IOVEC) {
-		copy_iov(s, &off, io->buf, io->count, cap);
+		copy_iov(s, &off, io->buf, io->count, cap, max_iov);
 		return off;
 	}
 	__u64 msghdr = io->buf;
@@ -270,7 +275,7 @@ __noinline long copy_call(struct ne_scratch *s, const struct syscall_io *io, __u
 		return -1;
 	if (msg.msg_name && io->dir == NE_DATA_SEND)
 		peer_from_sockaddr(t, (__u64)msg.msg_name);
-	copy_iov(s, &off, (__u64)msg.msg_iov, msg.msg_iovlen, cap);
+	copy_iov(s, &off, (__u64)msg.msg_iov, msg.msg_iovlen, cap, max_iov);
 	return off;
 }
 
@@ -429,9 +434,15 @@ static __always_inline void emit_payload(struct sock *sk, struct sock_info *o, _
 	struct ne_payload *r = &s->rec;
 	r->t = *t;
 	bool h1_here = h1 && cfg.h1_full_per_cpu && sk && o && st;
-	/* A response that may end an exchange counted here is framed from its head: copy that first. */
-	bool head_only = h1_here && st->cls == NE_CLS_L7 && h1_awaits_counted_response(st->h1) && moved > H1_HEAD_BYTES;
-	long copied = copy_call(s, io, head_only ? H1_HEAD_BYTES : moved);
+	/*
+	 * A response that may end an exchange counted here is framed from its head alone: its first
+	 * H1_HEAD_BYTES, and only its first buffer when it is written from several (nginx writes
+	 * the head and the body from two: a read of user memory saved). A head that is not all
+	 * there is copied again, whole (H1_TAKE_AGAIN_WHOLE).
+	 */
+	bool head_only = h1_here && st->cls == NE_CLS_L7 && h1_awaits_counted_response(st->h1) &&
+			 (moved > H1_HEAD_BYTES || io->kind != BUF_PLAIN);
+	long copied = copy_call(s, io, head_only && moved > H1_HEAD_BYTES ? H1_HEAD_BYTES : moved, head_only);
 	if (copied < 0 || copied > NE_MAX_CAPTURE)
 		return;
 	__u32 off = copied;
@@ -456,7 +467,7 @@ static __always_inline void emit_payload(struct sock *sk, struct sock_info *o, _
 		r->data_dir = dir;
 		int taken = h1_take_call(sk, st, s, o, head_only);
 		if (taken == H1_TAKE_AGAIN_WHOLE) {
-			copied = copy_call(s, io, moved);
+			copied = copy_call(s, io, moved, 0);
 			if (copied < 0 || copied > NE_MAX_CAPTURE)
 				return;
 			off = copied;
