@@ -179,10 +179,10 @@ static __always_inline void copy_chunk(struct ne_scratch *s, __u32 *off, __u64 s
 
 /*
  * Copies from an iovec array until `total` bytes are taken or `max_iov` (at most NE_MAX_IOV)
- * entries are used. The
- * entries that can be used are read in one go: a read of user memory costs ~150 ns however
- * small (the helper and the kernel's hardened-usercopy check), and nginx writes every response
- * from two buffers, which took four reads and now take three.
+ * entries are used. The entries that can be used are read in one go: a read of user memory
+ * costs ~150 ns however small (the helper and the kernel's hardened-usercopy check), and nginx
+ * writes every response from two buffers, which took four reads and now take three (two when
+ * only the head is framed, see emit_payload).
  */
 static __always_inline void copy_iov(struct ne_scratch *s, __u32 *off, __u64 iov_ptr, __u64 iov_count, __u64 total, __u32 max_iov)
 {
@@ -245,10 +245,10 @@ static __always_inline void output_record(void *rec, __u64 size)
 /*
  * Copies the call's data (at most `moved` bytes, capture_bytes in all; with `first_buffer_only`,
  * only from the first buffer of a vectored call) into this CPU's scratch and the peer it names
- * into the record's tuple: the bytes copied, or -1. A global function,
- * so the verifier walks its buffer kinds and iovec rounds once, on their own, instead of once
- * for every path of the capture that reaches them (with it inline the capture programs came
- * within 1 % of the verifier's limit of 1 M instructions).
+ * into the record's tuple: the bytes copied, or -1. A global function, so the verifier walks its
+ * buffer kinds and iovec rounds once, on their own, instead of once for every path of the
+ * capture that reaches them (with it inline the capture programs came within 1 % of the
+ * verifier's limit of 1 M instructions).
  */
 __noinline long copy_call(struct ne_scratch *s, const struct syscall_io *io, __u64 moved, int first_buffer_only)
 {
