@@ -188,8 +188,6 @@ static __always_inline void copy_iov(struct ne_scratch *s, __u32 *off, __u64 iov
 {
 	struct iovec iov[NE_MAX_IOV];
 	__u32 n = iov_count < max_iov ? (__u32)iov_count : max_iov;
-	if (n > NE_MAX_IOV)
-		n = NE_MAX_IOV;
 	if (n == 0)
 		return;
 	if (bpf_probe_read_user(iov, n * sizeof(iov[0]), (const void *)iov_ptr)) {

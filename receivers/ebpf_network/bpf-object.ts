@@ -288,12 +288,8 @@ export class BpfNetObject {
    * not say, or it is not loaded): how close it is to the verifier's limit of 1,000,000 here.
    */
   verifiedInstructions(name: string): number | null {
-    const lib = libbpf();
-    if (!this.obj) return null;
-    for (let prog = lib.nextProgram(this.obj, null); prog; prog = lib.nextProgram(this.obj, prog)) {
-      if (lib.programName(prog) === name) return lib.verifiedInstructions(prog);
-    }
-    return null;
+    const prog = this.obj ? libbpf().findProgram(this.obj, name) : null;
+    return prog ? libbpf().verifiedInstructions(prog) : null;
   }
 
   /** Names of the loaded uprobe programs (empty when TLS plaintext capture is off). */

@@ -25,6 +25,7 @@ export interface Libbpf {
   version(): string;
   openFile(path: string, opts: OpenOptions): BpfObjectHandle | null;
   findMap(obj: BpfObjectHandle, name: string): BpfMapHandle | null;
+  findProgram(obj: BpfObjectHandle, name: string): BpfProgramHandle | null;
   nextProgram(obj: BpfObjectHandle, prev: BpfProgramHandle | null): BpfProgramHandle | null;
   programName(prog: BpfProgramHandle): string;
   programSection(prog: BpfProgramHandle): string;
@@ -121,6 +122,7 @@ export function libbpf(): Libbpf {
   const versionString = lib.func('const char *libbpf_version_string(void)');
   const openFile = lib.func('void *bpf_object__open_file(const char *path, const ne_bpf_object_open_opts *opts)');
   const findMap = lib.func('void *bpf_object__find_map_by_name(void *obj, const char *name)');
+  const findProgram = lib.func('void *bpf_object__find_program_by_name(void *obj, const char *name)');
   const nextProgram = lib.func('void *bpf_object__next_program(void *obj, void *prog)');
   const programName = lib.func('const char *bpf_program__name(void *prog)');
   const programSection = lib.func('const char *bpf_program__section_name(void *prog)');
@@ -171,6 +173,7 @@ export function libbpf(): Libbpf {
         kernel_log_level: opts.kernelLogLevel,
       }) as Pointer | null,
     findMap: (obj, name) => findMap(obj, name) as Pointer | null,
+    findProgram: (obj, name) => findProgram(obj, name) as Pointer | null,
     nextProgram: (obj, prev) => nextProgram(obj, prev) as Pointer | null,
     programName: (prog) => programName(prog) as string,
     programSection: (prog) => programSection(prog) as string,

@@ -5,7 +5,7 @@
  * server, received by the client), each with the right pid, fd, ports and direction.
  */
 import assert from 'node:assert/strict';
-import type { PayloadEvent } from '../../../core/events';
+import type { NetworkEvent, PayloadEvent } from '../../../core/events';
 import { assertDnsCapturedAtBothEnds, freshKernelStats, requireKernel, runPeer, startPeer, startReceiver, type RunningReceiver } from './helpers';
 
 const text = (e: PayloadEvent) => Buffer.from(e.data).toString('latin1');
@@ -107,10 +107,9 @@ describe('ebpf_network payload capture on the real kernel', function () {
     const server = startPeer(['tcp-server', '127.0.0.1', '300']);
     try {
       const port = (await server.next('listening')).port!;
-      const client = await runPeer(['late-reader', '127.0.0.1', String(port), '40'], 'done');
+      const client = await runPeer(['tcp-client', '127.0.0.1', String(port), '40', '500'], 'done');
       assert.equal(client.received, 300);
-      const isRead = (e: { kind: string }): e is PayloadEvent =>
-        e.kind === 'payload' && (e as PayloadEvent).process.pid === client.pid && (e as PayloadEvent).dataDirection === 'recv';
+      const isRead = (e: NetworkEvent): e is PayloadEvent => e.kind === 'payload' && e.process.pid === client.pid && e.dataDirection === 'recv';
       const events = await rx.consumer.waitFor((evs) => evs.some(isRead), 10000, 'the late reader\'s capture');
       const read = events.find(isRead)!;
       const closed = rx.consumer.ofKind('connection.closed').find((e) => e.socketCookie === read.socketCookie);
