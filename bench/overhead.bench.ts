@@ -25,10 +25,11 @@
  *   against it is the cost of the HTTPS plaintext capture (OpenSSL uprobes).
  * light: 100 requests/s (10 every 100 ms over 4 keep-alive connections, node's http client) for
  *   --light-warmup seconds, then measured for --light-seconds, then 15 s after the load (its
- *   tail) and --light-seconds idle; CPU of the observer process from /proc/PID/stat.
+ *   tail) and --light-seconds idle; CPU of the observer process, all threads, from the scheduler's
+ *   nanosecond clock (/proc/PID/task/TID/schedstat).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
@@ -63,7 +64,6 @@ if (!Number.isInteger(BODY_BYTES) || BODY_BYTES < 1 || BODY_BYTES > 3000) throw 
 const BODY = BODY_BYTES === 3 ? 'ok\\n' : 'x'.repeat(BODY_BYTES);
 const SCHEME = TLS ? 'https' : 'http';
 const ROOT = join(__dirname, '..');
-const CLOCK_TICKS = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -335,10 +335,21 @@ async function saturation(port: number, list: Tracer[], mode: string): Promise<v
   console.log(`  baseline req/s: median ${median(baselines).toFixed(0)} (${baselines.length} runs)`);
 }
 
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
+/**
+ * CPU time of process `pid` so far, in seconds, summed over its threads (V8's helpers included)
+ * from the scheduler's own nanosecond clock: /proc/PID/stat's 10 ms ticks charge a short wake-up
+ * a whole tick or nothing, which made "idle" read 0.00 or 0.10 % by chance.
+ */
+function cpuSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read; its time is gone with it.
+    }
+  }
+  return ns / 1e9;
 }
 
 /** 10 requests every 100 ms over 4 keep-alive connections, for `seconds`. */
@@ -370,10 +381,10 @@ async function steadyLoad(port: number, seconds: number): Promise<number> {
 
 /** CPU of process `pid` over the next `seconds`, in % of one core. */
 async function cpuOver(pid: number, seconds: number): Promise<number> {
-  const ticks = cpuTicks(pid);
+  const cpu = cpuSeconds(pid);
   const t0 = performance.now();
   await sleep(seconds * 1000);
-  return ((cpuTicks(pid) - ticks) / CLOCK_TICKS / ((performance.now() - t0) / 1000)) * 100;
+  return ((cpuSeconds(pid) - cpu) / ((performance.now() - t0) / 1000)) * 100;
 }
 
 async function light(port: number, list: Tracer[]): Promise<void> {
@@ -385,16 +396,16 @@ async function light(port: number, list: Tracer[]): Promise<void> {
     const child = await tracer.start();
     await steadyLoad(port, LIGHT_WARMUP_SECONDS);
     const pid = child.pid!;
-    const ticks = cpuTicks(pid);
+    const cpu = cpuSeconds(pid);
     const t0 = performance.now();
     const requests = await steadyLoad(port, LIGHT_SECONDS);
-    const loaded = ((cpuTicks(pid) - ticks) / CLOCK_TICKS / ((performance.now() - t0) / 1000)) * 100;
+    const loaded = ((cpuSeconds(pid) - cpu) / ((performance.now() - t0) / 1000)) * 100;
     const afterLoad = await cpuOver(pid, IDLE_SETTLE_SECONDS);
     const idle = await cpuOver(pid, LIGHT_SECONDS);
     await stop(child);
     console.log(
       `  ${tracer.name.padEnd(14)} ${requests} requests: ${loaded.toFixed(2)} % under load, ` +
-        `${afterLoad.toFixed(2)} % in the ${IDLE_SETTLE_SECONDS} s after it, ${idle.toFixed(2)} % idle`,
+        `${afterLoad.toFixed(2)} % in the ${IDLE_SETTLE_SECONDS} s after it, ${idle.toFixed(3)} % idle`,
     );
   }
 }

@@ -21,6 +21,13 @@ export interface PeriodicTask {
    * and logged; what it pushed before throwing still goes out.
    */
   run(out: NetworkEvent[]): void;
+  /**
+   * True when a run would find nothing to do until more events come (no state that could time
+   * out): the helper then stops the task's timer after a run, and starts it again with the next
+   * batch, so an idle collector is not woken for nothing. Without it the task runs on its
+   * interval for as long as the processor does.
+   */
+  idle?(): boolean;
 }
 
 export interface ProcessorHooks {
@@ -47,7 +54,11 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
   const { telemetry, logger } = settings;
   let started = false;
   let stopped: Promise<void> | undefined;
-  let timers: Timer[] = [];
+  const tasks = hooks.periodic ?? [];
+  /** Each task's timer while it runs; undefined while it rests idle, or before start and after shutdown. */
+  const timers: (Timer | undefined)[] = tasks.map(() => undefined);
+  let periodicOn = false;
+  let resting = 0;
 
   const emit = (batch: NetworkEvent[]): void | Promise<void> => {
     if (batch.length === 0) return;
@@ -65,27 +76,49 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
     }
   };
 
-  const runPeriodic = (task: PeriodicTask): void => {
+  const runPeriodic = (i: number): void => {
     if (stopped) return;
+    const task = tasks[i];
     const out: NetworkEvent[] = [];
+    let idle = false;
     try {
       task.run(out);
+      idle = task.idle?.() === true;
     } catch (error) {
       // A bug here must not kill the timer or the process.
       telemetry.errors();
       logger.error(`${task.name} failed: ${(error as Error).message}`);
     }
     passOn(out, task);
+    if (idle && timers[i] !== undefined) {
+      timers[i]!.cancel();
+      timers[i] = undefined;
+      resting++;
+    }
+  };
+
+  const arm = (i: number): void => {
+    timers[i] = settings.clock.setInterval(() => runPeriodic(i), tasks[i].intervalMs);
   };
 
   const startPeriodic = (): void => {
-    const clock = settings.clock;
-    for (const task of hooks.periodic ?? []) timers.push(clock.setInterval(() => runPeriodic(task), task.intervalMs));
+    periodicOn = true;
+    for (let i = 0; i < tasks.length; i++) arm(i);
+  };
+
+  /** Events came: resting tasks may have work again. */
+  const wakeResting = (): void => {
+    for (let i = 0; i < tasks.length; i++) if (timers[i] === undefined) arm(i);
+    resting = 0;
   };
 
   const stopPeriodic = (): void => {
-    for (const timer of timers) timer.cancel();
-    timers = [];
+    periodicOn = false;
+    for (let i = 0; i < timers.length; i++) {
+      timers[i]?.cancel();
+      timers[i] = undefined;
+    }
+    resting = 0;
   };
 
   return {
@@ -108,6 +141,7 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
         logger.error(`processing a batch of ${batch.length} failed: ${(error as Error).message}`);
         return;
       }
+      if (resting > 0 && periodicOn) wakeResting();
       return emit(out);
     },
     emit,

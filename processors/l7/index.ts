@@ -144,6 +144,8 @@ export const factory: ProcessorFactory<L7Config> = {
             const timedOut = passOn(engine.tick(engine.now()));
             for (let i = 0; i < timedOut.length; i++) out.push(timedOut[i]);
           },
+          // Without a session nothing can time out: no wake-ups on an idle host.
+          idle: () => engine.sessionCount === 0,
         },
       ],
       async shutdown() {

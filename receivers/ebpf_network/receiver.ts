@@ -173,6 +173,10 @@ export class EbpfNetworkReceiver implements Receiver {
   private timers: NodeJS.Timeout[] = [];
   /** Collects the tail (see the file comment); re-armed by every drain that reads records. */
   private tailTimer: NodeJS.Timeout | undefined;
+  /** Runs housekeeping while records come; undefined while it rests (see the file comment). */
+  private housekeepingTimer: NodeJS.Timeout | undefined;
+  /** Whether a drain read records since the last housekeeping run. */
+  private readSinceHousekeeping = false;
   private immediate: NodeJS.Immediate | undefined;
   private host: Host | undefined;
 
@@ -326,7 +330,7 @@ export class EbpfNetworkReceiver implements Receiver {
     // fires only after traffic stopped (a drain that read records pushes it back).
     this.tailTimer = setTimeout(this.tailDrain, 2 * config.poll_interval).unref();
     this.timers.push(this.tailTimer);
-    this.timers.push(setInterval(() => this.housekeeping(), HOUSEKEEPING_MS).unref());
+    this.startHousekeeping();
     this.timers.push(setInterval(() => this.reportFlows(), config.flow_report_interval).unref());
     if (config.tcp_update_interval > 0) {
       this.timers.push(setInterval(() => this.reportLiveConnections(), config.tcp_update_interval).unref());
@@ -427,12 +431,23 @@ export class EbpfNetworkReceiver implements Receiver {
   }
 
   /** A safety net (a lost wake-up strands nothing for long) and the periodic checks. */
-  private housekeeping(): void {
+  private startHousekeeping(): void {
+    this.housekeepingTimer = setInterval(this.housekeeping, HOUSEKEEPING_MS).unref();
+  }
+
+  private readonly housekeeping = (): void => {
     this.drain();
     if (this.state !== 'running') return;
     this.flushIfDue();
-    this.checkLoss();
-  }
+    const quiet = !this.readSinceHousekeeping && this.batchLength === 0 && this.inflight === undefined && !((this.burst?.bytes ?? 0) > 0);
+    this.readSinceHousekeeping = false;
+    // The last loss before a rest is reported now, not after the next burst.
+    this.checkLoss(quiet);
+    if (quiet) {
+      clearInterval(this.housekeepingTimer);
+      this.housekeepingTimer = undefined;
+    }
+  };
 
   private drain(): void {
     const ring = this.ring;
@@ -449,7 +464,11 @@ export class EbpfNetworkReceiver implements Receiver {
       return;
     }
     this.settings.telemetry.received(n);
-    if (n > 0) this.tailTimer?.refresh();
+    if (n > 0) {
+      this.tailTimer?.refresh();
+      this.readSinceHousekeeping = true;
+      if (this.housekeepingTimer === undefined) this.startHousekeeping();
+    }
     // A capped turn, or one that leaves half a threshold or more behind (the crossing may
     // already be past, and no wake-up would come for it), continues on the next loop turn, or
     // the ring could overflow. Anything less waits for the next forced wake-up: a continuation
@@ -580,9 +599,9 @@ export class EbpfNetworkReceiver implements Receiver {
     this.settings.logger.warn(`${(error as Error).message}; open connections get no connection.updated this time`);
   }
 
-  private checkLoss(): void {
+  private checkLoss(force = false): void {
     const now = performance.now();
-    if (now - this.lastLossCheck < LOSS_CHECK_MS) return;
+    if (!force && now - this.lastLossCheck < LOSS_CHECK_MS) return;
     this.lastLossCheck = now;
     const lost = this.kernelStats().ringLost;
     if (lost > this.lastLost) {
@@ -605,6 +624,8 @@ export class EbpfNetworkReceiver implements Receiver {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.tailTimer = undefined;
+    clearInterval(this.housekeepingTimer);
+    this.housekeepingTimer = undefined;
     if (this.immediate) clearImmediate(this.immediate);
     this.immediate = undefined;
     this.mock?.stop();

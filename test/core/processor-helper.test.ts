@@ -44,4 +44,61 @@ describe('core/processor-helper periodic tasks', () => {
     clock.advance(1000);
     assert.equal(runs, 3, 'nothing runs after shutdown');
   });
+
+  it('rest while idle and start again with the next batch', async () => {
+    const settings = createTestSettings('processor', 'sweeper');
+    const clock = new ManualClock(1000);
+    settings.container.register(CLOCK_TOKEN, { useValue: clock });
+    const sink = new CollectingConsumer();
+    let open = 0;
+    let runs = 0;
+    let alwaysRuns = 0;
+    const processor = createProcessor(settings, sink, {
+      mutatesData: false,
+      process: (batch) => {
+        open += batch.length;
+        return batch;
+      },
+      periodic: [
+        {
+          name: 'sweep',
+          intervalMs: 100,
+          run(out: NetworkEvent[]) {
+            runs++;
+            // Each run closes one open entry and reports it.
+            if (open > 0) {
+              open--;
+              out.push(sampleEvent(1000 + runs));
+            }
+          },
+          idle: () => open === 0,
+        },
+        { name: 'always', intervalMs: 100, run: () => void alwaysRuns++ },
+      ],
+    });
+    await processor.start(createTestHost());
+    clock.advance(100);
+    assert.equal(runs, 1, 'the first run finds it idle');
+    clock.advance(1000);
+    assert.equal(runs, 1, 'an idle task rests');
+    assert.equal(alwaysRuns, 11, 'a task without idle() keeps its interval');
+    assert.equal(clock.pendingTimers, 1);
+
+    processor.consume([sampleEvent(1), sampleEvent(2)]);
+    clock.advance(100);
+    assert.equal(runs, 2, 'a batch starts it again');
+    clock.advance(100);
+    assert.equal(runs, 3);
+    assert.equal(open, 0);
+    clock.advance(1000);
+    assert.equal(runs, 3, 'it rests again once its work is done');
+    assert.equal(sink.events.length, 4, 'the batch and both closes went on');
+
+    processor.consume([sampleEvent(3)]);
+    await processor.shutdown();
+    assert.equal(clock.pendingTimers, 0, 'shutdown cancels a woken task too');
+    processor.consume([sampleEvent(4)]);
+    clock.advance(1000);
+    assert.equal(runs, 3, 'nothing wakes after shutdown');
+  });
 });

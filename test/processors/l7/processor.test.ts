@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { deepMerge } from '../../../core/config/merge';
 import { normalizeUnits, validateAgainstSchema } from '../../../core/config/schema-validator';
 import type { HttpTransactionEvent, NetworkEvent } from '../../../core/events';
-import { CollectingConsumer, createTestHost, createTestSettings } from '../../../core/testing';
+import { CLOCK_TOKEN } from '../../../core/clock';
+import { CollectingConsumer, ManualClock, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory, type L7Config } from '../../../processors/l7';
 import { CLIENT, SERVER, payload } from './payloads';
 
@@ -73,6 +74,27 @@ describe('l7 processor', () => {
     await next.waitFor((events) => events.some((e) => e.kind === 'l7.http'), 3000, 'a timeout');
     assert.equal((next.ofKind('l7.http')[0] as HttpTransactionEvent).errorType, 'timeout');
     await processor.shutdown();
+  });
+
+  it('rests its timeout sweep while no connection is open, and wakes it with the next batch', async () => {
+    const settings = createTestSettings('processor', 'l7');
+    const clock = new ManualClock(0);
+    settings.container.register(CLOCK_TOKEN, { useValue: clock });
+    const next = new CollectingConsumer();
+    const processor = await factory.createProcessor(settings, configFrom({ transaction_timeout: '60ms' }), next);
+    await processor.start(createTestHost());
+    assert.equal(clock.pendingTimers, 1);
+    clock.advance(15);
+    assert.equal(clock.pendingTimers, 0, 'no session: the sweep rests');
+    await processor.consume([request]);
+    assert.equal(clock.pendingTimers, 1, 'a request woke it');
+    // The engine's clock is the events' plus wall time: let the timeout pass for real.
+    await new Promise((r) => setTimeout(r, 80));
+    clock.advance(15);
+    assert.equal((next.ofKind('l7.http')[0] as HttpTransactionEvent).errorType, 'timeout');
+    assert.equal(clock.pendingTimers, 1, 'the connection is still open: the sweep goes on');
+    await processor.shutdown();
+    assert.equal(clock.pendingTimers, 0);
   });
 
   it('flushes pending transactions on shutdown', async () => {

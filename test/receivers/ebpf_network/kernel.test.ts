@@ -329,6 +329,32 @@ describe('ebpf_network wake-ups on the real kernel', function () {
       await rx.receiver.shutdown();
     }
   });
+  it('rests its housekeeping timer while the ring is quiet, and reads the first records after the rest at once', async () => {
+    // Housekeeping (the 1 s safety drain and loss check) stops once a run finds no records
+    // since the last; the first record after the rest forces a wake-up (it comes poll_interval
+    // after the last one), whose drain starts housekeeping again.
+    const server = startPeer(['tcp-server', '127.0.0.1', '10']);
+    const port = (await server.next('listening')).port!;
+    const rx = await startReceiver({ poll_interval: 100, enable_udp: false, enable_icmp: false, enable_l7_capture: false, ports: [port] });
+    const internals = rx.receiver as unknown as { housekeepingTimer: unknown };
+    try {
+      assert.ok(internals.housekeepingTimer !== undefined, 'housekeeping runs from the start');
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(internals.housekeepingTimer, undefined, 'two quiet seconds: housekeeping rests');
+      const started = Date.now();
+      const client = await runPeer(['tcp-client', '127.0.0.1', String(port), '10'], 'done');
+      await rx.consumer.waitFor(
+        (evs) => evs.some((e) => e.kind === 'connection.closed' && e.localPort === client.localPort),
+        5000,
+        'the connection made after the rest',
+      );
+      assert.ok(Date.now() - started < 1500, `read ${Date.now() - started} ms after the connection started, not a housekeeping period later`);
+      assert.ok(internals.housekeepingTimer !== undefined, 'the drain that read it started housekeeping again');
+    } finally {
+      await server.stop();
+      await rx.receiver.shutdown();
+    }
+  });
 });
 
 describe('ebpf_network live connection scan on the real kernel', function () {
