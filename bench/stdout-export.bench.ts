@@ -10,15 +10,15 @@
  * both ends: two opens, two spans, two closes). Events differ in ports, cookies and times, as a
  * real stream does, and are built before timing. Garbage collections during the timed loop are
  * counted (the exporter allocates per event; fewer collections mean less work for V8's helper
- * threads as well). The writer is the file path of process.stdout: one synchronous write per
- * batch.
+ * threads as well). The stream is what process.stdout is on a file: a Writable that writes
+ * each batch synchronously.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
 import type { NetworkEvent } from '../core/events';
 import { createTestSettings } from '../core/testing';
 import { factory, StdoutExporter } from '../exporters/stdout';
-import type { WritableLike } from '../exporters/stdout/line-writer';
 import { connectionClosed, connectionOpened, httpEvent, T0_US } from '../test/exporters/fixtures';
 
 const BATCH = 1000;
@@ -27,19 +27,17 @@ const argv = process.argv.slice(2);
 const secondsAt = argv.indexOf('--seconds');
 const SECONDS = secondsAt >= 0 ? Number(argv[secondsAt + 1]) : 3;
 
-/** process.stdout on a file, reduced to what it does per chunk: one synchronous write. */
-class FileWriter implements WritableLike {
-  constructor(private readonly fd: number) {}
-  write(chunk: string, done?: (error?: Error | null) => void): boolean {
+/**
+ * process.stdout on a file, as Node makes it (its internal SyncWriteStream): a Writable whose
+ * _write writes each chunk synchronously; a string chunk is encoded by the Writable first.
+ */
+class FileStream extends Writable {
+  constructor(private readonly fd: number) {
+    super();
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     writeSync(this.fd, chunk);
-    done?.(null);
-    return true;
-  }
-  once(): this {
-    return this;
-  }
-  on(): this {
-    return this;
+    done();
   }
 }
 
@@ -100,7 +98,7 @@ new PerformanceObserver((list) => {
 async function run(name: string, input: NetworkEvent[][]): Promise<void> {
   const fd = openSync('/dev/null', 'w');
   const settings = createTestSettings('exporter', 'stdout');
-  const exporter = new StdoutExporter(settings, { ...factory.createDefaultConfig(), format: 'json' }, new FileWriter(fd));
+  const exporter = new StdoutExporter(settings, { ...factory.createDefaultConfig(), format: 'json' }, new FileStream(fd));
   for (const batch of input) exporter.consume(batch); // warm-up: JIT and hidden classes
   await new Promise((r) => setImmediate(r));
   const gcBefore = gcs;

@@ -15,6 +15,7 @@ import { observerResource, OBSERVER_VERSION } from '../../core/otel/resource';
 import { SpanMapper } from '../../core/otel/spans';
 import { isoFromUs } from '../../core/otel/time';
 import type { StdoutExporterConfig } from './config.generated';
+import { LineEncoder } from './line-encoder';
 import { LineWriter, type WritableLike } from './line-writer';
 import { logToJson, resourceMetricsToJsonLines, spanToJson } from './render-json';
 import { logToText, resourceMetricsToTextLines, spanToText } from './render-text';
@@ -27,6 +28,7 @@ const SHUTDOWN_FLUSH_MS = 2000;
 export class StdoutExporter implements Exporter {
   readonly mutatesData = false;
   private readonly writer: LineWriter;
+  private readonly lines = new LineEncoder();
   private readonly spans: SpanMapper;
   private readonly detailed: boolean;
   private readonly json: boolean;
@@ -48,13 +50,12 @@ export class StdoutExporter implements Exporter {
       detailed: this.detailed,
       optIn: config.opt_in_attributes,
     });
-    // Characters approximate bytes closely enough for a memory budget of rendered text.
     this.writer = new LineWriter(stream, config.max_buffered_bytes, settings.logger, {
       written: (n) => settings.telemetry.emitted(n),
       dropped: (n) => settings.telemetry.dropped(n),
       closed: (reason) => this.outputClosed(reason),
     });
-    settings.telemetry.registerGauge('buffered_bytes', () => this.writer.stats().bufferedChars);
+    settings.telemetry.registerGauge('buffered_bytes', () => this.writer.stats().bufferedBytes);
   }
 
   metricReaders(): MetricReader[] {
@@ -89,13 +90,12 @@ export class StdoutExporter implements Exporter {
       telemetry.dropped(batch.length);
       return;
     }
-    let out = '';
+    const lines = this.lines;
     let rendered = 0;
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i];
       try {
-        out += this.render(event);
-        out += '\n';
+        lines.add(this.render(event));
         rendered++;
       } catch (error) {
         // A malformed event (e.g. from a third-party plugin) costs one line, not the batch.
@@ -105,7 +105,7 @@ export class StdoutExporter implements Exporter {
       }
     }
     // Counted as emitted when the stream reports the write, dropped if it fails.
-    if (rendered > 0) this.writer.write(out, rendered);
+    if (rendered > 0) this.writer.write(lines.take(), rendered);
   }
 
   /** One event as its line(s), without the trailing newline. */
@@ -125,7 +125,7 @@ export class StdoutExporter implements Exporter {
   printMetrics(rm: ResourceMetrics): void {
     const now = isoFromUs(Date.now() * 1000);
     const lines = this.json ? resourceMetricsToJsonLines(rm, now) : resourceMetricsToTextLines(rm, this.config.verbosity, now);
-    if (lines.length > 0) this.writer.write(lines.join('\n') + '\n', 0);
+    if (lines.length > 0) this.writer.write(Buffer.from(lines.join('\n') + '\n'), 0);
   }
 
   shutdown(): Promise<void> {
@@ -133,8 +133,8 @@ export class StdoutExporter implements Exporter {
       const flushed = await this.writer.flush(SHUTDOWN_FLUSH_MS);
       if (!flushed) {
         // A reader that stopped reading must not keep the process alive after shutdown.
-        const lostChars = await this.writer.abandon();
-        this.settings.logger.warn(`standard output did not drain within ${SHUTDOWN_FLUSH_MS} ms; the ${lostChars} characters of output it still held were dropped`);
+        const lostBytes = await this.writer.abandon();
+        this.settings.logger.warn(`standard output did not drain within ${SHUTDOWN_FLUSH_MS} ms; the ${lostBytes} bytes of output it still held were dropped`);
       }
     })();
     return this.stopping;

@@ -1,5 +1,5 @@
 /**
- * Writes one string per batch to a stream, respecting backpressure without ever making the
+ * Writes one chunk of UTF-8 per batch to a stream, respecting backpressure without ever making the
  * pipeline wait: while the stream is full, output is held up to a byte budget; beyond it whole
  * chunks are dropped and counted. Events count as written only once the stream reports the
  * chunk written. A broken stream turns the writer into a counter of drops instead of crashing
@@ -19,7 +19,7 @@ export interface LineWriterHooks {
 
 export interface WritableLike {
   /** `done` reports an error for a chunk the stream accepted but could not deliver. */
-  write(chunk: string, done?: (error?: Error | null) => void): boolean;
+  write(chunk: Uint8Array, done?: (error?: Error | null) => void): boolean;
   once(event: 'drain' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   /** Streams that can be given up on (a pipe nobody reads) let shutdown finish. */
@@ -34,14 +34,14 @@ const ABANDON_WAIT_MS = 500;
 export interface LineWriterStats {
   /** Events whose output was dropped. */
   droppedEvents: number;
-  /** Characters currently held while waiting for the stream to drain. */
-  bufferedChars: number;
+  /** Bytes currently held while waiting for the stream to drain. */
+  bufferedBytes: number;
 }
 
 export class LineWriter {
-  private pending: string[] = [];
+  private pending: Uint8Array[] = [];
   private pendingEvents: number[] = [];
-  private pendingChars = 0;
+  private pendingBytes = 0;
   private waitingForDrain = false;
   private broken = false;
   private droppedEvents = 0;
@@ -55,7 +55,7 @@ export class LineWriter {
 
   constructor(
     private readonly stream: WritableLike,
-    private readonly maxBufferedChars: number,
+    private readonly maxBufferedBytes: number,
     private readonly logger: Logger,
     private readonly hooks: LineWriterHooks,
   ) {
@@ -63,26 +63,26 @@ export class LineWriter {
   }
 
   /** Writes `chunk` (the rendering of `events` events) now, later, or not at all (counted). */
-  write(chunk: string, events: number): void {
+  write(chunk: Uint8Array, events: number): void {
     if (chunk.length === 0) return;
     if (this.broken) {
       this.dropped(events);
       return;
     }
     if (this.waitingForDrain) {
-      if (this.pendingChars + chunk.length > this.maxBufferedChars) {
+      if (this.pendingBytes + chunk.length > this.maxBufferedBytes) {
         this.dropped(events);
         return;
       }
       this.pending.push(chunk);
       this.pendingEvents.push(events);
-      this.pendingChars += chunk.length;
+      this.pendingBytes += chunk.length;
       return;
     }
     this.writeNow(chunk, events);
   }
 
-  private writeNow(chunk: string, events: number): void {
+  private writeNow(chunk: Uint8Array, events: number): void {
     let ok: boolean;
     try {
       // Accepted is not delivered: an asynchronous stream destroyed at shutdown fails what it held.
@@ -105,11 +105,11 @@ export class LineWriter {
     this.waitingForDrain = false;
     if (this.broken) return;
     if (this.pending.length > 0) {
-      const chunk = this.pending.join('');
+      const chunk = Buffer.concat(this.pending);
       const events = this.pendingEvents.reduce((a, b) => a + b, 0);
       this.pending = [];
       this.pendingEvents = [];
-      this.pendingChars = 0;
+      this.pendingBytes = 0;
       this.writeNow(chunk, events);
     }
   }
@@ -120,7 +120,7 @@ export class LineWriter {
     this.dropped(this.pendingEvents.reduce((a, b) => a + b, 0));
     this.pending = [];
     this.pendingEvents = [];
-    this.pendingChars = 0;
+    this.pendingBytes = 0;
     this.waitingForDrain = false;
   }
 
@@ -151,26 +151,26 @@ export class LineWriter {
 
   /**
    * Gives up on what is still held and on the stream, if it can be closed. Resolves with the
-   * characters given up, held here or accepted by the stream and not yet written, once the
+   * bytes given up, held here or accepted by the stream and not yet written, once the
    * stream is closed (or after a short wait). Events held here are counted as dropped; what the
    * stream had accepted is counted only where it reports the failure per write.
    */
   abandon(): Promise<number> {
-    const lostChars = this.pendingChars + (this.stream.writableLength ?? 0);
+    const lostBytes = this.pendingBytes + (this.stream.writableLength ?? 0);
     this.breakOff();
     const { stream } = this;
-    if (!stream.destroy) return Promise.resolve(lostChars);
+    if (!stream.destroy) return Promise.resolve(lostBytes);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(lostChars), ABANDON_WAIT_MS);
+      const timer = setTimeout(() => resolve(lostBytes), ABANDON_WAIT_MS);
       stream.once('close', () => {
         clearTimeout(timer);
-        resolve(lostChars);
+        resolve(lostBytes);
       });
       stream.destroy!();
     });
   }
 
   stats(): LineWriterStats {
-    return { droppedEvents: this.droppedEvents, bufferedChars: this.pendingChars };
+    return { droppedEvents: this.droppedEvents, bufferedBytes: this.pendingBytes };
   }
 }

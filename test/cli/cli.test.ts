@@ -188,7 +188,7 @@ service: { pipelines: { p: { receivers: [ebpf_network], exporters: [otlp_http/ba
   function assertStoppedAndCounted(run: { code: number | null; stoppedMs: number; stderr: string }): void {
     assert.equal(run.code, 0, run.stderr);
     assert.ok(run.stoppedMs < 5000, `stopped within 5 s (took ${run.stoppedMs} ms)`);
-    assert.match(run.stderr, /standard output did not drain within \d+ ms; the [1-9]\d* characters of output it still held were dropped/);
+    assert.match(run.stderr, /standard output did not drain within \d+ ms; the [1-9]\d* bytes of output it still held were dropped/);
     assert.match(run.stderr, /receiver\/ebpf_network: received=[1-9]/, 'the pipeline kept running');
   }
 

@@ -16,8 +16,8 @@ class CapturingStream extends EventEmitter {
   full = false;
   /** Set by fail(): writes not yet reported done fail with it, as a stream's do. */
   private error: Error | undefined;
-  write(chunk: string, done?: (error?: Error | null) => void): boolean {
-    this.chunks.push(chunk);
+  write(chunk: Uint8Array, done?: (error?: Error | null) => void): boolean {
+    this.chunks.push(Buffer.from(chunk).toString('utf8'));
     // Like a net.Socket: the chunk is reported written (or failed) later.
     if (done) setImmediate(() => done(this.error));
     return !this.full;
