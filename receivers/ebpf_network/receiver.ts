@@ -430,11 +430,11 @@ export class EbpfNetworkReceiver implements Receiver {
     };
   }
 
-  /** A safety net (a lost wake-up strands nothing for long) and the periodic checks. */
   private startHousekeeping(): void {
     this.housekeepingTimer = setInterval(this.housekeeping, HOUSEKEEPING_MS).unref();
   }
 
+  /** A safety net (a lost wake-up strands nothing for long) and the periodic checks; rests when quiet. */
   private readonly housekeeping = (): void => {
     this.drain();
     if (this.state !== 'running') return;
