@@ -58,7 +58,6 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
   /** Each task's timer while it runs; undefined while it rests idle, or before start and after shutdown. */
   const timers: (Timer | undefined)[] = tasks.map(() => undefined);
   let periodicOn = false;
-  let resting = 0;
 
   const emit = (batch: NetworkEvent[]): void | Promise<void> => {
     if (batch.length === 0) return;
@@ -93,7 +92,6 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
     if (idle && timers[i] !== undefined) {
       timers[i]!.cancel();
       timers[i] = undefined;
-      resting++;
     }
   };
 
@@ -109,7 +107,6 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
   /** Events came: resting tasks may have work again. */
   const wakeResting = (): void => {
     for (let i = 0; i < tasks.length; i++) if (timers[i] === undefined) arm(i);
-    resting = 0;
   };
 
   const stopPeriodic = (): void => {
@@ -118,7 +115,6 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
       timers[i]?.cancel();
       timers[i] = undefined;
     }
-    resting = 0;
   };
 
   return {
@@ -141,7 +137,7 @@ export function createProcessor(settings: ComponentSettings, next: Consumer, hoo
         logger.error(`processing a batch of ${batch.length} failed: ${(error as Error).message}`);
         return;
       }
-      if (resting > 0 && periodicOn) wakeResting();
+      if (periodicOn) wakeResting();
       return emit(out);
     },
     emit,

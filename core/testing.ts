@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
-import type { Clock, Timer } from './clock';
+import { CLOCK_TOKEN, type Clock, type Timer } from './clock';
 import type { ComponentId, ComponentKind, ComponentSettings, Consumer, Host } from './component';
 import type { NetworkEvent } from './events';
 import { silentLogger, type Logger } from './logger';
@@ -25,6 +25,14 @@ export function makeComponentId(kind: ComponentKind, key: string): ComponentId {
 export function createTestSettings(kind: ComponentKind, key: string, logger: Logger = silentLogger): ComponentSettings {
   const id = makeComponentId(kind, key);
   return new ComponentRegistry().instanceContainer({ id, logger, telemetry: new ComponentTelemetry(`${kind}/${key}`) });
+}
+
+/** Test settings whose component runs on a ManualClock starting at `startMs`: timers fire only when the test advances it. */
+export function createClockedTestSettings(kind: ComponentKind, key: string, startMs = 0): { settings: ComponentSettings; clock: ManualClock } {
+  const settings = createTestSettings(kind, key);
+  const clock = new ManualClock(startMs);
+  settings.container.register(CLOCK_TOKEN, { useValue: clock });
+  return { settings, clock };
 }
 
 /** A consumer that keeps every batch it is given. */

@@ -439,7 +439,7 @@ export class EbpfNetworkReceiver implements Receiver {
     this.drain();
     if (this.state !== 'running') return;
     this.flushIfDue();
-    const quiet = !this.readSinceHousekeeping && this.batchLength === 0 && this.inflight === undefined && !((this.burst?.bytes ?? 0) > 0);
+    const quiet = !this.readSinceHousekeeping && this.batchLength === 0 && this.inflight === undefined && (this.burst?.bytes ?? 0) === 0;
     this.readSinceHousekeeping = false;
     // The last loss before a rest is reported now, not after the next burst.
     this.checkLoss(quiet);

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { CLOCK_TOKEN } from '../../core/clock';
 import type { NetworkEvent } from '../../core/events';
 import { createProcessor } from '../../core/processor-helper';
-import { CollectingConsumer, ManualClock, createTestHost, createTestSettings } from '../../core/testing';
+import { CollectingConsumer, createClockedTestSettings, createTestHost } from '../../core/testing';
 import { sampleEvent } from '../helpers/test-factories';
 
 describe('core/processor-helper periodic tasks', () => {
   it('run on the component clock from start to shutdown and pass their events on', async () => {
-    const settings = createTestSettings('processor', 'ticker');
-    const clock = new ManualClock(1000);
-    settings.container.register(CLOCK_TOKEN, { useValue: clock });
+    const { settings, clock } = createClockedTestSettings('processor', 'ticker', 1000);
     const sink = new CollectingConsumer();
     let runs = 0;
     let failNext = false;
@@ -46,9 +43,7 @@ describe('core/processor-helper periodic tasks', () => {
   });
 
   it('rest while idle and start again with the next batch', async () => {
-    const settings = createTestSettings('processor', 'sweeper');
-    const clock = new ManualClock(1000);
-    settings.container.register(CLOCK_TOKEN, { useValue: clock });
+    const { settings, clock } = createClockedTestSettings('processor', 'sweeper', 1000);
     const sink = new CollectingConsumer();
     let open = 0;
     let runs = 0;

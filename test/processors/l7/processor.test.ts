@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { deepMerge } from '../../../core/config/merge';
 import { normalizeUnits, validateAgainstSchema } from '../../../core/config/schema-validator';
 import type { HttpTransactionEvent, NetworkEvent } from '../../../core/events';
-import { CLOCK_TOKEN } from '../../../core/clock';
-import { CollectingConsumer, ManualClock, createTestHost, createTestSettings } from '../../../core/testing';
+import { CollectingConsumer, createClockedTestSettings, createTestHost, createTestSettings } from '../../../core/testing';
 import { factory, type L7Config } from '../../../processors/l7';
 import { CLIENT, SERVER, payload } from './payloads';
 
@@ -77,9 +76,7 @@ describe('l7 processor', () => {
   });
 
   it('rests its timeout sweep while no connection is open, and wakes it with the next batch', async () => {
-    const settings = createTestSettings('processor', 'l7');
-    const clock = new ManualClock(0);
-    settings.container.register(CLOCK_TOKEN, { useValue: clock });
+    const { settings, clock } = createClockedTestSettings('processor', 'l7');
     const next = new CollectingConsumer();
     const processor = await factory.createProcessor(settings, configFrom({ transaction_timeout: '60ms' }), next);
     await processor.start(createTestHost());

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { CLOCK_TOKEN } from '../../../core/clock';
 import type { NetworkEvent } from '../../../core/events';
-import { CollectingConsumer, ManualClock, createTestHost, createTestSettings } from '../../../core/testing';
+import { CollectingConsumer, createClockedTestSettings, createTestHost } from '../../../core/testing';
 import { factory, type RateLimitConfig } from '../../../processors/rate_limit';
 import { opened, nthConnection } from '../probabilistic_sampler/fixtures';
 
@@ -17,9 +16,7 @@ describe('rate_limit processor', () => {
   it('defaults: 10000 events/s with a one-second burst, read-only', async () => {
     const defaults = factory.createDefaultConfig();
     assert.deepEqual(factory.validate!(defaults), []);
-    const settings = createTestSettings('processor', 'rate_limit');
-    const clock = new ManualClock();
-    settings.container.register(CLOCK_TOKEN, { useValue: clock });
+    const { settings, clock } = createClockedTestSettings('processor', 'rate_limit');
     const sink = new CollectingConsumer();
     const processor = await factory.createProcessor(settings, defaults, sink);
     assert.equal(processor.mutatesData, false);
@@ -36,9 +33,7 @@ describe('rate_limit processor', () => {
   });
 
   it('delays through the injected clock and counts what it emits later', async () => {
-    const settings = createTestSettings('processor', 'rate_limit/slow');
-    const clock = new ManualClock();
-    settings.container.register(CLOCK_TOKEN, { useValue: clock });
+    const { settings, clock } = createClockedTestSettings('processor', 'rate_limit/slow');
     const sink = new CollectingConsumer();
     const processor = await factory.createProcessor(
       settings,
